@@ -1,0 +1,52 @@
+# Kaggle pipeline. `make help` lists the targets. Variables:
+#   DATA=<dir>     competition folder as unpacked from `kaggle competitions download -c <slug>`
+#   CONFIG=<yaml>  experiment config (default configs/<comp>.yaml); the experiment name is its stem
+#   ARGS="k=v .."  config overrides, dotted for nested keys
+#   FOLDS="0 2"    train only these folds
+#   FORCE=1        retrain folds that are already complete / replace a run trained with other settings
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+KIT := $(PY) -m kaggle_kit
+DATA ?=
+CONFIG ?=
+ARGS ?=
+FOLDS ?=
+FORCE ?=
+export HF_HUB_OFFLINE ?= 0
+export NO_ALBUMENTATIONS_UPDATE := 1
+
+COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
+TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
+
+.PHONY: help setup test lint bench house-sample house-train house-submit
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## create .venv and install the project with its dev tools (idempotent)
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+test: ## run the whole test suite
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+
+lint: ## ruff over the project
+	$(VENV)/bin/ruff check .
+
+bench: ## speed benchmarks; figures go to docs/BENCHMARKS.md
+	$(PY) scripts/bench_house.py $(if $(DATA),--data "$(DATA)")
+
+house-sample: ## build the synthetic house-prices sample in data/samples/
+	$(KIT) sample house
+
+house-train: ## k-fold training of the house-prices model (DATA, CONFIG, ARGS, FOLDS, FORCE)
+	$(KIT) train house $(TRAIN_FLAGS)
+
+house-submit: ## write submissions/house/<exp>.csv from the trained folds
+	$(KIT) submit house $(COMMON)

@@ -1,0 +1,1 @@
+"""House Prices (Ames): k-fold MLP on the d2l features, predicting log(SalePrice)."""

@@ -1,0 +1,62 @@
+"""Read and validate train.csv / test.csv exactly as Kaggle ships them."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from competitions.house_prices.schema import ID, NA_VALUES, TARGET, feature_columns, train_columns
+from kaggle_kit.errors import UserError
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise UserError(f"{path} is missing; unpack the Kaggle download "
+                        "(kaggle competitions download -c house-prices-advanced-regression-techniques) there")
+    try:
+        return pd.read_csv(path, keep_default_na=False, na_values=NA_VALUES)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path} is empty; download it again") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise UserError(f"{path} is not a readable CSV ({reason}); download it again") from None
+
+
+def check_columns(frame: pd.DataFrame, expected: list[str], path: Path) -> None:
+    missing = [c for c in expected if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in expected]
+    if missing or extra:
+        parts = ([f"lacks column(s) {', '.join(missing)}"] if missing else []) + \
+                ([f"has unexpected column(s) {', '.join(map(str, extra))}"] if extra else [])
+        raise UserError(f"{path} {' and '.join(parts)}; it must have the Kaggle header unchanged")
+    for col in feature_columns("numeric") + [ID]:
+        if not pd.api.types.is_numeric_dtype(frame[col]):
+            bad = pd.to_numeric(frame[col], errors="coerce").isna() & frame[col].notna()
+            row = frame.index[bad][0]
+            raise UserError(f"{path}: column {col} must be numeric, but row {row + 2} holds "
+                            f"{frame[col].iloc[row]!r}")
+    if frame[ID].isna().any() or frame[ID].duplicated().any():
+        raise UserError(f"{path}: column {ID} must hold a unique id on every row")
+
+
+def read_split(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(train, test, fingerprint of both files)."""
+    train_path, test_path = data_dir / "train.csv", data_dir / "test.csv"
+    train, test = read_csv(train_path), read_csv(test_path)
+    check_columns(train, train_columns(), train_path)
+    check_columns(test, [c for c in train_columns() if c != TARGET], test_path)
+    price = pd.to_numeric(train[TARGET], errors="coerce")
+    bad = price.isna() | (price <= 0)
+    if bad.any():
+        ids = ", ".join(str(i) for i in train.loc[bad, ID].head(5))
+        raise UserError(f"{train_path}: {TARGET} must be a positive number on every row; {int(bad.sum())} rows "
+                        f"are not (Id {ids})")
+    digest = hashlib.sha256(train_path.read_bytes() + b"\0" + test_path.read_bytes()).hexdigest()[:16]
+    return train, test, digest
+
+
+def read_sample_submission(data_dir: Path) -> pd.DataFrame | None:
+    path = data_dir / "sample_submission.csv"
+    return read_csv(path) if path.is_file() else None

@@ -1,0 +1,92 @@
+"""One CLI for every competition: `python -m kaggle_kit {sample,train,submit} <comp> [options]`.
+The Makefile targets are thin wrappers over it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from kaggle_kit.errors import UserError
+
+
+def _parser() -> argparse.ArgumentParser:
+    from competitions import TASKS
+
+    p = argparse.ArgumentParser(prog="kaggle_kit", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    helps = {"sample": "build the synthetic sample in data/samples/<slug>/",
+             "train": "train every fold (or FOLDS) and write oof.csv and cv.json",
+             "submit": "ensemble the folds' test predictions into submissions/<comp>/<exp>.<ext>"}
+    for name, text in helps.items():
+        s = sub.add_parser(name, help=text)
+        s.add_argument("comp", choices=sorted(TASKS))
+        if name == "sample":
+            s.add_argument("--dest", help="output folder (default data/samples/<slug>)")
+            continue
+        s.add_argument("--data", help="competition folder as unpacked from the Kaggle download")
+        s.add_argument("--config", help="YAML config (default configs/<comp>.yaml)")
+        s.add_argument("--args", default="", help='overrides, "key=value key.sub=value"')
+        if name == "train":
+            s.add_argument("--folds", default="", help='train only these folds, "0 2"')
+            s.add_argument("--force", action="store_true", help="retrain folds even if complete")
+    return p
+
+
+def parse_folds(text: str, n_folds: int) -> list[int] | None:
+    if not text.strip():
+        return None
+    try:
+        folds = [int(t) for t in text.replace(",", " ").split()]
+    except ValueError:
+        raise UserError(f'FOLDS="{text}" should be fold numbers separated by spaces, e.g. FOLDS="0 2"') from None
+    bad = [k for k in folds if not 0 <= k < n_folds]
+    if bad:
+        raise UserError(f"FOLDS has {bad}, but the config has folds={n_folds} (numbered 0..{n_folds - 1})")
+    return sorted(set(folds))
+
+
+def run(argv: list[str]) -> None:
+    from competitions import get_task
+    from kaggle_kit.config import load_config
+    from kaggle_kit.data_source import ensure_sample, resolve_data_dir
+    from kaggle_kit.paths import CONFIGS_DIR, RunPaths, work_root
+
+    args = _parser().parse_args(argv)
+    task = get_task(args.comp)
+    root = work_root()
+    if args.command == "sample":
+        dest = Path(args.dest) if args.dest else root / "data" / "samples" / task.slug
+        task.build_sample(dest)
+        print(f"wrote the {task.name} sample to {dest}", file=sys.stderr)
+        return
+    data_dir, using_sample = resolve_data_dir(task, args.data, root)
+    config_path = Path(args.config) if args.config else CONFIGS_DIR / f"{task.default_config(using_sample)}.yaml"
+    cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)
+    only = parse_folds(args.folds, cfg.folds) if args.command == "train" else None
+    if using_sample:
+        ensure_sample(task, data_dir)
+    data = task.load(data_dir)
+    paths = RunPaths(root, task.name, config_path.stem)
+    if args.command == "train":
+        from kaggle_kit.kfold import train_folds
+
+        train_folds(task, cfg, data, paths, only, args.force)
+    else:
+        from kaggle_kit.submit import submit
+
+        submit(task, cfg, data, paths)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+    try:
+        run(sys.argv[1:] if argv is None else argv)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished folds are kept; rerun the same command to continue", file=sys.stderr)
+        return 130
+    return 0

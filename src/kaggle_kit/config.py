@@ -1,0 +1,189 @@
+"""Config: YAML files that may `extend` a base config, `key=value` overrides, strict type-checking.
+
+Every competition's config is a pydantic model deriving from TrainConfig; an unknown or mistyped key is an
+error naming the key. Experiment configs hold only what differs from the config they extend.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import shlex
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kaggle_kit.errors import UserError
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class TrainConfig(StrictModel):
+    """Keys every competition accepts. Execution keys change how a run executes, not what it learns."""
+
+    EXECUTION_KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"accelerator", "devices", "num_workers", "progress_bar"})
+    PREDICTION_KEYS: ClassVar[frozenset[str]] = frozenset({"ensemble"})
+
+    seed: int = 0
+    fold_seed: int = 42
+    folds: int = Field(5, ge=2)
+    epochs: int = Field(100, ge=1)
+    batch_size: int = Field(64, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    optimizer: Literal["adamw", "adam", "sgd"] = "adamw"
+    weight_decay: float = Field(0.0, ge=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    schedule: Literal["cosine", "constant"] = "cosine"
+    warmup_epochs: float = Field(0.0, ge=0)
+    min_lr_ratio: float = Field(0.0, ge=0, le=1)
+    grad_clip: float | None = Field(None, gt=0)
+    checkpoint: Literal["best", "last"] = "best"
+    precision: str = "32-true"
+    ensemble: str = "mean"
+    accelerator: str = "auto"
+    devices: int | str = 1
+    num_workers: int = Field(0, ge=0)
+    progress_bar: bool = True
+
+    def fingerprint_dict(self) -> dict[str, Any]:
+        """The training-relevant part of the config: prediction and execution keys left out."""
+        skip = self.EXECUTION_KEYS | self.PREDICTION_KEYS
+        return {k: v for k, v in self.model_dump(mode="json").items() if k not in skip}
+
+
+def read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise UserError(f"config {path} does not exist; pass CONFIG=<file.yaml> or use one in configs/")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise UserError(f"config {path} is not valid YAML{where}; fix the file's syntax") from None
+    if not isinstance(data, dict):
+        raise UserError(f"config {path} must be a mapping of key: value lines")
+    return data
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def resolve_extends(path: Path, configs_dir: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """Read `path`, merged over the config it `extends` (a stem looked up in configs_dir)."""
+    if path.resolve() in seen:
+        raise UserError(f"config {path} extends itself through {' -> '.join(p.stem for p in seen)}")
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise UserError(f"config {path}: 'extends' must be the stem of a config in {configs_dir}")
+    base_path = configs_dir / f"{parent}.yaml"
+    if not base_path.is_file():
+        raise UserError(f"config {path} extends '{parent}', but {base_path} does not exist")
+    return deep_merge(resolve_extends(base_path, configs_dir, (*seen, path.resolve())), data)
+
+
+def parse_value(text: str) -> Any:
+    """YAML scalar/list parsing, plus floats PyYAML misses (`1e-3`)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, str):
+        try:
+            return float(text)
+        except ValueError:
+            return value
+    return value
+
+
+def parse_overrides(args: str | list[str] | None) -> dict:
+    """`"lr=0.01 model.hidden=[512,256]"` -> nested dict."""
+    items = shlex.split(args) if isinstance(args, str) else list(args or [])
+    out: dict = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise UserError(f"override '{item}' is not key=value; write e.g. ARGS=\"lr=0.01 epochs=20\"")
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise UserError(f"override '{item}' sets inside '{part}', which is itself set to a value")
+        node[leaf] = parse_value(text)
+    return out
+
+
+def _fields_at(model_cls: type[BaseModel], loc: tuple) -> list[str]:
+    cls = model_cls
+    for part in loc[:-1]:
+        field = cls.model_fields.get(part) if isinstance(part, str) else None
+        ann = getattr(field, "annotation", None)
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return []
+        cls = ann
+    return list(cls.model_fields)
+
+
+def format_validation_error(err: ValidationError, model_cls: type[BaseModel]) -> str:
+    lines = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p))
+        key = ".".join(str(p) for p in loc)
+        if e["type"] == "extra_forbidden":
+            near = difflib.get_close_matches(str(loc[-1]), _fields_at(model_cls, loc), n=1)
+            hint = f" (did you mean '{'.'.join([*map(str, loc[:-1]), near[0]])}'?)" if near else ""
+            lines.append(f"unknown config key '{key}'{hint}")
+        else:
+            lines.append(f"config key '{key}': {e['msg']} (got {e.get('input')!r})")
+    return "; ".join(lines)
+
+
+def validate(model_cls: type[TrainConfig], data: dict) -> TrainConfig:
+    try:
+        return model_cls.model_validate(data)
+    except ValidationError as e:
+        raise UserError(format_validation_error(e, model_cls)) from None
+
+
+def load_config(model_cls: type[TrainConfig], path: Path, configs_dir: Path,
+                overrides: str | list[str] | None = None) -> TrainConfig:
+    data = deep_merge(resolve_extends(Path(path), configs_dir), parse_overrides(overrides))
+    return validate(model_cls, data)
+
+
+def dump_yaml(cfg: BaseModel) -> str:
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+
+
+def stable_hash(obj: Any, n: int = 16) -> str:
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def changed_keys(old: dict, new: dict) -> list[str]:
+    a, b = flatten(old), flatten(new)
+    return sorted(k for k in a.keys() | b.keys() if a.get(k, "<unset>") != b.get(k, "<unset>"))

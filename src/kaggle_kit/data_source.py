@@ -1,0 +1,40 @@
+"""Where the competition files come from: DATA, else data/<slug>/, else the synthetic sample."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from kaggle_kit.errors import UserError
+from kaggle_kit.task import Task
+
+
+def resolve_data_dir(task: Task, data_arg: str | None, root: Path) -> tuple[Path, bool]:
+    """(folder, using_sample). Writes nothing: a sample that must be built is built by ensure_sample."""
+    how = (f"unpack `kaggle competitions download -c {task.slug}` into it "
+           f"(e.g. unzip {task.slug}.zip -d data/{task.slug})")
+    if data_arg:
+        path = Path(data_arg)
+        if not path.is_dir():
+            raise UserError(f"DATA={data_arg} is not a folder; {how}")
+        return path, False
+    default = root / "data" / task.slug
+    if default.is_dir():
+        return default, False
+    return root / "data" / "samples" / task.slug, True
+
+
+def ensure_sample(task: Task, path: Path) -> None:
+    """Build the sample once, into a staging folder renamed into place when complete."""
+    print(f"*** No Kaggle data in data/{task.slug}/: using the synthetic sample in {path}/.\n"
+          f"*** For the real competition: kaggle competitions download -c {task.slug} && "
+          f"unzip {task.slug}.zip -d data/{task.slug}", file=sys.stderr)
+    if (path / ".complete").is_file():
+        return
+    stage = path.with_name(path.name + ".partial")
+    shutil.rmtree(stage, ignore_errors=True)
+    task.build_sample(stage)
+    (stage / ".complete").write_text("built by kaggle_kit\n")
+    shutil.rmtree(path, ignore_errors=True)
+    stage.rename(path)

@@ -1,0 +1,95 @@
+"""The k-fold loop: train the selected folds, save each fold's predictions, then pool them into oof.csv
+and cv.json once every fold is complete."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import numpy as np
+import pandas as pd
+
+from kaggle_kit import atomic, runs
+from kaggle_kit.config import TrainConfig
+from kaggle_kit.errors import UserError
+from kaggle_kit.folds import load_or_make_folds
+from kaggle_kit.paths import RunPaths
+from kaggle_kit.task import Task, TrainData
+
+
+def say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
+                only: list[int] | None, force: bool) -> dict | None:
+    fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
+    replacing = runs.check_fingerprint(paths, fingerprint, force, "train")
+    fold_of, folds_file = load_or_make_folds(paths.folds_dir, data.ids, cfg.folds, cfg.fold_seed,
+                                             task.fold_kind, data.stratify, data.groups)
+    runs.start_run(paths, cfg, fingerprint, folds_file, replacing)
+    selected = only if only is not None else list(range(cfg.folds))
+    for k in selected:
+        if runs.fold_complete(paths, k, fingerprint["hash"]) and not force:
+            m = runs.fold_metrics(paths, k)
+            say(f"fold {k}: complete, skipped ({task.metric} {m['score']:.5f}); FORCE=1 retrains it")
+            continue
+        train_idx, val_idx = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
+        say(f"fold {k}/{cfg.folds - 1}: training on {len(train_idx)} rows, validating on {len(val_idx)}")
+        stage = paths.staging_dir(k)
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
+        out = task.fit_fold(cfg, data, k, train_idx, val_idx, stage)
+        check_fold_rows(task, data, out.val, val_idx, k)
+        score = task.score(data, val_idx, out.val)
+        atomic.write_csv(stage / "val_pred.csv", out.val)
+        atomic.write_csv(stage / "test_pred.csv", out.test)
+        atomic.write_json(stage / "metrics.json", {
+            "fold": k, "metric": task.metric, "score": score, "n_train": len(train_idx),
+            "n_val": len(val_idx), **out.metrics, "fingerprint": fingerprint["hash"]})
+        runs.publish_fold(paths, k)
+        say(f"fold {k}: {task.metric} {score:.5f}")
+    return assemble_cv(task, cfg, data, paths, fingerprint["hash"], fold_of)
+
+
+def check_fold_rows(task: Task, data: TrainData, val: pd.DataFrame, val_idx: np.ndarray, k: int) -> None:
+    want = [str(data.ids[i]) for i in val_idx]
+    if val[task.id_column].astype(str).tolist() != want:
+        raise RuntimeError(f"fold {k}: validation predictions do not cover the fold's rows in order")
+
+
+def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, fp_hash: str,
+                fold_of: np.ndarray) -> dict | None:
+    missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fp_hash)]
+    if missing:
+        say(f"folds {' '.join(map(str, missing))} not trained yet: oof.csv and cv.json are written once "
+            "every fold is complete")
+        return None
+    parts, per_fold = [], []
+    for k in range(cfg.folds):
+        val = pd.read_csv(paths.fold_dir(k) / "val_pred.csv", dtype={task.id_column: str})
+        val.insert(1, "fold", k)
+        parts.append(val)
+        per_fold.append(runs.fold_metrics(paths, k)["score"])
+    oof = pd.concat(parts, ignore_index=True)
+    position = {str(i): n for n, i in enumerate(data.ids)}
+    rows = oof[task.id_column].map(position)
+    if rows.isna().any() or rows.duplicated().any() or len(oof) != len(data.ids):
+        raise UserError(f"the saved folds of {paths.run_dir} do not cover every training row once; retrain "
+                        "with FORCE=1")
+    oof = oof.assign(_row=rows.to_numpy()).sort_values("_row").drop(columns="_row").reset_index(drop=True)
+    score = task.score(data, np.arange(len(data.ids)), oof)
+    cv = {"metric": task.metric, "higher_is_better": task.higher_is_better, "score": score, "folds": per_fold}
+    atomic.write_csv(paths.oof, oof)
+    atomic.write_json(paths.cv, cv)
+    say(print_cv(task.metric, cv))
+    return cv
+
+
+def print_cv(metric: str, cv: dict) -> str:
+    lines = [f"{'fold':>6}  {metric}"]
+    lines += [f"{k:>6}  {s:.5f}" for k, s in enumerate(cv["folds"])]
+    f = np.asarray(cv["folds"])
+    lines.append(f"CV {metric}: {cv['score']:.5f} over all out-of-fold rows "
+                 f"(fold mean {f.mean():.5f} +- {f.std():.5f})")
+    return "\n".join(lines)

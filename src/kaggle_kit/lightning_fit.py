@@ -1,0 +1,101 @@
+"""Fit one fold with a fresh Lightning Trainer and fresh callbacks; return the chosen weights."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
+from lightning.pytorch.loggers import CSVLogger
+
+from kaggle_kit.config import TrainConfig
+
+for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+warnings.filterwarnings("ignore", message=".*number of training batches.*smaller than the logging interval.*")
+
+
+class KeepWeights(Callback):
+    """Keeps the weights of the best epoch by `monitor` (or the last epoch) in memory: no disk I/O per epoch."""
+
+    def __init__(self, monitor: str, mode: str = "min", which: str = "best"):
+        self.monitor, self.mode, self.which = monitor, mode, which
+        self.score: float | None = None
+        self.epoch = -1
+        self.state: dict | None = None
+
+    def _better(self, value: float) -> bool:
+        if self.which == "last" or self.score is None:
+            return True
+        return value < self.score if self.mode == "min" else value > self.score
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
+            return
+        value = float(trainer.callback_metrics[self.monitor])
+        if self._better(value):
+            self.score, self.epoch = value, trainer.current_epoch
+            self.state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+
+
+class SetEpoch(Callback):
+    """Lets loaders reseed their shuffling from the epoch number (so a resumed epoch replays exactly)."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        if hasattr(self.loader, "set_epoch"):
+            self.loader.set_epoch(trainer.current_epoch)
+
+
+class ProgressBar(TQDMProgressBar):
+    """Lightning's bar without the per-epoch validation bar, which floods logs for short epochs."""
+
+    def init_validation_tqdm(self):
+        return Tqdm(disable=True)
+
+
+@dataclass
+class FitResult:
+    score: float
+    epoch: int
+    seconds: float
+
+
+def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConfig, fold_dir: Path,
+             monitor: str, mode: str, seed: int) -> FitResult:
+    """Train `module` in place and load the selected (best or last) weights into it."""
+    import time
+
+    L.seed_everything(seed, workers=True, verbose=False)
+    keep = KeepWeights(monitor, mode, cfg.checkpoint)
+    callbacks: list[Callback] = [keep, SetEpoch(train_loader)]
+    if cfg.progress_bar:
+        callbacks.append(ProgressBar(refresh_rate=max(1, min(20, len(train_loader)))))
+    trainer = L.Trainer(
+        max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=cfg.devices, precision=cfg.precision,
+        logger=CSVLogger(fold_dir, name="logs", version=""), callbacks=callbacks,
+        enable_checkpointing=False, enable_progress_bar=cfg.progress_bar, enable_model_summary=False,
+        num_sanity_val_steps=0, gradient_clip_val=cfg.grad_clip, log_every_n_steps=max(1, len(train_loader)),
+        default_root_dir=fold_dir)
+    start = time.perf_counter()
+    trainer.fit(module, train_loader, val_loader)
+    seconds = time.perf_counter() - start
+    if keep.state is None:
+        raise RuntimeError(f"no validation metric '{monitor}' was logged; the module must log it each epoch")
+    module.load_state_dict(keep.state)
+    return FitResult(score=keep.score, epoch=keep.epoch, seconds=seconds)
+
+
+@torch.no_grad()
+def predict_batches(net: torch.nn.Module, loader) -> torch.Tensor:
+    net.eval()
+    device = next(net.parameters()).device
+    return torch.cat([net(batch[0].to(device)).float().cpu() for batch in loader])

@@ -1,0 +1,17 @@
+"""Competition metrics on plain arrays."""
+
+import numpy as np
+
+
+def rmse(y_true, y_pred) -> float:
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
+
+
+def rmse_log(price_true, price_pred) -> float:
+    """Kaggle house-prices metric: RMSE between log(predicted) and log(observed)."""
+    return rmse(np.log(price_true), np.log(np.clip(price_pred, 1e-9, None)))
+
+
+def accuracy(y_true, y_pred) -> float:
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))

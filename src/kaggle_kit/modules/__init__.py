@@ -1,0 +1,1 @@
+"""LightningModules shared by the competitions."""

@@ -1,0 +1,62 @@
+"""Regression LightningModule: MSE on the (already transformed) target, per-epoch metrics, warmup+cosine."""
+
+from __future__ import annotations
+
+import math
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+
+from kaggle_kit.config import TrainConfig
+from kaggle_kit.optim import build_optimizer, param_groups
+from kaggle_kit.schedule import make_scheduler
+
+
+class RegressionModule(L.LightningModule):
+    """Logs train_loss, val_loss (MSE) and val_rmse once per epoch; accumulates on device to avoid syncs."""
+
+    def __init__(self, net: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int):
+        super().__init__()
+        self.net, self.cfg, self.steps_per_epoch = net, cfg, steps_per_epoch
+        self._sums: dict[str, torch.Tensor] = {}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(-1)
+
+    def _add(self, key: str, value: torch.Tensor, count: int) -> None:
+        s = self._sums.get(key)
+        pair = torch.stack([value.detach().float() * count, value.new_tensor(float(count))])
+        self._sums[key] = pair if s is None else s + pair
+
+    def _mean(self, key: str) -> torch.Tensor:
+        s = self._sums.pop(key)
+        return s[0] / s[1]
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = F.mse_loss(self(x), y)
+        self._add("train", loss, len(y))
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        if "train" in self._sums:
+            self.log("train_loss", self._mean("train"), sync_dist=True)
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        self._add("val", F.mse_loss(self(x), y), len(y))
+
+    def on_validation_epoch_end(self) -> None:
+        if "val" in self._sums:
+            mse = self._mean("val")
+            self.log_dict({"val_loss": mse, "val_rmse": mse.sqrt()}, sync_dist=True)
+
+    def configure_optimizers(self):
+        cfg = self.cfg
+        opt = build_optimizer(param_groups(self.net, cfg.lr, cfg.weight_decay), cfg.optimizer, cfg.lr,
+                              cfg.momentum)
+        total = cfg.epochs * self.steps_per_epoch
+        warmup = math.ceil(cfg.warmup_epochs * self.steps_per_epoch)
+        sched = make_scheduler(opt, total, warmup, cfg.min_lr_ratio, cfg.schedule)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

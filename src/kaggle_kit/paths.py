@@ -1,0 +1,60 @@
+"""Every artefact's fixed path. Runs, data and submissions live under the work root (KIT_ROOT or the current
+folder); configs are looked up in the project's configs/ folder."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+CONFIGS_DIR = PROJECT_DIR / "configs"
+
+
+def work_root() -> Path:
+    return Path(os.environ.get("KIT_ROOT") or Path.cwd())
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    root: Path
+    comp: str
+    exp: str
+
+    @property
+    def comp_dir(self) -> Path:
+        return self.root / "runs" / self.comp
+
+    @property
+    def folds_dir(self) -> Path:
+        return self.comp_dir / "folds"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.comp_dir / self.exp
+
+    @property
+    def config(self) -> Path:
+        return self.run_dir / "config.yaml"
+
+    @property
+    def fingerprint(self) -> Path:
+        return self.run_dir / "fingerprint.json"
+
+    @property
+    def oof(self) -> Path:
+        return self.run_dir / "oof.csv"
+
+    @property
+    def cv(self) -> Path:
+        return self.run_dir / "cv.json"
+
+    def fold_dir(self, k: int) -> Path:
+        return self.run_dir / f"fold{k}"
+
+    def staging_dir(self, k: int) -> Path:
+        """Where an unfinished fold trains; swapped into fold_dir(k) only once complete."""
+        return self.run_dir / f".fold{k}.partial"
+
+    def submission(self, ext: str = "csv", name: str | None = None) -> Path:
+        return self.root / "submissions" / self.comp / f"{name or self.exp}.{ext}"

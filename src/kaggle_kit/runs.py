@@ -1,0 +1,74 @@
+"""A run folder's identity: the fingerprint of its training-relevant config and data, and fold completeness."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from kaggle_kit import atomic
+from kaggle_kit.config import TrainConfig, changed_keys, dump_yaml, stable_hash
+from kaggle_kit.errors import UserError
+from kaggle_kit.paths import RunPaths
+
+
+def run_fingerprint(cfg: TrainConfig, data_fingerprint: str) -> dict:
+    body = {"config": cfg.fingerprint_dict(), "data": data_fingerprint}
+    return {"hash": stable_hash(body), **body}
+
+
+def read_fingerprint(paths: RunPaths) -> dict | None:
+    if not paths.fingerprint.is_file():
+        return None
+    return json.loads(paths.fingerprint.read_text())
+
+
+def fingerprint_diff(old: dict, new: dict) -> list[str]:
+    keys = changed_keys(old["config"], new["config"])
+    if old["data"] != new["data"]:
+        keys.append("data (the competition files changed)")
+    return keys
+
+
+def check_fingerprint(paths: RunPaths, new: dict, force: bool, command: str) -> bool:
+    """True if the run folder exists with another fingerprint and FORCE allows replacing it."""
+    old = read_fingerprint(paths)
+    if old is None or old["hash"] == new["hash"]:
+        return False
+    keys = ", ".join(fingerprint_diff(old, new))
+    if command == "train" and not force:
+        raise UserError(f"{paths.run_dir} was trained with other settings (changed: {keys}); rerun with "
+                        "FORCE=1 to retrain it, or save the config under a new name for a new experiment")
+    if command != "train":
+        raise UserError(f"{paths.run_dir} was trained with other settings (changed: {keys}); run the train "
+                        "target with the same CONFIG/ARGS first")
+    return True
+
+
+def start_run(paths: RunPaths, cfg: TrainConfig, fingerprint: dict, folds_file: Path, replacing: bool) -> None:
+    if replacing:  # derived files of the old settings no longer describe this run
+        for p in (paths.oof, paths.cv):
+            p.unlink(missing_ok=True)
+    atomic.write_text(paths.config, dump_yaml(cfg))
+    atomic.write_json(paths.fingerprint, {**fingerprint, "folds_file": str(folds_file)})
+
+
+def fold_metrics(paths: RunPaths, k: int) -> dict | None:
+    f = paths.fold_dir(k) / "metrics.json"
+    return json.loads(f.read_text()) if f.is_file() else None
+
+
+def fold_complete(paths: RunPaths, k: int, fingerprint_hash: str) -> bool:
+    m = fold_metrics(paths, k)
+    return m is not None and m.get("fingerprint") == fingerprint_hash
+
+
+def publish_fold(paths: RunPaths, k: int) -> None:
+    """Swap the finished staging folder into fold<k>/ (the old one is removed only after the swap)."""
+    final, stage = paths.fold_dir(k), paths.staging_dir(k)
+    old = final.with_name(f".fold{k}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    stage.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
