@@ -35,7 +35,8 @@ def transform(frame: pd.DataFrame, state: dict) -> np.ndarray:
     blocks.append(np.where(np.isnan(x), state["numeric_fill"], x))
     for col, levels in state["categorical"].items():
         values = frame[col]
-        codes = pd.Categorical(values.astype(str).where(values.notna()), categories=levels).codes
+        codes = pd.Index(levels).get_indexer(values.astype(str))
+        codes[values.isna().to_numpy()] = -1
         onehot = np.zeros((len(frame), len(levels) + 1))
         onehot[np.flatnonzero(codes >= 0), codes[codes >= 0]] = 1.0   # unseen levels stay all-zero
         if state["dummy_na"]:

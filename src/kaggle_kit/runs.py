@@ -49,8 +49,13 @@ def start_run(paths: RunPaths, cfg: TrainConfig, fingerprint: dict, folds_file: 
     if replacing:  # derived files of the old settings no longer describe this run
         for p in (paths.oof, paths.cv):
             p.unlink(missing_ok=True)
-    atomic.write_text(paths.config, dump_yaml(cfg))
-    atomic.write_json(paths.fingerprint, {**fingerprint, "folds_file": str(folds_file)})
+    _write_if_changed(paths.config, dump_yaml(cfg))
+    _write_if_changed(paths.fingerprint, json.dumps({**fingerprint, "folds_file": str(folds_file)}, indent=2) + "\n")
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not (path.is_file() and path.read_text() == text):
+        atomic.write_text(path, text)
 
 
 def fold_metrics(paths: RunPaths, k: int) -> dict | None:

@@ -1,0 +1,52 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["NO_ALBUMENTATIONS_UPDATE"] = "1"
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def kit(*args: str, root: Path, check: bool = False) -> subprocess.CompletedProcess:
+    """Run the CLI as a user would, with runs/, data/ and submissions/ under `root`."""
+    env = {**os.environ, "KIT_ROOT": str(root)}
+    proc = subprocess.run([sys.executable, "-m", "kaggle_kit", *args], cwd=root, env=env,
+                          capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"kit {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def make(target: str, root: Path, **variables: str) -> subprocess.CompletedProcess:
+    """Run a real make target of the project with KIT_ROOT pointing at `root`."""
+    env = {**os.environ, "KIT_ROOT": str(root)}
+    cmd = ["make", "--no-print-directory", "-C", str(REPO), target, f"PY={sys.executable}"]
+    cmd += [f"{k}={v}" for k, v in variables.items()]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True)
+
+
+def files_under(root: Path) -> dict[str, int]:
+    """Every file under root with its modification time, to assert that nothing was written."""
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+def assert_user_error(proc: subprocess.CompletedProcess, *words: str) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, proc.stderr
+    for w in words:
+        assert w.lower() in lines[0].lower(), (w, lines[0])
+
+
+@pytest.fixture(scope="session")
+def house_sample(tmp_path_factory) -> Path:
+    from competitions.house_prices.sample import build_sample
+
+    dest = tmp_path_factory.mktemp("house") / "house-prices-advanced-regression-techniques"
+    build_sample(dest)
+    return dest

@@ -1,0 +1,79 @@
+import pytest
+
+from competitions.house_prices.config import HouseConfig
+from kaggle_kit.config import load_config, parse_overrides, parse_value
+from kaggle_kit.errors import UserError
+from kaggle_kit.paths import CONFIGS_DIR
+from kaggle_kit.runs import run_fingerprint
+
+
+def write(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_parse_values_and_nested_overrides():
+    assert parse_value("1e-3") == 0.001 and parse_value("3") == 3 and parse_value("true") is True
+    assert parse_value("[512,256]") == [512, 256] and parse_value("adamw") == "adamw"
+    assert parse_overrides("lr=0.5 mlp.hidden=[8] mlp.dropout=0") == {
+        "lr": 0.5, "mlp": {"hidden": [8], "dropout": 0}}
+
+
+@pytest.mark.parametrize("bad", ["lr", "=3", "mlp..hidden=3", "lr=1 lr.x=2"])
+def test_malformed_overrides(bad):
+    with pytest.raises(UserError):
+        parse_overrides(bad)
+
+
+def test_overrides_are_typed_and_applied(tmp_path):
+    cfg = load_config(HouseConfig, CONFIGS_DIR / "house.yaml", CONFIGS_DIR, "lr=2e-3 epochs=7 mlp.hidden=[8,4]")
+    assert cfg.lr == 0.002 and cfg.epochs == 7 and cfg.mlp.hidden == [8, 4]
+    assert cfg.mlp.dropout == 0.1  # untouched nested keys keep the file's value
+
+
+@pytest.mark.parametrize("args, words", [
+    ("lrr=0.1", ["unknown config key 'lrr'", "did you mean 'lr'"]),
+    ("mlp.hiden=[3]", ["unknown config key 'mlp.hiden'", "mlp.hidden"]),
+    ("epochs=abc", ["config key 'epochs'", "integer"]),
+    ("epochs=1.5", ["config key 'epochs'"]),
+    ("lr=fast", ["config key 'lr'"]),
+    ("optimizer=adamax", ["config key 'optimizer'"]),
+    ("folds=1", ["config key 'folds'"]),
+    ("mlp.hidden=12", ["config key 'mlp.hidden'"]),
+])
+def test_bad_keys_and_types_name_the_key(args, words):
+    with pytest.raises(UserError) as e:
+        load_config(HouseConfig, CONFIGS_DIR / "house.yaml", CONFIGS_DIR, args)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_extends_looks_up_base_in_configs_dir_from_anywhere(tmp_path):
+    copy = write(tmp_path / "my-exp.yaml", "extends: house\nlr: 0.25\nmlp:\n  dropout: 0.3\n")
+    cfg = load_config(HouseConfig, copy, CONFIGS_DIR)
+    base = load_config(HouseConfig, CONFIGS_DIR / "house.yaml", CONFIGS_DIR)
+    assert cfg.lr == 0.25 and cfg.mlp.dropout == 0.3
+    assert cfg.mlp.hidden == base.mlp.hidden and cfg.epochs == base.epochs
+
+
+def test_extends_errors(tmp_path):
+    write(tmp_path / "a.yaml", "extends: b\n")
+    write(tmp_path / "b.yaml", "extends: a\n")
+    with pytest.raises(UserError, match="extends itself"):
+        load_config(HouseConfig, tmp_path / "a.yaml", tmp_path)
+    with pytest.raises(UserError, match="does not exist"):
+        load_config(HouseConfig, write(tmp_path / "c.yaml", "extends: nope\n"), tmp_path)
+    with pytest.raises(UserError, match="not valid YAML at line 2"):
+        load_config(HouseConfig, write(tmp_path / "d.yaml", "lr: 1\n  x: [\n"), tmp_path)
+    with pytest.raises(UserError, match="does not exist"):
+        load_config(HouseConfig, tmp_path / "missing.yaml", tmp_path)
+
+
+def test_fingerprint_ignores_execution_and_prediction_keys():
+    base = load_config(HouseConfig, CONFIGS_DIR / "house.yaml", CONFIGS_DIR)
+    same = load_config(HouseConfig, CONFIGS_DIR / "house.yaml", CONFIGS_DIR,
+                       "devices=2 num_workers=4 progress_bar=false ensemble=median accelerator=cpu")
+    other = load_config(HouseConfig, CONFIGS_DIR / "house.yaml", CONFIGS_DIR, "mlp.dropout=0.2")
+    assert run_fingerprint(base, "d")["hash"] == run_fingerprint(same, "d")["hash"]
+    assert run_fingerprint(base, "d")["hash"] != run_fingerprint(other, "d")["hash"]
+    assert run_fingerprint(base, "d")["hash"] != run_fingerprint(base, "e")["hash"]

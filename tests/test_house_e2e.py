@@ -1,0 +1,69 @@
+"""The real make targets on the synthetic sample with a shrunk config."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from .conftest import assert_user_error, files_under, kit, make
+
+TINY = "epochs=2 folds=2 batch_size=64 mlp.hidden=[16] progress_bar=false"
+SLUG = "house-prices-advanced-regression-techniques"
+
+
+def test_train_then_submit_on_the_sample_fallback(tmp_path):
+    proc = make("house-train", tmp_path, ARGS=TINY)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "using the synthetic sample" in proc.stderr
+    sample = tmp_path / "data" / "samples" / SLUG
+    assert (sample / "train.csv").is_file() and (sample / "sample_submission.csv").is_file()
+    run = tmp_path / "runs" / "house" / "house"
+    cv = json.loads((run / "cv.json").read_text())
+    assert cv["metric"] == "rmse_log" and cv["higher_is_better"] is False and len(cv["folds"]) == 2
+    assert "CV rmse_log" in proc.stderr and "fold 1: rmse_log" in proc.stderr
+    train = pd.read_csv(sample / "train.csv")
+    oof = pd.read_csv(run / "oof.csv")
+    assert oof["Id"].tolist() == train["Id"].tolist() and set(oof["fold"]) == {0, 1}
+    for k in range(2):
+        ckpt = torch.load(run / f"fold{k}" / "best.ckpt", weights_only=True)
+        assert set(ckpt) >= {"state_dict", "features", "target"}
+        assert (run / f"fold{k}" / "logs" / "metrics.csv").is_file()
+    assert len(list((tmp_path / "runs" / "house" / "folds").iterdir())) == 1
+
+    proc = make("house-submit", tmp_path, ARGS=TINY)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    sub = pd.read_csv(tmp_path / "submissions" / "house" / "house.csv")
+    test = pd.read_csv(sample / "test.csv")
+    assert list(sub.columns) == ["Id", "SalePrice"] and sub["Id"].tolist() == test["Id"].tolist()
+    assert (sub["SalePrice"] > 0).all() and sub["SalePrice"].notna().all()
+    folds = [pd.read_csv(run / f"fold{k}" / "test_pred.csv")["pred"] for k in range(2)]
+    assert sub["SalePrice"].to_numpy() == pytest.approx(np.exp((folds[0] + folds[1]) / 2), rel=1e-9)
+
+    # the same command again skips the complete folds; changed settings are refused, nothing touched
+    proc = make("house-train", tmp_path, ARGS=TINY)
+    assert proc.returncode == 0 and proc.stderr.count("complete, skipped") == 2
+    before = files_under(tmp_path)
+    proc = make("house-train", tmp_path, ARGS=TINY + " lr=0.5")
+    assert_user_error(proc, "changed: lr", "FORCE=1")
+    proc = make("house-submit", tmp_path, ARGS=TINY + " mlp.dropout=0.5")
+    assert_user_error(proc, "changed: mlp.dropout")
+    assert files_under(tmp_path) == before
+
+
+def test_real_layout_with_unseen_test_categories(tmp_path, house_sample):
+    data = tmp_path / "dl"
+    shutil.copytree(house_sample, data)
+    test = (data / "test.csv").read_text().splitlines()
+    header = test[0].split(",")
+    row = test[1].split(",")
+    row[header.index("Neighborhood")] = "Atlantis"     # a level never seen in train.csv
+    row[header.index("MSZoning")] = "NA"
+    (data / "test.csv").write_text("\n".join([test[0], ",".join(row), *test[2:]]) + "\n")
+    (data / "sample_submission.csv").unlink()           # the pipeline works without it too
+    kit("train", "house", "--data", str(data), "--args", TINY, root=tmp_path, check=True)
+    kit("submit", "house", "--data", str(data), "--args", TINY, root=tmp_path, check=True)
+    sub = pd.read_csv(tmp_path / "submissions" / "house" / "house.csv")
+    assert len(sub) == len(test) - 1 and sub["SalePrice"].notna().all()

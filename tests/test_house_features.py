@@ -1,0 +1,47 @@
+import numpy as np
+import pandas as pd
+
+from competitions.house_prices.config import FeatureConfig
+from competitions.house_prices.data import read_split
+from competitions.house_prices.features import fit_features, n_features, transform
+from competitions.house_prices.schema import feature_columns, train_columns
+
+
+def test_sample_has_the_real_layout(house_sample):
+    train, test, _ = read_split(house_sample)
+    assert list(train.columns) == train_columns() and len(train.columns) == 81
+    assert list(test.columns) == train_columns()[:-1]
+    assert test["Id"].iloc[0] == train["Id"].iloc[-1] + 1
+    head = (house_sample / "train.csv").read_text().splitlines()[0]
+    assert head.startswith("Id,MSSubClass,MSZoning,LotFrontage") and head.endswith("SaleCondition,SalePrice")
+    assert "NA" in (house_sample / "train.csv").read_text()             # NA written as Kaggle writes it
+    assert (train["SalePrice"] > 0).all()
+    r = np.corrcoef(train["OverallQual"], np.log(train["SalePrice"]))[0, 1]
+    assert r > 0.5                                                      # the price depends on the features
+
+
+def test_features_fitted_on_training_rows_only(house_sample):
+    train, test, _ = read_split(house_sample)
+    fold = train.iloc[:200]
+    state = fit_features(fold, FeatureConfig())
+    mean, std = state["numeric"]["LotArea"]
+    assert mean == fold["LotArea"].mean() and std == fold["LotArea"].std()
+    x = transform(train, state)
+    col = list(state["numeric"]).index("LotArea")
+    assert abs(x[:200, col].mean()) < 1e-5 and abs(x[200:, col].mean()) > 1e-4
+    assert x.shape == (len(train), n_features(state)) and x.dtype == np.float32
+
+
+def test_na_indicator_unseen_levels_and_numeric_fill():
+    cols = feature_columns("numeric") + feature_columns("categorical")
+    base = {c: [1.0, 2.0] if c in feature_columns("numeric") else ["a", "b"] for c in cols}
+    fold = pd.DataFrame(base)
+    state = fit_features(fold, FeatureConfig(numeric_fill=0.0, dummy_na=True))
+    new = pd.DataFrame({c: [np.nan, 1.0] if c in feature_columns("numeric") else [None, "zzz"] for c in cols})
+    x = transform(new, state)
+    n_num = len(feature_columns("numeric"))
+    assert (x[0, :n_num] == 0).all()                       # NA numeric -> fill value after standardising
+    first_cat = x[:, n_num:n_num + 3]                      # levels a, b, then the NA indicator
+    assert first_cat.tolist() == [[0, 0, 1], [0, 0, 0]]    # NA row flags NA; unseen 'zzz' is all zeros
+    no_na = fit_features(fold, FeatureConfig(dummy_na=False))
+    assert transform(new, no_na).shape[1] == n_num + 2 * len(feature_columns("categorical"))
