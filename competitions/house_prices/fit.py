@@ -35,7 +35,7 @@ def fit_mlp(cfg: HouseConfig, data: TrainData, fold: int, train_idx: np.ndarray,
     train_loader = TensorBatches(x_all[tr], y_all[tr], batch_size=cfg.batch_size, shuffle=True, seed=seed)
     val_loader = TensorBatches(x_all[va], y_all[va], batch_size=4096)
     module = RegressionModule(net, cfg, steps_per_epoch=len(train_loader))
-    fit = fit_fold(module, train_loader, val_loader, cfg, out_dir, "val_loss", "min", seed)
+    fit = fit_fold(module, train_loader, val_loader, cfg, out_dir, "val_loss", "min", seed, f"fold {fold}")
     net = net.cpu()
     pred_val = center + scale * predict_batches(net, val_loader).squeeze(-1).numpy()
     pred_test = center + scale * predict_batches(net, TensorBatches(x_test, batch_size=4096)).squeeze(-1).numpy()

@@ -19,6 +19,10 @@ for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 warnings.filterwarnings("ignore", message=".*number of training batches.*smaller than the logging interval.*")
+warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated.*")
+
+
+STEP_BAR_MIN_BATCHES = 50   # shorter epochs get one bar per fold counting epochs
 
 
 class KeepWeights(Callback):
@@ -62,6 +66,25 @@ class ProgressBar(TQDMProgressBar):
         return Tqdm(disable=True)
 
 
+class EpochBar(Callback):
+    """One bar per fold counting epochs, for tasks whose epochs take a moment (tabular data)."""
+
+    def __init__(self, desc: str):
+        self.desc, self.bar = desc, None
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.bar = Tqdm(total=trainer.max_epochs, desc=self.desc, unit="epoch", dynamic_ncols=True,
+                        initial=trainer.current_epoch)
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        metrics = {k: f"{float(v):.4f}" for k, v in trainer.callback_metrics.items() if k.endswith("loss")}
+        self.bar.set_postfix(metrics, refresh=False)
+        self.bar.update(1)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.bar.close()
+
+
 @dataclass
 class FitResult:
     score: float
@@ -70,19 +93,22 @@ class FitResult:
 
 
 def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConfig, fold_dir: Path,
-             monitor: str, mode: str, seed: int) -> FitResult:
+             monitor: str, mode: str, seed: int, name: str = "") -> FitResult:
     """Train `module` in place and load the selected (best or last) weights into it."""
     import time
 
     L.seed_everything(seed, workers=True, verbose=False)
     keep = KeepWeights(monitor, mode, cfg.checkpoint)
     callbacks: list[Callback] = [keep, SetEpoch(train_loader)]
-    if cfg.progress_bar:
-        callbacks.append(ProgressBar(refresh_rate=max(1, min(20, len(train_loader)))))
+    step_bar = cfg.progress_bar and len(train_loader) >= STEP_BAR_MIN_BATCHES
+    if step_bar:
+        callbacks.append(ProgressBar(refresh_rate=20))
+    elif cfg.progress_bar:
+        callbacks.append(EpochBar(name))
     trainer = L.Trainer(
         max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=cfg.devices, precision=cfg.precision,
         logger=CSVLogger(fold_dir, name="logs", version=""), callbacks=callbacks,
-        enable_checkpointing=False, enable_progress_bar=cfg.progress_bar, enable_model_summary=False,
+        enable_checkpointing=False, enable_progress_bar=step_bar, enable_model_summary=False,
         num_sanity_val_steps=0, gradient_clip_val=cfg.grad_clip, log_every_n_steps=max(1, len(train_loader)),
         default_root_dir=fold_dir)
     start = time.perf_counter()
