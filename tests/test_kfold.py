@@ -145,3 +145,14 @@ def test_submit_requires_complete_matching_run(paths):
         complete_run_folds(RidgeTask(), cfg, toy_data(), paths)
     with pytest.raises(UserError, match="changed: alpha"):
         complete_run_folds(RidgeTask(), RidgeConfig(folds=3, alpha=3.0), toy_data(), paths)
+
+
+def test_experiments_with_other_seeds_share_folds(tmp_path):
+    a, b = RunPaths(tmp_path, "toy", "a"), RunPaths(tmp_path, "toy", "b")
+    train_folds(RidgeTask(), RidgeConfig(folds=3, seed=1), toy_data(), a, None, False)
+    train_folds(RidgeTask(), RidgeConfig(folds=3, seed=2), toy_data(), b, None, False)
+    files = [json.loads(p.fingerprint.read_text())["folds_file"] for p in (a, b)]
+    assert files[0] == files[1] and len(list(a.folds_dir.iterdir())) == 1
+    train_folds(RidgeTask(), RidgeConfig(folds=3, fold_seed=5), toy_data(), RunPaths(tmp_path, "toy", "c"),
+                None, False)
+    assert len(list(a.folds_dir.iterdir())) == 2

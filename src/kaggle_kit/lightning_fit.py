@@ -109,7 +109,8 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
         max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=cfg.devices, precision=cfg.precision,
         logger=CSVLogger(fold_dir, name="logs", version=""), callbacks=callbacks,
         enable_checkpointing=False, enable_progress_bar=step_bar, enable_model_summary=False,
-        num_sanity_val_steps=0, gradient_clip_val=cfg.grad_clip, log_every_n_steps=max(1, len(train_loader)),
+        num_sanity_val_steps=0,
+        gradient_clip_val=cfg.grad_clip if module.automatic_optimization else None, log_every_n_steps=max(1, len(train_loader)),
         default_root_dir=fold_dir)
     start = time.perf_counter()
     trainer.fit(module, train_loader, val_loader)

@@ -1,0 +1,42 @@
+"""The core's Lightning fold fit through the house adapter: replayable folds, best/last selection, logs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from competitions.house_prices.config import HouseConfig
+from competitions.house_prices.task import HouseTask
+
+
+@pytest.fixture(scope="module")
+def house(house_sample):
+    task = HouseTask()
+    return task, task.load(house_sample)
+
+
+def fit(house, tmp_path, name, **overrides):
+    task, data = house
+    cfg = HouseConfig(**{"epochs": 6, "batch_size": 64, "progress_bar": False, "mlp": {"hidden": [16]},
+                         **overrides})
+    idx = np.arange(len(data.ids))
+    out = tmp_path / name
+    out.mkdir()
+    return task.fit_fold(cfg, data, 1, idx[idx % 4 != 0], idx[idx % 4 == 0], out), out
+
+
+def test_a_fold_replays_exactly_and_seed_changes_it(house, tmp_path):
+    a, _ = fit(house, tmp_path, "a")
+    b, _ = fit(house, tmp_path, "b")
+    c, _ = fit(house, tmp_path, "c", seed=1)
+    assert a.val["pred"].tolist() == b.val["pred"].tolist()
+    assert a.test["pred"].tolist() == b.test["pred"].tolist()
+    assert a.val["pred"].tolist() != c.val["pred"].tolist()
+
+
+def test_best_checkpoint_is_the_epoch_with_lowest_val_loss(house, tmp_path):
+    out, folder = fit(house, tmp_path, "best", lr=3e-2, epochs=8)
+    logs = pd.read_csv(folder / "logs" / "metrics.csv").dropna(subset=["val_loss"])
+    assert len(logs) == 8 and logs["epoch"].tolist() == list(range(8))
+    assert out.metrics["epoch"] == int(logs.loc[logs["val_loss"].idxmin(), "epoch"])
+    last, _ = fit(house, tmp_path, "last", lr=3e-2, epochs=8, checkpoint="last")
+    assert last.metrics["epoch"] == 7
