@@ -142,7 +142,8 @@ def main() -> None:
     lines = [
         f"Data: `{Path(args.data).name}` ({len(data.ids)} train rows), {cfg.folds} folds, fold_seed "
         f"{cfg.fold_seed}; {platform.processor() or platform.machine()}, {os.cpu_count()} CPU threads; "
-        f"median of {args.repeats} alternating repeats.",
+        f"{args.repeats} alternating repeats: best (the intrinsic cost) and median (with the noise of other "
+        "work on a shared machine).",
         "",
         "| what | best wall time (s) | ratio, best | median wall time (s) | ratio, median |",
         "| --- | --- | --- | --- | --- |",
