@@ -29,8 +29,8 @@ def test_train_then_submit_on_the_sample_fallback(tmp_path):
     assert oof["Id"].tolist() == train["Id"].tolist() and set(oof["fold"]) == {0, 1}
     for k in range(2):
         ckpt = torch.load(run / f"fold{k}" / "best.ckpt", weights_only=True)
-        assert set(ckpt) >= {"state_dict", "features", "target"}
-        assert (run / f"fold{k}" / "logs" / "metrics.csv").is_file()
+        assert set(ckpt) >= {"features", "models"} and set(ckpt["models"][0]) >= {"state_dict", "target"}
+        assert (run / f"fold{k}" / "logs" / "seed0" / "metrics.csv").is_file()
     assert len(list((tmp_path / "runs" / "house" / "folds").iterdir())) == 1
 
     proc = make("house-submit", tmp_path, ARGS=TINY)

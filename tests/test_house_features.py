@@ -23,25 +23,49 @@ def test_sample_has_the_real_layout(house_sample):
 def test_features_fitted_on_training_rows_only(house_sample):
     train, test, _ = read_split(house_sample)
     fold = train.iloc[:200]
-    state = fit_features(fold, FeatureConfig())
-    mean, std = state["numeric"]["LotArea"]
-    assert mean == fold["LotArea"].mean() and std == fold["LotArea"].std()
+    state = fit_features(fold, FeatureConfig(log_skewed=None))
+    s = state["numeric"]["LotArea"]
+    assert s["mean"] == fold["LotArea"].mean() and s["std"] == fold["LotArea"].std()
     x = transform(train, state)
     col = list(state["numeric"]).index("LotArea")
     assert abs(x[:200, col].mean()) < 1e-5 and abs(x[200:, col].mean()) > 1e-4
     assert x.shape == (len(train), n_features(state)) and x.dtype == np.float32
+    skewed = fit_features(fold, FeatureConfig(log_skewed=0.75))["numeric"]["LotArea"]
+    assert skewed["log"] and skewed["mean"] == np.log1p(fold["LotArea"]).mean()
+
+
+D2L = dict(na_means_none=False, numeric_fill="mean", log_skewed=None, as_categorical=[], ordinal=False,
+           engineered=False)
 
 
 def test_na_indicator_unseen_levels_and_numeric_fill():
     cols = feature_columns("numeric") + feature_columns("categorical")
     base = {c: [1.0, 2.0] if c in feature_columns("numeric") else ["a", "b"] for c in cols}
     fold = pd.DataFrame(base)
-    state = fit_features(fold, FeatureConfig(numeric_fill=0.0, dummy_na=True))
+    state = fit_features(fold, FeatureConfig(**D2L, dummy_na=True))
     new = pd.DataFrame({c: [np.nan, 1.0] if c in feature_columns("numeric") else [None, "zzz"] for c in cols})
     x = transform(new, state)
     n_num = len(feature_columns("numeric"))
     assert (x[0, :n_num] == 0).all()                       # NA numeric -> fill value after standardising
     first_cat = x[:, n_num:n_num + 3]                      # levels a, b, then the NA indicator
     assert first_cat.tolist() == [[0, 0, 1], [0, 0, 0]]    # NA row flags NA; unseen 'zzz' is all zeros
-    no_na = fit_features(fold, FeatureConfig(dummy_na=False))
+    no_na = fit_features(fold, FeatureConfig(**D2L, dummy_na=False))
     assert transform(new, no_na).shape[1] == n_num + 2 * len(feature_columns("categorical"))
+
+
+def test_ames_semantics_ordinals_and_engineered_columns():
+    frame = pd.DataFrame({c: [np.nan, np.nan] for c in feature_columns("numeric") + feature_columns("categorical")})
+    frame[["GrLivArea", "1stFlrSF", "2ndFlrSF", "TotalBsmtSF", "YearBuilt", "YrSold", "MSSubClass"]] = \
+        [[1000, 600, 400, 500, 1990, 2008, 60], [2000, 1000, 1000, np.nan, 2000, 2009, 20]]
+    frame["KitchenQual"] = ["Gd", "Ex"]
+    state = fit_features(frame, FeatureConfig(log_skewed=None))
+    assert "None" in state["categorical"]["PoolQC"]               # NA means "no pool": a level
+    assert state["categorical"]["MSSubClass"] == ["20", "60"]     # numeric codes as categories
+    assert state["numeric"]["TotalBsmtSF"]["mean"] == 250          # NA basement area means 0
+    names = list(state["numeric"])
+    x = transform(frame, state)
+    tsf = x[:, names.index("TotalSF")] * state["numeric"]["TotalSF"]["std"] + state["numeric"]["TotalSF"]["mean"]
+    assert tsf.tolist() == [1500, 2000]
+    kq = x[:, names.index("KitchenQual_ord")] * state["numeric"]["KitchenQual_ord"]["std"] \
+        + state["numeric"]["KitchenQual_ord"]["mean"]
+    assert kq.tolist() == [4, 5]

@@ -35,8 +35,8 @@ def test_a_fold_replays_exactly_and_seed_changes_it(house, tmp_path):
 
 def test_best_checkpoint_is_the_epoch_with_lowest_val_loss(house, tmp_path):
     out, folder = fit(house, tmp_path, "best", lr=3e-2, epochs=8)
-    logs = pd.read_csv(folder / "logs" / "metrics.csv").dropna(subset=["val_loss"])
+    logs = pd.read_csv(folder / "logs" / "seed0" / "metrics.csv").dropna(subset=["val_loss"])
     assert len(logs) == 8 and logs["epoch"].tolist() == list(range(8))
-    assert out.metrics["epoch"] == int(logs.loc[logs["val_loss"].idxmin(), "epoch"])
+    assert out.metrics["seeds"][0]["epoch"] == int(logs.loc[logs["val_loss"].idxmin(), "epoch"])
     last, _ = fit(house, tmp_path, "last", lr=3e-2, epochs=8, checkpoint="last")
-    assert last.metrics["epoch"] == 7
+    assert last.metrics["seeds"][0]["epoch"] == 7

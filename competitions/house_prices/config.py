@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from kaggle_kit.config import StrictModel, TrainConfig
+from kaggle_kit.tabular import GBDTConfig, LinearConfig
 
 
 class MLPConfig(StrictModel):
@@ -14,11 +15,26 @@ class MLPConfig(StrictModel):
 
 
 class FeatureConfig(StrictModel):
-    numeric_fill: float = 0.0           # value of a missing numeric after standardisation (d2l: 0, the mean)
+    na_means_none: bool = True          # Ames NA semantics: "no basement" is a level "None", its areas 0
+    numeric_fill: Literal["mean", "median"] = "median"   # remaining numeric NA (d2l: mean, i.e. 0 once scaled)
+    log_skewed: float | None = Field(0.75, ge=0)          # log1p of non-negative columns skewed above this
+    as_categorical: list[str] = ["MSSubClass", "MoSold", "YrSold"]   # numeric codes that are categories
+    ordinal: bool = True                # quality scales (Ex..Po) also as numbers 5..1, "None" 0
+    engineered: bool = True             # TotalSF, TotalBath, HouseAge, RemodAge, PorchSF
     dummy_na: bool = True               # one indicator column per categorical for NA
 
 
 class HouseConfig(TrainConfig):
+    model: Literal["mlp", "gbdt", "linear"] = "mlp"
+    seeds: int = Field(1, ge=1)          # models per fold, each from its own seed, predictions averaged
+    drop_outliers: bool = True           # GrLivArea > 4000 with SalePrice < 300000: left out of fitting only
     ensemble: Literal["mean", "median"] = "mean"   # of the folds' log-price predictions
-    mlp: MLPConfig = MLPConfig()
     features: FeatureConfig = FeatureConfig()
+    mlp: MLPConfig = MLPConfig()
+    gbdt: GBDTConfig = GBDTConfig()
+    linear: LinearConfig = LinearConfig()
+
+    def fingerprint_dict(self) -> dict:
+        """The sections of the learners not in use do not change what this run learns."""
+        d = super().fingerprint_dict()
+        return {k: v for k, v in d.items() if k not in {"mlp", "gbdt", "linear"} - {self.model}}

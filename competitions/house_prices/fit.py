@@ -1,5 +1,5 @@
-"""One fold of the house MLP: features fitted on the training rows, a z-scored log-price target, the core's
-Lightning fit, predictions on the validation rows and the test set, and the checkpoint."""
+"""One house-prices fold: features fitted on the training rows (outliers left out of fitting, never out of
+scoring), then the configured learner, `seeds` times, predictions averaged. The target is log(SalePrice)."""
 
 from __future__ import annotations
 
@@ -7,44 +7,82 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from competitions.house_prices.config import HouseConfig
 from competitions.house_prices.features import fit_features, n_features, transform
-from competitions.house_prices.model import build_mlp
-from competitions.house_prices.schema import ID
+from competitions.house_prices.schema import ID, TARGET
 from kaggle_kit import atomic
-from kaggle_kit.lightning_fit import fit_fold, predict_batches
-from kaggle_kit.loaders import TensorBatches
-from kaggle_kit.modules.regressor import RegressionModule
 from kaggle_kit.seeding import derive_seed
+from kaggle_kit.tabular import fit_gbdt, fit_linear
 from kaggle_kit.task import FoldOutput, TrainData
 
 
-def fit_mlp(cfg: HouseConfig, data: TrainData, fold: int, train_idx: np.ndarray,
-            val_idx: np.ndarray, out_dir: Path) -> FoldOutput:
+def fit_rows(cfg: HouseConfig, train: pd.DataFrame, train_idx: np.ndarray) -> np.ndarray:
+    if not cfg.drop_outliers:
+        return train_idx
+    rows = train.iloc[train_idx]
+    outlier = (rows["GrLivArea"] > 4000) & (rows[TARGET] < 300000)
+    return train_idx[~outlier.to_numpy()]
+
+
+def fit_house_fold(cfg: HouseConfig, data: TrainData, fold: int, train_idx: np.ndarray, val_idx: np.ndarray,
+                   out_dir: Path) -> FoldOutput:
     train, test, y = data.extra["train"], data.extra["test"], data.extra["log_price"]
-    state = fit_features(train.iloc[train_idx], cfg.features)
-    x_all, x_test = torch.from_numpy(transform(train, state)), torch.from_numpy(transform(test, state))
-    center, scale = float(y[train_idx].mean()), float(y[train_idx].std())   # the net learns a z-score
+    rows = fit_rows(cfg, train, train_idx)
+    state = fit_features(train.iloc[rows], cfg.features)
+    x, x_test = transform(train, state), transform(test, state)
+    learner = {"mlp": _mlp, "gbdt": _gbdt, "linear": _linear}[cfg.model]
+    preds_val, preds_test, info = [], [], []
+    for s in range(cfg.seeds):
+        seed = derive_seed(cfg.seed, fold, s)
+        pv, pt, meta = learner(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir)
+        preds_val.append(pv)
+        preds_test.append(pt)
+        info.append(meta)
+    if cfg.model != "mlp":
+        atomic.write_json(out_dir / "features.json", state)
+    else:
+        atomic.torch_save(out_dir / "best.ckpt", {"features": state, "mlp": cfg.mlp.model_dump(),
+                                                  "models": [m.pop("checkpoint") for m in info]})
+    return FoldOutput(
+        val=pd.DataFrame({ID: [data.ids[i] for i in val_idx], "pred": np.mean(preds_val, 0)}),
+        test=pd.DataFrame({ID: data.test_ids, "pred": np.mean(preds_test, 0)}),
+        metrics={"n_fit": len(rows), "n_features": n_features(state), "seeds": info})
+
+
+def _mlp(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
+    import torch
+
+    from competitions.house_prices.model import build_mlp
+    from kaggle_kit.lightning_fit import fit_fold, predict_batches
+    from kaggle_kit.loaders import TensorBatches
+    from kaggle_kit.modules.regressor import RegressionModule
+
+    center, scale = float(y[rows].mean()), float(y[rows].std())   # the net learns a z-score
+    x_all = torch.from_numpy(x)
     y_all = torch.from_numpy(((y - center) / scale).astype(np.float32))
-    seed = derive_seed(cfg.seed, fold)
     torch.manual_seed(seed)
-    net = build_mlp(n_features(state), cfg.mlp.hidden, cfg.mlp.dropout, cfg.mlp.activation)
-    tr, va = torch.from_numpy(train_idx), torch.from_numpy(val_idx)
+    net = build_mlp(x.shape[1], cfg.mlp.hidden, cfg.mlp.dropout, cfg.mlp.activation)
+    tr, va = torch.from_numpy(rows), torch.from_numpy(val_idx)
     train_loader = TensorBatches(x_all[tr], y_all[tr], batch_size=cfg.batch_size, shuffle=True, seed=seed)
     val_loader = TensorBatches(x_all[va], y_all[va], batch_size=4096)
     module = RegressionModule(net, cfg, steps_per_epoch=len(train_loader))
-    fit = fit_fold(module, train_loader, val_loader, cfg, out_dir, "val_loss", "min", seed, f"fold {fold}")
+    name = f"fold {fold}" + (f" seed {s}" if cfg.seeds > 1 else "")
+    fit = fit_fold(module, train_loader, val_loader, cfg, out_dir, "val_loss", "min", seed, name, f"seed{s}")
     net = net.cpu()
     pred_val = center + scale * predict_batches(net, val_loader).squeeze(-1).numpy()
-    pred_test = center + scale * predict_batches(net, TensorBatches(x_test, batch_size=4096)).squeeze(-1).numpy()
-    atomic.torch_save(out_dir / "best.ckpt", {
-        "state_dict": net.state_dict(), "features": state, "mlp": cfg.mlp.model_dump(),
-        "target": {"center": center, "scale": scale},
-        "epoch": fit.epoch, "val_loss": fit.score})
-    return FoldOutput(
-        val=pd.DataFrame({ID: [data.ids[i] for i in val_idx], "pred": pred_val}),
-        test=pd.DataFrame({ID: data.test_ids, "pred": pred_test}),
-        metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3)})
+    pred_test = center + scale * predict_batches(net, TensorBatches(torch.from_numpy(x_test),
+                                                                     batch_size=4096)).squeeze(-1).numpy()
+    checkpoint = {"state_dict": net.state_dict(), "target": {"center": center, "scale": scale},
+                  "epoch": fit.epoch, "val_loss": fit.score}
+    return pred_val, pred_test, {"epoch": fit.epoch, "seconds": round(fit.seconds, 3), "checkpoint": checkpoint}
 
+
+def _gbdt(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
+    model = fit_gbdt(cfg.gbdt, x[rows], y[rows], seed, out_dir / f"model_seed{s}.txt")
+    return model.predict(x[val_idx]), model.predict(x_test), {}
+
+
+def _linear(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
+    model = fit_linear(cfg.linear, x[rows], y[rows], seed, out_dir / "model.json")
+    return model.predict(x[val_idx]), model.predict(x_test), {"alpha": float(model.alpha_)}

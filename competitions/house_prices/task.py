@@ -36,9 +36,9 @@ class HouseTask(Task):
 
     def fit_fold(self, cfg: HouseConfig, data: TrainData, fold: int, train_idx: np.ndarray,
                  val_idx: np.ndarray, out_dir: Path) -> FoldOutput:
-        from competitions.house_prices.fit import fit_mlp  # torch and Lightning load only when training
+        from competitions.house_prices.fit import fit_house_fold  # torch and Lightning load only now
 
-        return fit_mlp(cfg, data, fold, train_idx, val_idx, out_dir)
+        return fit_house_fold(cfg, data, fold, train_idx, val_idx, out_dir)
 
     def score(self, data: TrainData, rows: np.ndarray, pred: pd.DataFrame) -> float:
         return rmse(data.extra["log_price"][rows], pred["pred"].to_numpy(float))

@@ -93,7 +93,7 @@ class FitResult:
 
 
 def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConfig, fold_dir: Path,
-             monitor: str, mode: str, seed: int, name: str = "") -> FitResult:
+             monitor: str, mode: str, seed: int, name: str = "", log_version: str = "") -> FitResult:
     """Train `module` in place and load the selected (best or last) weights into it."""
     import time
 
@@ -107,7 +107,7 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
         callbacks.append(EpochBar(name))
     trainer = L.Trainer(
         max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=cfg.devices, precision=cfg.precision,
-        logger=CSVLogger(fold_dir, name="logs", version=""), callbacks=callbacks,
+        logger=CSVLogger(fold_dir, name="logs", version=log_version), callbacks=callbacks,
         enable_checkpointing=False, enable_progress_bar=step_bar, enable_model_summary=False,
         num_sanity_val_steps=0,
         gradient_clip_val=cfg.grad_clip if module.automatic_optimization else None, log_every_n_steps=max(1, len(train_loader)),
