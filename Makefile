@@ -4,6 +4,7 @@
 #   ARGS="k=v .."  config overrides, dotted for nested keys
 #   FOLDS="0 2"    train only these folds
 #   FORCE=1        retrain folds that are already complete / replace a run trained with other settings
+#   EXPS="a b"     experiments to blend (config stems);  RULE=mean|weighted|stack  (default: best nested OOF)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -14,13 +15,15 @@ CONFIG ?=
 ARGS ?=
 FOLDS ?=
 FORCE ?=
+EXPS ?=
+RULE ?=
 export HF_HUB_OFFLINE ?= 0
 export NO_ALBUMENTATIONS_UPDATE := 1
 
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: help setup test lint bench house-sample house-train house-submit
+.PHONY: help setup test lint bench house-sample house-train house-submit house-blend
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -50,3 +53,6 @@ house-train: ## k-fold training of the house-prices model (DATA, CONFIG, ARGS, F
 
 house-submit: ## write submissions/house/<exp>.csv from the trained folds
 	$(KIT) submit house $(COMMON)
+
+house-blend: ## blend experiments' OOF/test predictions: EXPS="house house-gbdt house-linear" [RULE=]
+	$(KIT) blend house $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)")

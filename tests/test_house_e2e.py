@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from .conftest import assert_user_error, files_under, kit, make
+from .conftest import REPO, assert_user_error, files_under, kit, make
 
 TINY = "epochs=2 folds=2 batch_size=64 mlp.hidden=[16] progress_bar=false"
 SLUG = "house-prices-advanced-regression-techniques"
@@ -67,3 +67,33 @@ def test_real_layout_with_unseen_test_categories(tmp_path, house_sample):
     kit("submit", "house", "--data", str(data), "--args", TINY, root=tmp_path, check=True)
     sub = pd.read_csv(tmp_path / "submissions" / "house" / "house.csv")
     assert len(sub) == len(test) - 1 and sub["SalePrice"].notna().all()
+
+
+def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, house_sample):
+    data = ["--data", str(house_sample)]
+    fast = "folds=2 progress_bar=false"
+    learners = {"house-gbdt": fast + " gbdt.n_estimators=60 gbdt.threads=1", "house-linear": fast,
+                "house": TINY}
+    for exp, args in learners.items():
+        kit("train", "house", *data, "--config", str(REPO / "configs" / f"{exp}.yaml"), "--args", args, root=tmp_path, check=True)
+    runs = tmp_path / "runs" / "house"
+    shared = {"metrics.json", "val_pred.csv", "test_pred.csv"}
+    assert shared | {"model_seed0.txt", "features.json"} <= {p.name for p in (runs / "house-gbdt/fold0").iterdir()}
+    assert shared | {"model.json", "features.json"} <= {p.name for p in (runs / "house-linear/fold1").iterdir()}
+    assert json.loads((runs / "house-linear/fold1/model.json").read_text())["kind"] == "lasso"
+    cvs = {exp: json.loads((runs / exp / "cv.json").read_text()) for exp in learners}
+    assert {tuple(sorted(cv)) for cv in cvs.values()} == {tuple(sorted(cvs["house"]))}
+    folds = {json.loads((runs / exp / "fingerprint.json").read_text())["folds_file"] for exp in learners}
+    assert len(folds) == 1                                    # one folds file shared by every learner
+    oofs = [pd.read_csv(runs / exp / "oof.csv") for exp in learners]
+    assert all(o["Id"].tolist() == oofs[0]["Id"].tolist() and o["fold"].equals(oofs[0]["fold"]) for o in oofs)
+
+    proc = make("house-blend", tmp_path, DATA=str(house_sample), EXPS="house house-gbdt house-linear",
+                RULE="weighted")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "blend: stack" in proc.stderr and "rule: weighted" in proc.stderr
+    sub = pd.read_csv(tmp_path / "submissions" / "house" / "blend-house+house-gbdt+house-linear.csv")
+    assert sub["Id"].tolist() == pd.read_csv(house_sample / "test.csv")["Id"].tolist()
+    assert (sub["SalePrice"] > 0).all()
+    summary = json.loads((runs / "blends" / "blend-house+house-gbdt+house-linear.json").read_text())
+    assert summary["rule"] == "weighted" and sum(summary["rules"]["weighted"]["weights"]) == pytest.approx(1)

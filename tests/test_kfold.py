@@ -47,14 +47,17 @@ class RidgeTask(Task):
         return FoldOutput(val=pd.DataFrame({"id": [data.ids[i] for i in val_idx], "pred": model.predict(X[val_idx])}),
                           test=pd.DataFrame({"id": data.test_ids, "pred": model.predict(data.extra["Xt"])}))
 
-    def score(self, data, rows, pred):
-        return rmse(data.extra["y"][rows], pred["pred"])
+    def target(self, data):
+        return data.extra["y"]
 
-    def make_submission(self, cfg, data, test_preds):
-        raise NotImplementedError
+    def score(self, data, rows, pred):
+        return rmse(data.extra["y"][rows], pred)
+
+    def submission_frame(self, data, pred):
+        return pd.DataFrame({"id": data.test_ids, "y": pred})
 
     def check_submission(self, frame, data):
-        raise NotImplementedError
+        pass
 
 
 def toy_data(n=60, fingerprint="v1"):

@@ -28,6 +28,7 @@ class HouseConfig(TrainConfig):
     model: Literal["mlp", "gbdt", "linear"] = "mlp"
     seeds: int = Field(1, ge=1)          # models per fold, each from its own seed, predictions averaged
     drop_outliers: bool = True           # GrLivArea > 4000 with SalePrice < 300000: left out of fitting only
+    clip_to_train_range: bool = True     # predictions clipped to the fitted rows' log-price range
     ensemble: Literal["mean", "median"] = "mean"   # of the folds' log-price predictions
     features: FeatureConfig = FeatureConfig()
     mlp: MLPConfig = MLPConfig()

@@ -35,7 +35,7 @@ def prepare(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, list[str], li
                            + 0.5 * f["BsmtHalfBath"].fillna(0))
         df["HouseAge"] = f["YrSold"] - f["YearBuilt"]
         df["RemodAge"] = f["YrSold"] - f["YearRemodAdd"]
-        df["PorchSF"] = f[["OpenPorchSF", "EnclosedPorch", "3SsnPorch", "ScreenPorch", "WoodDeckSF"]].sum(1)
+        df["PorchSF"] = f[["OpenPorchSF", "EnclosedPorch", "3SsnPorch", "ScreenPorch", "WoodDeckSF"]].sum(axis=1)
         numeric = numeric + ["TotalSF", "TotalBath", "HouseAge", "RemodAge", "PorchSF"]
     if cfg["ordinal"]:
         for col in QUALITY_COLUMNS:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from competitions.house_prices.config import HouseConfig
 from competitions.house_prices.features import fit_features, n_features, transform
-from competitions.house_prices.schema import ID, TARGET
+from competitions.house_prices.schema import ID, is_outlier
 from kaggle_kit import atomic
 from kaggle_kit.seeding import derive_seed
 from kaggle_kit.tabular import fit_gbdt, fit_linear
@@ -20,9 +20,7 @@ from kaggle_kit.task import FoldOutput, TrainData
 def fit_rows(cfg: HouseConfig, train: pd.DataFrame, train_idx: np.ndarray) -> np.ndarray:
     if not cfg.drop_outliers:
         return train_idx
-    rows = train.iloc[train_idx]
-    outlier = (rows["GrLivArea"] > 4000) & (rows[TARGET] < 300000)
-    return train_idx[~outlier.to_numpy()]
+    return train_idx[~is_outlier(train.iloc[train_idx])]
 
 
 def fit_house_fold(cfg: HouseConfig, data: TrainData, fold: int, train_idx: np.ndarray, val_idx: np.ndarray,
@@ -44,9 +42,13 @@ def fit_house_fold(cfg: HouseConfig, data: TrainData, fold: int, train_idx: np.n
     else:
         atomic.torch_save(out_dir / "best.ckpt", {"features": state, "mlp": cfg.mlp.model_dump(),
                                                   "models": [m.pop("checkpoint") for m in info]})
+    pred_val, pred_test = np.mean(preds_val, 0), np.mean(preds_test, 0)
+    if cfg.clip_to_train_range:   # no sale outside the prices seen in training: stops runaway extrapolation
+        lo, hi = y[rows].min(), y[rows].max()
+        pred_val, pred_test = np.clip(pred_val, lo, hi), np.clip(pred_test, lo, hi)
     return FoldOutput(
-        val=pd.DataFrame({ID: [data.ids[i] for i in val_idx], "pred": np.mean(preds_val, 0)}),
-        test=pd.DataFrame({ID: data.test_ids, "pred": np.mean(preds_test, 0)}),
+        val=pd.DataFrame({ID: [data.ids[i] for i in val_idx], "pred": pred_val}),
+        test=pd.DataFrame({ID: data.test_ids, "pred": pred_test}),
         metrics={"n_fit": len(rows), "n_features": n_features(state), "seeds": info})
 
 

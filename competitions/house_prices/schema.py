@@ -19,3 +19,8 @@ def train_columns() -> list[str]:
 
 def feature_columns(kind: str) -> list[str]:
     return [c["name"] for c in schema()["columns"] if c["kind"] == kind and c["name"] not in (ID, TARGET)]
+
+
+def is_outlier(frame):
+    """The two documented Ames sales: huge living area, low price (De Cock's paper advises removing them)."""
+    return ((frame["GrLivArea"] > 4000) & (frame[TARGET] < 300000)).to_numpy()

@@ -10,7 +10,7 @@ import pandas as pd
 from competitions.house_prices import data as house_data
 from competitions.house_prices.config import HouseConfig
 from competitions.house_prices.sample import build_sample
-from competitions.house_prices.schema import ID, TARGET
+from competitions.house_prices.schema import ID, TARGET, is_outlier
 from kaggle_kit.errors import UserError
 from kaggle_kit.metrics import rmse
 from kaggle_kit.submission import check_table
@@ -32,7 +32,8 @@ class HouseTask(Task):
         train, test, fingerprint = house_data.read_split(data_dir)
         return TrainData(ids=train[ID].tolist(), test_ids=test[ID].tolist(), fingerprint=fingerprint,
                          sample_submission=house_data.read_sample_submission(data_dir),
-                         extra={"train": train, "test": test, "log_price": np.log(train[TARGET].to_numpy(float))})
+                         extra={"train": train, "test": test, "log_price": np.log(train[TARGET].to_numpy(float)),
+                                "outlier": is_outlier(train)})
 
     def fit_fold(self, cfg: HouseConfig, data: TrainData, fold: int, train_idx: np.ndarray,
                  val_idx: np.ndarray, out_dir: Path) -> FoldOutput:
@@ -40,17 +41,21 @@ class HouseTask(Task):
 
         return fit_house_fold(cfg, data, fold, train_idx, val_idx, out_dir)
 
-    def score(self, data: TrainData, rows: np.ndarray, pred: pd.DataFrame) -> float:
-        return rmse(data.extra["log_price"][rows], pred["pred"].to_numpy(float))
+    def target(self, data: TrainData) -> np.ndarray:
+        return data.extra["log_price"]
 
-    def make_submission(self, cfg: HouseConfig, data: TrainData, test_preds: list[pd.DataFrame]) -> pd.DataFrame:
-        want = [str(i) for i in data.test_ids]
-        for k, p in enumerate(test_preds):
-            if p[ID].astype(str).tolist() != want:
-                raise UserError(f"fold {k}'s test predictions do not match test.csv; retrain with FORCE=1")
-        stacked = np.stack([p["pred"].to_numpy(float) for p in test_preds])
-        log_price = np.median(stacked, 0) if cfg.ensemble == "median" else stacked.mean(0)
-        return pd.DataFrame({ID: data.test_ids, TARGET: np.exp(log_price)})
+    def score(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> float:
+        return rmse(data.extra["log_price"][rows], pred)
+
+    def extra_scores(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+        keep = ~data.extra["outlier"][rows]
+        return {"score_without_outliers": rmse(data.extra["log_price"][rows][keep], pred[keep])}
+
+    def fold_ensemble(self, cfg: HouseConfig, preds: list[np.ndarray]) -> np.ndarray:
+        return np.median(preds, 0) if cfg.ensemble == "median" else np.mean(preds, 0)
+
+    def submission_frame(self, data: TrainData, pred: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({ID: data.test_ids, TARGET: np.exp(pred)})
 
     def check_submission(self, frame: pd.DataFrame, data: TrainData) -> None:
         check_table(frame, [ID, TARGET], data.test_ids, data.sample_submission)

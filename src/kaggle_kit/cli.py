@@ -18,7 +18,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     helps = {"sample": "build the synthetic sample in data/samples/<slug>/",
              "train": "train every fold (or FOLDS) and write oof.csv and cv.json",
-             "submit": "ensemble the folds' test predictions into submissions/<comp>/<exp>.<ext>"}
+             "submit": "ensemble the folds' test predictions into submissions/<comp>/<exp>.<ext>",
+             "blend": "blend experiments' saved OOF and test predictions into submissions/<comp>/blend-..."}
     for name, text in helps.items():
         s = sub.add_parser(name, help=text)
         s.add_argument("comp", choices=sorted(TASKS))
@@ -26,6 +27,10 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--dest", help="output folder (default data/samples/<slug>)")
             continue
         s.add_argument("--data", help="competition folder as unpacked from the Kaggle download")
+        if name == "blend":
+            s.add_argument("--exps", default="", help='experiment names, "house house-gbdt"')
+            s.add_argument("--rule", default=None, help="blending rule (default: the best nested OOF score)")
+            continue
         s.add_argument("--config", help="YAML config (default configs/<comp>.yaml)")
         s.add_argument("--args", default="", help='overrides, "key=value key.sub=value"')
         if name == "train":
@@ -62,6 +67,16 @@ def run(argv: list[str]) -> None:
         print(f"wrote the {task.name} sample to {dest}", file=sys.stderr)
         return
     data_dir, using_sample = resolve_data_dir(task, args.data, root)
+    if args.command == "blend":
+        from kaggle_kit.blend import blend
+
+        exps = args.exps.split()
+        if len(exps) < 2:
+            raise UserError('name at least two experiments to blend, e.g. EXPS="house house-gbdt"')
+        if using_sample:
+            ensure_sample(task, data_dir)
+        blend(task, task.load(data_dir), root, exps, args.rule)
+        return
     config_path = Path(args.config) if args.config else CONFIGS_DIR / f"{task.default_config(using_sample)}.yaml"
     cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)
     only = parse_folds(args.folds, cfg.folds) if args.command == "train" else None

@@ -14,7 +14,7 @@ from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
 from kaggle_kit.folds import load_or_make_folds
 from kaggle_kit.paths import RunPaths
-from kaggle_kit.task import Task, TrainData
+from kaggle_kit.task import Task, TrainData, pred_array
 
 
 def say(msg: str) -> None:
@@ -41,7 +41,7 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
         stage.mkdir(parents=True)
         out = task.fit_fold(cfg, data, k, train_idx, val_idx, stage)
         check_fold_rows(task, data, out.val, val_idx, k)
-        score = task.score(data, val_idx, out.val)
+        score = task.score(data, val_idx, pred_array(out.val, task.pred_columns))
         atomic.write_csv(stage / "val_pred.csv", out.val)
         atomic.write_csv(stage / "test_pred.csv", out.test)
         atomic.write_json(stage / "metrics.json", {
@@ -78,8 +78,9 @@ def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, 
         raise UserError(f"the saved folds of {paths.run_dir} do not cover every training row once; retrain "
                         "with FORCE=1")
     oof = oof.assign(_row=rows.to_numpy()).sort_values("_row").drop(columns="_row").reset_index(drop=True)
-    score = task.score(data, np.arange(len(data.ids)), oof)
-    cv = {"metric": task.metric, "higher_is_better": task.higher_is_better, "score": score, "folds": per_fold}
+    rows, pred = np.arange(len(data.ids)), pred_array(oof, task.pred_columns)
+    cv = {"metric": task.metric, "higher_is_better": task.higher_is_better, "score": task.score(data, rows, pred),
+          "folds": per_fold, **task.extra_scores(data, rows, pred)}
     atomic.write_csv(paths.oof, oof)
     atomic.write_json(paths.cv, cv)
     say(print_cv(task.metric, cv))
@@ -92,4 +93,5 @@ def print_cv(metric: str, cv: dict) -> str:
     f = np.asarray(cv["folds"])
     lines.append(f"CV {metric}: {cv['score']:.5f} over all out-of-fold rows "
                  f"(fold mean {f.mean():.5f} +- {f.std():.5f})")
+    lines += [f"   {k}: {v:.5f}" for k, v in cv.items() if k.startswith("score_")]
     return "\n".join(lines)

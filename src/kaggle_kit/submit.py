@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from kaggle_kit import runs
@@ -9,7 +10,7 @@ from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
 from kaggle_kit.kfold import say
 from kaggle_kit.paths import RunPaths
-from kaggle_kit.task import Task, TrainData
+from kaggle_kit.task import Task, TrainData, pred_array
 
 
 def complete_run_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths) -> list[int]:
@@ -26,12 +27,28 @@ def complete_run_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: Run
     return list(range(cfg.folds))
 
 
+def fold_test_preds(task: Task, data: TrainData, paths: RunPaths, folds: list[int]) -> list[np.ndarray]:
+    want = [str(i) for i in data.test_ids]
+    preds = []
+    for k in folds:
+        frame = pd.read_csv(paths.fold_dir(k) / "test_pred.csv", dtype={task.id_column: str})
+        if frame[task.id_column].tolist() != want:
+            raise UserError(f"fold {k} of {paths.run_dir} predicted another test set; retrain it with FORCE=1")
+        preds.append(pred_array(frame, task.pred_columns))
+    return preds
+
+
+def write_submission(task: Task, data: TrainData, pred: np.ndarray, path) -> pd.DataFrame:
+    frame = task.submission_frame(data, pred)
+    task.check_submission(frame, data)
+    task.write_submission(frame, path)
+    return frame
+
+
 def submit(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths):
     folds = complete_run_folds(task, cfg, data, paths)
-    test_preds = [pd.read_csv(paths.fold_dir(k) / "test_pred.csv", dtype={task.id_column: str}) for k in folds]
-    frame = task.make_submission(cfg, data, test_preds)
-    task.check_submission(frame, data)
+    pred = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds))
     path = paths.submission(task.submission_ext)
-    task.write_submission(frame, path)
+    frame = write_submission(task, data, pred, path)
     say(f"wrote {path} ({len(frame)} rows, {cfg.ensemble} of {len(folds)} folds)")
     return path

@@ -41,6 +41,8 @@ class Task(ABC):
     higher_is_better: ClassVar[bool]
     fold_kind: ClassVar[str] = "kfold"
     submission_ext: ClassVar[str] = "csv"
+    pred_columns: ClassVar[list[str]] = ["pred"]   # prediction columns of val_pred/test_pred/oof files
+    blend_kind: ClassVar[str] = "regression"       # which blending rules apply (kaggle_kit.blend)
 
     def default_config(self, using_sample: bool) -> str:
         """Stem of the config used when CONFIG is not given."""
@@ -58,12 +60,24 @@ class Task(ABC):
                  val_idx: np.ndarray, out_dir: Path) -> FoldOutput: ...
 
     @abstractmethod
-    def score(self, data: TrainData, rows: np.ndarray, pred: pd.DataFrame) -> float:
-        """Metric of `pred` (rows aligned with training rows `rows`)."""
+    def target(self, data: TrainData) -> np.ndarray:
+        """The training target in the space predictions are made in, one entry per training row."""
 
     @abstractmethod
-    def make_submission(self, cfg: TrainConfig, data: TrainData, test_preds: list[pd.DataFrame]) -> pd.DataFrame:
-        """Ensemble the folds' test predictions into the submission frame."""
+    def score(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> float:
+        """Metric of `pred` on training rows `rows` (pred aligned with rows)."""
+
+    def extra_scores(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+        """More views of the same OOF predictions, stored in cv.json beside `score`."""
+        return {}
+
+    def fold_ensemble(self, cfg: TrainConfig, preds: list[np.ndarray]) -> np.ndarray:
+        """Combine the folds' test predictions (arrays of pred_columns) into one."""
+        return np.mean(preds, axis=0)
+
+    @abstractmethod
+    def submission_frame(self, data: TrainData, pred: np.ndarray) -> pd.DataFrame:
+        """The submission for test predictions `pred` (in test order)."""
 
     @abstractmethod
     def check_submission(self, frame: pd.DataFrame, data: TrainData) -> None:
@@ -73,3 +87,9 @@ class Task(ABC):
         from kaggle_kit import atomic
 
         atomic.write_csv(path, frame)
+
+
+def pred_array(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Prediction columns as an array: (n,) for one column, (n, d) for several."""
+    arr = frame[columns].to_numpy(dtype=float)
+    return arr[:, 0] if len(columns) == 1 else arr

@@ -1,0 +1,149 @@
+"""Blending saved experiments: plain numpy over each experiment's OOF and test predictions, never a model.
+
+Every rule reports two OOF scores: in-sample (rule fitted on all OOF rows) and nested (for each fold, the
+rule is fitted on the other folds' OOF rows only and applied to it), the honest one used to pick a rule."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy.optimize import minimize
+
+from kaggle_kit import atomic
+from kaggle_kit.config import validate
+from kaggle_kit.errors import UserError
+from kaggle_kit.kfold import say
+from kaggle_kit.paths import RunPaths
+from kaggle_kit.submit import complete_run_folds, fold_test_preds, write_submission
+from kaggle_kit.task import Task, TrainData, pred_array
+
+
+@dataclass
+class Member:
+    name: str
+    oof: np.ndarray      # (n,) or (n, d), in training-file order
+    test: np.ndarray     # the experiment's own fold ensemble on the test set
+    fold: np.ndarray     # fold of every training row
+    folds_file: str
+
+
+def load_member(task: Task, data: TrainData, root: Path, exp: str) -> Member:
+    paths = RunPaths(root, task.name, exp)
+    if not paths.config.is_file():
+        raise UserError(f"experiment '{exp}' has no run in {paths.run_dir}; train it first: "
+                        f"make {task.name}-train CONFIG=configs/{exp}.yaml")
+    cfg = validate(task.config_class, yaml.safe_load(paths.config.read_text()))
+    folds = complete_run_folds(task, cfg, data, paths)
+    if not paths.oof.is_file():
+        raise UserError(f"experiment '{exp}' has no oof.csv; rerun make {task.name}-train for it")
+    oof = pd.read_csv(paths.oof, dtype={task.id_column: str})
+    if oof[task.id_column].tolist() != [str(i) for i in data.ids]:
+        raise UserError(f"oof.csv of '{exp}' does not match the training rows; retrain it with FORCE=1")
+    test = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds))
+    folds_file = json.loads(paths.fingerprint.read_text())["folds_file"]
+    return Member(exp, pred_array(oof, task.pred_columns), test, oof["fold"].to_numpy(), Path(folds_file).name)
+
+
+def check_same_folds(members: list[Member]) -> None:
+    first = members[0]
+    for m in members[1:]:
+        if m.folds_file != first.folds_file or not np.array_equal(m.fold, first.fold):
+            raise UserError(f"experiments use different folds ('{first.name}': {first.folds_file}, '{m.name}': "
+                            f"{m.folds_file}): retrain them with the same folds and fold_seed to blend them")
+
+
+# Regression rules. Each fits on the OOF predictions P (rows x members) of training rows `rows`, with their
+# targets y and loss(rows, pred) (the task's metric, lower is better), and returns (apply(Q), info).
+def rule_mean(P, y, rows, loss):
+    return lambda Q: Q.mean(1), {}
+
+
+def simplex_weights(P, rows, loss) -> np.ndarray:
+    """Non-negative weights summing to one, minimising loss(rows, P @ w)."""
+    m = P.shape[1]
+    res = minimize(lambda w: loss(rows, P @ w), np.full(m, 1 / m), method="SLSQP", bounds=[(0, 1)] * m,
+                   constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}], options={"ftol": 1e-12})
+    w = np.clip(res.x, 0, None)
+    return w / w.sum()
+
+
+def rule_weighted(P, y, rows, loss):
+    w = simplex_weights(P, rows, loss)
+    return lambda Q: Q @ w, {"weights": w.round(6).tolist()}
+
+
+def rule_stack(P, y, rows, loss):
+    from sklearn.linear_model import RidgeCV
+
+    meta = RidgeCV(alphas=np.logspace(-4, 3, 29)).fit(P, y)
+    return lambda Q: meta.predict(Q), {"coef": meta.coef_.round(6).tolist(),
+                                       "intercept": float(meta.intercept_), "alpha": float(meta.alpha_)}
+
+
+RULES = {"regression": {"mean": rule_mean, "weighted": rule_weighted, "stack": rule_stack}}
+
+
+def nested_predictions(rule, P: np.ndarray, y: np.ndarray, fold: np.ndarray, loss) -> np.ndarray:
+    """Each fold's rows predicted by the rule fitted on the other folds' rows only."""
+    out = np.zeros(len(y))
+    rows = np.arange(len(y))
+    for k in np.unique(fold):
+        held = fold == k
+        apply, _ = rule(P[~held], y[~held], rows[~held], loss)
+        out[held] = apply(P[held])
+    return out
+
+
+def blend(task: Task, data: TrainData, root: Path, exps: list[str], rule: str | None) -> Path:
+    rules = RULES[task.blend_kind]
+    if len(exps) < 2:
+        raise UserError('name at least two experiments to blend, e.g. EXPS="house house-gbdt"')
+    if rule is not None and rule not in rules:
+        raise UserError(f"RULE={rule} is not one of {', '.join(rules)}")
+    members = [load_member(task, data, root, e) for e in exps]
+    check_same_folds(members)
+    y, fold = task.target(data), members[0].fold
+    rows = np.arange(len(y))
+    P = np.stack([m.oof for m in members], 1)
+    T = np.stack([m.test for m in members], 1)
+    sign = -1 if task.higher_is_better else 1
+
+    def loss(fit_rows, pred):
+        return sign * task.score(data, fit_rows, pred)
+
+    extra_names = list(task.extra_scores(data, rows, members[0].oof))
+    head = "".join(f" {n.removeprefix('score_'):>22}" for n in extra_names)
+    lines = [f"{'experiment / rule':<28} {'OOF ' + task.metric:>16} {'nested OOF':>12}{head}"]
+
+    def extras(pred):
+        return "".join(f" {v:>22.5f}" for v in task.extra_scores(data, rows, pred).values())
+
+    for m in members:
+        lines.append(f"{m.name:<28} {task.score(data, rows, m.oof):>16.5f} {'':>12}{extras(m.oof)}")
+    results = {}
+    for name, fn in rules.items():
+        apply, info = fn(P, y, rows, loss)
+        in_sample = task.score(data, rows, apply(P))
+        nested_pred = nested_predictions(fn, P, y, fold, loss)
+        nested = task.score(data, rows, nested_pred)
+        more = {f"nested_{k}": v for k, v in task.extra_scores(data, rows, nested_pred).items()}
+        results[name] = {"oof": in_sample, "nested_oof": nested, **more, **info, "_apply": apply}
+        lines.append(f"{'blend: ' + name:<28} {in_sample:>16.5f} {nested:>12.5f}{extras(nested_pred)}"
+                     + (f"  weights {info['weights']}" if "weights" in info else ""))
+    chosen = rule or (max if task.higher_is_better else min)(results, key=lambda r: results[r]["nested_oof"])
+    say("\n".join(lines) + f"\nrule: {chosen}" + ("" if rule else " (best nested OOF score)"))
+    pred = results[chosen].pop("_apply")(T)
+    name = "blend-" + "+".join(exps)
+    path = root / "submissions" / task.name / f"{name}.{task.submission_ext}"
+    write_submission(task, data, pred, path)
+    summary = {"experiments": exps, "rule": chosen, "metric": task.metric,
+               "members": {m.name: task.score(data, rows, m.oof) for m in members},
+               "rules": {k: {kk: vv for kk, vv in v.items() if kk != "_apply"} for k, v in results.items()}}
+    atomic.write_json(root / "runs" / task.name / "blends" / f"{name}.json", summary)
+    say(f"wrote {path}")
+    return path

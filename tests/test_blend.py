@@ -1,0 +1,85 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kaggle_kit.blend import blend, nested_predictions, rule_stack, simplex_weights
+from kaggle_kit.errors import UserError
+from kaggle_kit.kfold import train_folds
+from kaggle_kit.metrics import rmse
+from kaggle_kit.paths import RunPaths
+
+from .test_kfold import RidgeConfig, RidgeTask, toy_data
+
+
+def test_simplex_weights_recover_the_mixture():
+    rng = np.random.default_rng(1)
+    a, b, c = rng.normal(size=(3, 500))
+    y = 0.6 * a + 0.4 * b
+    P = np.stack([a, b, c], 1)
+    w = simplex_weights(P, np.arange(500), lambda rows, pred: rmse(y[rows], pred))
+    assert w == pytest.approx([0.6, 0.4, 0.0], abs=1e-4)
+    assert w.sum() == pytest.approx(1.0)
+
+
+def test_weights_stay_non_negative_when_a_member_is_anticorrelated():
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=300)
+    P = np.stack([y + rng.normal(0, 0.3, 300), -y], 1)
+    w = simplex_weights(P, np.arange(300), lambda rows, pred: rmse(y[rows], pred))
+    assert w.min() >= 0 and w.sum() == pytest.approx(1.0)
+    assert w[1] < 0.05   # unconstrained least squares would give it a negative weight
+
+
+def test_nested_stacking_never_sees_the_fold_it_predicts():
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=200)
+    P = np.stack([y + rng.normal(0, 0.5, 200), y + rng.normal(0, 0.5, 200)], 1)
+    fold = np.arange(200) % 4
+    loss = lambda rows, pred: rmse(y[rows], pred)  # noqa: E731
+    base = nested_predictions(rule_stack, P, y, fold, loss)
+    y2 = y.copy()
+    y2[fold == 0] += 100.0           # wildly different targets in fold 0 ...
+    moved = nested_predictions(rule_stack, P, y2, fold, loss)
+    assert np.array_equal(base[fold == 0], moved[fold == 0])   # ... leave fold 0's nested predictions alone
+    assert not np.allclose(base[fold != 0], moved[fold != 0])   # while the other folds' meta-models move
+
+
+def run(tmp_path, exp, **cfg):
+    task, data = RidgeTask(), toy_data()
+    train_folds(task, RidgeConfig(folds=3, **cfg), data, RunPaths(tmp_path, "toy", exp), None, False)
+    return task, data
+
+
+def test_blend_end_to_end_on_saved_runs(tmp_path, capsys):
+    task, data = run(tmp_path, "a", alpha=0.1)
+    run(tmp_path, "b", alpha=30.0)
+    path = blend(task, data, tmp_path, ["a", "b"], None)
+    assert path == tmp_path / "submissions" / "toy" / "blend-a+b.csv"
+    sub = pd.read_csv(path)
+    assert sub["id"].tolist() == data.test_ids
+    summary = json.loads((tmp_path / "runs" / "toy" / "blends" / "blend-a+b.json").read_text())
+    assert set(summary["rules"]) == {"mean", "weighted", "stack"}
+    best = min(summary["rules"], key=lambda r: summary["rules"][r]["nested_oof"])
+    assert summary["rule"] == best
+    oof_a = pd.read_csv(tmp_path / "runs/toy/a/oof.csv")["pred"]
+    assert summary["members"]["a"] == pytest.approx(rmse(data.extra["y"], oof_a))
+    err = capsys.readouterr().err
+    assert "blend: weighted" in err and "nested OOF" in err
+    blend(task, data, tmp_path, ["a", "b"], "mean")
+    tests = [pd.read_csv(tmp_path / f"runs/toy/{e}/fold{k}/test_pred.csv")["pred"] for e in "ab" for k in range(3)]
+    expected = (np.mean(tests[:3], 0) + np.mean(tests[3:], 0)) / 2
+    assert pd.read_csv(path)["y"].to_numpy() == pytest.approx(expected)
+
+
+def test_blend_refuses_different_folds_and_incomplete_runs(tmp_path):
+    task, data = run(tmp_path, "a")
+    run(tmp_path, "b", fold_seed=7)
+    with pytest.raises(UserError, match="different folds"):
+        blend(task, data, tmp_path, ["a", "b"], None)
+    with pytest.raises(UserError, match="'c' has no run"):
+        blend(task, data, tmp_path, ["a", "c"], None)
+    with pytest.raises(UserError, match="RULE=best"):
+        blend(task, data, tmp_path, ["a", "b"], "best")
+    assert not (tmp_path / "submissions").exists()
