@@ -85,3 +85,14 @@ def test_submit_before_train(tmp_path, house_sample):
     proc = kit("submit", "house", "--data", str(house_sample), root=tmp_path)
     assert_user_error(proc, "no trained run", "make house-train")
     assert files_under(tmp_path) == {}
+
+
+def test_sample_never_overwrites_a_foreign_folder(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    proc = kit("sample", "house", "--dest", str(tmp_path / "mine"), root=tmp_path)
+    assert_user_error(proc, "is not a sample built here")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    kit("sample", "house", "--dest", str(tmp_path / "fresh"), root=tmp_path, check=True)
+    kit("sample", "house", "--dest", str(tmp_path / "fresh"), root=tmp_path, check=True)   # rebuilds its own
+    assert (tmp_path / "fresh" / "train.csv").is_file()

@@ -55,7 +55,7 @@ def parse_folds(text: str, n_folds: int) -> list[int] | None:
 def run(argv: list[str]) -> None:
     from competitions import get_task
     from kaggle_kit.config import load_config
-    from kaggle_kit.data_source import ensure_sample, resolve_data_dir
+    from kaggle_kit.data_source import build_sample, ensure_sample, resolve_data_dir
     from kaggle_kit.paths import CONFIGS_DIR, RunPaths, work_root
 
     args = _parser().parse_args(argv)
@@ -63,7 +63,7 @@ def run(argv: list[str]) -> None:
     root = work_root()
     if args.command == "sample":
         dest = Path(args.dest) if args.dest else root / "data" / "samples" / task.slug
-        task.build_sample(dest)
+        build_sample(task, dest)
         print(f"wrote the {task.name} sample to {dest}", file=sys.stderr)
         return
     data_dir, using_sample = resolve_data_dir(task, args.data, root)

@@ -26,12 +26,18 @@ def resolve_data_dir(task: Task, data_arg: str | None, root: Path) -> tuple[Path
 
 
 def ensure_sample(task: Task, path: Path) -> None:
-    """Build the sample once, into a staging folder renamed into place when complete."""
+    """Use the sample (built once if missing), saying so."""
     print(f"*** No Kaggle data in data/{task.slug}/: using the synthetic sample in {path}/.\n"
           f"*** For the real competition: kaggle competitions download -c {task.slug} && "
           f"unzip {task.slug}.zip -d data/{task.slug}", file=sys.stderr)
-    if (path / ".complete").is_file():
-        return
+    if not (path / ".complete").is_file():
+        build_sample(task, path)
+
+
+def build_sample(task: Task, path: Path) -> None:
+    """Build into a staging folder renamed into place when complete: never a half-built sample."""
+    if path.exists() and any(path.iterdir()) and not (path / ".complete").is_file():
+        raise UserError(f"{path} exists and is not a sample built here; choose another folder")
     stage = path.with_name(path.name + ".partial")
     shutil.rmtree(stage, ignore_errors=True)
     task.build_sample(stage)
