@@ -73,7 +73,7 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     data = ["--data", str(house_sample)]
     fast = "folds=2 progress_bar=false"
     learners = {"house-gbdt": fast + " gbdt.n_estimators=60 gbdt.threads=1", "house-linear": fast,
-                "house": TINY}
+                "house-svr": fast, "house": TINY}
     for exp, args in learners.items():
         kit("train", "house", *data, "--config", str(REPO / "configs" / f"{exp}.yaml"), "--args", args, root=tmp_path, check=True)
     runs = tmp_path / "runs" / "house"
@@ -81,6 +81,8 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     assert shared | {"model_seed0.txt", "features.json"} <= {p.name for p in (runs / "house-gbdt/fold0").iterdir()}
     assert shared | {"model.json", "features.json"} <= {p.name for p in (runs / "house-linear/fold1").iterdir()}
     assert json.loads((runs / "house-linear/fold1/model.json").read_text())["kind"] == "lasso"
+    assert shared | {"model.json", "features.json"} <= {p.name for p in (runs / "house-svr/fold0").iterdir()}
+    assert len(json.loads((runs / "house-svr/fold0/model.json").read_text())["support_vectors"]) > 10
     cvs = {exp: json.loads((runs / exp / "cv.json").read_text()) for exp in learners}
     assert {tuple(sorted(cv)) for cv in cvs.values()} == {tuple(sorted(cvs["house"]))}
     folds = {json.loads((runs / exp / "fingerprint.json").read_text())["folds_file"] for exp in learners}

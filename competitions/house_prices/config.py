@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from kaggle_kit.config import StrictModel, TrainConfig
-from kaggle_kit.tabular import GBDTConfig, LinearConfig
+from kaggle_kit.tabular import GBDTConfig, LinearConfig, SVRConfig
 
 
 class MLPConfig(StrictModel):
@@ -25,7 +25,7 @@ class FeatureConfig(StrictModel):
 
 
 class HouseConfig(TrainConfig):
-    model: Literal["mlp", "gbdt", "linear"] = "mlp"
+    model: Literal["mlp", "gbdt", "linear", "svr"] = "mlp"
     seeds: int = Field(1, ge=1)          # models per fold, each from its own seed, predictions averaged
     drop_outliers: bool = True           # GrLivArea > 4000 with SalePrice < 300000: left out of fitting only
     clip_to_train_range: bool = True     # predictions clipped to the fitted rows' log-price range
@@ -34,8 +34,9 @@ class HouseConfig(TrainConfig):
     mlp: MLPConfig = MLPConfig()
     gbdt: GBDTConfig = GBDTConfig()
     linear: LinearConfig = LinearConfig()
+    svr: SVRConfig = SVRConfig()
 
     def fingerprint_dict(self) -> dict:
         """The sections of the learners not in use do not change what this run learns."""
         d = super().fingerprint_dict()
-        return {k: v for k, v in d.items() if k not in {"mlp", "gbdt", "linear"} - {self.model}}
+        return {k: v for k, v in d.items() if k not in {"mlp", "gbdt", "linear", "svr"} - {self.model}}

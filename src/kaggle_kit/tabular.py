@@ -35,6 +35,12 @@ class LinearConfig(StrictModel):
     max_iter: int = Field(20000, ge=100)
 
 
+class SVRConfig(StrictModel):
+    C: float = Field(20.0, gt=0)
+    epsilon: float = Field(0.008, ge=0)
+    gamma: float = Field(3e-4, gt=0)
+
+
 def fit_gbdt(cfg: GBDTConfig, x: np.ndarray, y: np.ndarray, seed: int, path: Path):
     """Fit LightGBM, save its text model to `path`, return the fitted regressor."""
     import lightgbm as lgb
@@ -69,4 +75,16 @@ def fit_linear(cfg: LinearConfig, x: np.ndarray, y: np.ndarray, seed: int, path:
     atomic.write_text(path, json.dumps({"kind": cfg.kind, "alpha": float(model.alpha_), "l1_ratio": l1,
                                         "intercept": float(model.intercept_),
                                         "coef": np.asarray(model.coef_, dtype=float).tolist()}) + "\n")
+    return model
+
+
+def fit_svr(cfg: SVRConfig, x: np.ndarray, y: np.ndarray, seed: int, path: Path):
+    """RBF support-vector regression; saves its support vectors and dual coefficients as JSON."""
+    from sklearn.svm import SVR
+
+    model = SVR(C=cfg.C, epsilon=cfg.epsilon, gamma=cfg.gamma).fit(x, y)
+    atomic.write_text(path, json.dumps({"C": cfg.C, "epsilon": cfg.epsilon, "gamma": cfg.gamma,
+                                        "intercept": float(model.intercept_[0]),
+                                        "dual_coef": model.dual_coef_[0].tolist(),
+                                        "support_vectors": model.support_vectors_.tolist()}) + "\n")
     return model
