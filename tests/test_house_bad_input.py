@@ -7,7 +7,7 @@ import pytest
 
 from .conftest import assert_user_error, files_under, kit
 
-TINY = "epochs=1 folds=2 mlp.hidden=[8] progress_bar=false"
+TINY = "epochs=1 folds=2 seeds=1 mlp.hidden=[8] progress_bar=false"
 
 
 def edit_csv(path, fn):

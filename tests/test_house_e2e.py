@@ -10,7 +10,7 @@ import torch
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 
-TINY = "epochs=2 folds=2 batch_size=64 mlp.hidden=[16] progress_bar=false"
+TINY = "epochs=2 folds=2 seeds=1 batch_size=64 mlp.hidden=[16] progress_bar=false"
 SLUG = "house-prices-advanced-regression-techniques"
 
 
