@@ -1,0 +1,88 @@
+"""Image-classification LightningModule for fine-tuning: cross-entropy with label smoothing or timm's
+Mixup/CutMix, the classifier head at head_lr_mult times the base rate, an optionally frozen backbone for the
+first epochs, warmup+cosine per step; logs train_loss, val_loss and val_acc once per epoch."""
+
+from __future__ import annotations
+
+import math
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from timm.data import Mixup
+from timm.loss import SoftTargetCrossEntropy
+
+from kaggle_kit.config import TrainConfig
+from kaggle_kit.optim import build_optimizer, param_groups
+from kaggle_kit.schedule import make_scheduler
+
+
+class ClassifierModule(L.LightningModule):
+    def __init__(self, net: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int, num_classes: int,
+                 label_smoothing: float = 0.0, mixup: float = 0.0, cutmix: float = 0.0, mix_prob: float = 1.0,
+                 head_lr_mult: float = 1.0, freeze_epochs: int = 0):
+        super().__init__()
+        self.net, self.cfg, self.steps_per_epoch = net, cfg, steps_per_epoch
+        self.head = net.get_classifier() if hasattr(net, "get_classifier") else None
+        self.head_lr_mult, self.freeze_epochs = head_lr_mult, freeze_epochs
+        self.mixup = None
+        if mixup > 0 or cutmix > 0:   # timm's Mixup pairs each sample with the reversed batch: even batches only
+            self.mixup = Mixup(mixup_alpha=mixup, cutmix_alpha=cutmix, prob=mix_prob,
+                               label_smoothing=label_smoothing, num_classes=num_classes)
+            self.soft_ce = SoftTargetCrossEntropy()
+        self.label_smoothing = label_smoothing
+        self._sums: dict[str, torch.Tensor] = {}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def _add(self, key: str, *values: torch.Tensor) -> None:
+        v = torch.stack([t.detach().float() for t in values])
+        self._sums[key] = v if key not in self._sums else self._sums[key] + v
+
+    def on_train_epoch_start(self) -> None:
+        if self.head is None or not self.freeze_epochs:
+            return
+        frozen = self.current_epoch < self.freeze_epochs
+        head = {id(p) for p in self.head.parameters()}
+        for p in self.net.parameters():
+            if id(p) not in head:
+                p.requires_grad_(not frozen)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        if self.mixup is not None and self.training:
+            if len(x) % 2:
+                raise ValueError("Mixup/CutMix need even batches: use an even batch_size and drop_last")
+            x, soft = self.mixup(x, y)
+            loss = self.soft_ce(self(x), soft)
+        else:
+            loss = F.cross_entropy(self(x), y, label_smoothing=self.label_smoothing)
+        self._add("train", loss * len(y), torch.tensor(float(len(y)), device=loss.device))
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        if "train" in self._sums:
+            total, n = self._sums.pop("train")
+            self.log("train_loss", total / n, sync_dist=True)
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        logits = self(x)
+        loss = F.cross_entropy(logits.float(), y, reduction="sum")
+        correct = (logits.argmax(1) == y).sum()
+        self._add("val", loss, correct.float(), torch.tensor(float(len(y)), device=loss.device))
+
+    def on_validation_epoch_end(self) -> None:
+        if "val" in self._sums:
+            loss, correct, n = self._sums.pop("val")
+            self.log_dict({"val_loss": loss / n, "val_acc": correct / n}, sync_dist=True)
+
+    def configure_optimizers(self):
+        cfg = self.cfg
+        groups = param_groups(self.net, cfg.lr, cfg.weight_decay, self.head, self.head_lr_mult)
+        opt = build_optimizer(groups, cfg.optimizer, cfg.lr, cfg.momentum)
+        total = cfg.epochs * self.steps_per_epoch
+        warmup = math.ceil(cfg.warmup_epochs * self.steps_per_epoch)
+        sched = make_scheduler(opt, total, warmup, cfg.min_lr_ratio, cfg.schedule)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

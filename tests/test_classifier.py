@@ -1,0 +1,85 @@
+"""The core classification module on a tiny net and separable random images."""
+
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from kaggle_kit.config import TrainConfig
+from kaggle_kit.lightning_fit import fit_fold
+from kaggle_kit.loaders import TensorBatches
+from kaggle_kit.modules.classifier import ClassifierModule
+
+
+class TinyNet(nn.Module):
+    def __init__(self, classes=3):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.fc = nn.Linear(8, classes)
+
+    def get_classifier(self):
+        return self.fc
+
+    def forward(self, x):
+        return self.fc(self.body(x))
+
+
+def images(n=96, classes=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % classes
+    x = torch.rand(n, 3, 8, 8, generator=g) * 0.5
+    x[torch.arange(n), y] += 1.0          # the class lights up its own colour channel
+    return x, y
+
+
+def train(tmp_path, epochs=3, **kw):
+    torch.manual_seed(0)
+    x, y = images()
+    net = TinyNet()
+    cfg = TrainConfig(epochs=epochs, batch_size=16, lr=1e-2, progress_bar=False, warmup_epochs=0)
+    loader = TensorBatches(x[:64], y[:64], batch_size=16, shuffle=True, seed=0, drop_last=True)
+    module = ClassifierModule(net, cfg, len(loader), num_classes=3, **kw)
+    fit = fit_fold(module, loader, TensorBatches(x[64:], y[64:], batch_size=32), cfg, tmp_path, "val_acc",
+                   "max", 0)
+    return net, module, fit
+
+
+def test_learns_and_logs_accuracy_each_epoch(tmp_path):
+    net, module, fit = train(tmp_path, epochs=4, label_smoothing=0.1)
+    logs = pd.read_csv(tmp_path / "logs" / "metrics.csv")
+    assert logs["val_acc"].dropna().size == 4 and logs["train_loss"].dropna().size == 4
+    assert fit.score == logs["val_acc"].max() and fit.score > 0.9
+
+
+def test_head_learning_rate_multiplier(tmp_path):
+    net = TinyNet()
+    cfg = TrainConfig(epochs=1, lr=0.01)
+    module = ClassifierModule(net, cfg, 10, num_classes=3, head_lr_mult=10)
+    opt = module.configure_optimizers()["optimizer"]
+    head = {id(p) for p in net.fc.parameters()}
+    for g in opt.param_groups:
+        assert g["lr"] == pytest.approx(0.1 if id(g["params"][0]) in head else 0.01)
+
+
+def test_frozen_backbone_for_the_first_epoch(tmp_path):
+    torch.manual_seed(0)
+    x, y = images()
+    net = TinyNet()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    cfg = TrainConfig(epochs=1, lr=1e-2, progress_bar=False)
+    loader = TensorBatches(x, y, batch_size=16, drop_last=True)
+    module = ClassifierModule(net, cfg, len(loader), num_classes=3, freeze_epochs=1)
+    fit_fold(module, loader, TensorBatches(x, y, batch_size=32), cfg, tmp_path, "val_acc", "max", 0)
+    after = net.state_dict()
+    assert torch.equal(before["body.0.weight"], after["body.0.weight"])      # frozen backbone
+    assert not torch.equal(before["fc.weight"], after["fc.weight"])          # trained head
+
+
+def test_mixup_cutmix_train_and_reject_odd_batches(tmp_path):
+    _, _, fit = train(tmp_path, epochs=2, mixup=0.4, cutmix=1.0, label_smoothing=0.1)
+    assert 0 <= fit.score <= 1
+    module = ClassifierModule(TinyNet(), TrainConfig(epochs=1), 1, num_classes=3, mixup=0.4)
+    x, y = images(n=5)
+    with pytest.raises(ValueError, match="even batches"):
+        module.training_step((x, y), 0)
