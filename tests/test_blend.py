@@ -83,3 +83,20 @@ def test_blend_refuses_different_folds_and_incomplete_runs(tmp_path):
     with pytest.raises(UserError, match="RULE=best"):
         blend(task, data, tmp_path, ["a", "b"], "best")
     assert not (tmp_path / "submissions").exists()
+
+
+def test_classification_rules_on_hand_made_probabilities():
+    from kaggle_kit.blend import rule_prob_mean, rule_prob_weighted, rule_vote
+
+    y = np.array([0, 1, 2, 0])
+    good = np.eye(3)[y] * 0.7 + 0.1                       # right class 0.8 on every row
+    bad = np.eye(3)[(y + 1) % 3] * 0.7 + 0.1              # wrong class 0.8 on every row
+    P = np.stack([good, bad, good], 1)                    # rows x members x classes
+    rows = np.arange(4)
+    mean, _ = rule_prob_mean(P, y, rows, None)
+    assert np.allclose(mean(P), (2 * good + bad) / 3)
+    vote, _ = rule_vote(P, y, rows, None)
+    assert vote(P).argmax(1).tolist() == y.tolist() and np.allclose(vote(P).sum(1), 1)
+    weighted, info = rule_prob_weighted(P, y, rows, None)
+    assert info["weights"][1] == pytest.approx(0.0, abs=1e-3) and sum(info["weights"]) == pytest.approx(1)
+    assert weighted(P).argmax(1).tolist() == y.tolist()

@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 from scipy.optimize import minimize
 
-from kaggle_kit import atomic
+from kaggle_kit import atomic, ensemble
 from kaggle_kit.config import validate
 from kaggle_kit.errors import UserError
 from kaggle_kit.kfold import say
@@ -85,12 +85,39 @@ def rule_stack(P, y, rows, loss):
                                        "intercept": float(meta.intercept_), "alpha": float(meta.alpha_)}
 
 
-RULES = {"regression": {"mean": rule_mean, "weighted": rule_weighted, "stack": rule_stack}}
+# Classification rules: P is (rows, members, classes) of probabilities; y holds class indices.
+def log_loss(y: np.ndarray, probs: np.ndarray) -> float:
+    return float(-np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None)).mean())
+
+
+def rule_prob_mean(P, y, rows, loss):
+    return lambda Q: ensemble.prob_mean(np.moveaxis(Q, 1, 0)), {}
+
+
+def rule_vote(P, y, rows, loss):
+    def apply(Q):
+        votes = ensemble.majority_vote(np.moveaxis(Q, 1, 0))
+        return np.eye(Q.shape[2])[votes]          # one-hot, so scoring and submissions stay probabilities
+    return apply, {}
+
+
+def rule_prob_weighted(P, y, rows, loss):
+    """Simplex weights minimising the log loss of the weighted probability mean (accuracy has no gradient)."""
+    m = P.shape[1]
+    res = minimize(lambda w: log_loss(y, np.einsum("nmc,m->nc", P, w)), np.full(m, 1 / m), method="SLSQP",
+                   bounds=[(0, 1)] * m, constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}])
+    w = np.clip(res.x, 0, None)
+    w = w / w.sum()
+    return lambda Q: np.einsum("nmc,m->nc", Q, w), {"weights": w.round(6).tolist()}
+
+
+RULES = {"regression": {"mean": rule_mean, "weighted": rule_weighted, "stack": rule_stack},
+         "classification": {"mean": rule_prob_mean, "vote": rule_vote, "weighted": rule_prob_weighted}}
 
 
 def nested_predictions(rule, P: np.ndarray, y: np.ndarray, fold: np.ndarray, loss) -> np.ndarray:
     """Each fold's rows predicted by the rule fitted on the other folds' rows only."""
-    out = np.zeros(len(y))
+    out = np.zeros((len(y), *P.shape[2:]))
     rows = np.arange(len(y))
     for k in np.unique(fold):
         held = fold == k
