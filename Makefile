@@ -23,7 +23,8 @@ export NO_ALBUMENTATIONS_UPDATE := 1
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: help setup test lint bench house-sample house-train house-submit house-blend
+.PHONY: help setup test lint bench house-sample house-train house-submit house-blend \
+	leaves-sample leaves-train leaves-submit leaves-blend
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -56,3 +57,15 @@ house-submit: ## write submissions/house/<exp>.csv from the trained folds
 
 house-blend: ## blend experiments' OOF/test predictions: EXPS="house house-gbdt house-linear" [RULE=]
 	$(KIT) blend house $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)")
+
+leaves-sample: ## build the synthetic classify-leaves sample in data/samples/
+	$(KIT) sample leaves
+
+leaves-train: ## k-fold fine-tuning of a timm model on classify-leaves (DATA, CONFIG, ARGS, FOLDS, FORCE)
+	$(KIT) train leaves $(TRAIN_FLAGS)
+
+leaves-submit: ## write submissions/leaves/<exp>.csv (image,label) from the trained folds
+	$(KIT) submit leaves $(COMMON)
+
+leaves-blend: ## blend experiments' OOF/test probabilities: EXPS="leaves leaves-b" [RULE=mean|vote|weighted]
+	$(KIT) blend leaves $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)")

@@ -146,6 +146,8 @@ def format_validation_error(err: ValidationError, model_cls: type[BaseModel]) ->
             near = difflib.get_close_matches(str(loc[-1]), _fields_at(model_cls, loc), n=1)
             hint = f" (did you mean '{'.'.join([*map(str, loc[:-1]), near[0]])}'?)" if near else ""
             lines.append(f"unknown config key '{key}'{hint}")
+        elif not key:
+            lines.append(f"config: {e['msg'].removeprefix('Value error, ')}")
         else:
             lines.append(f"config key '{key}': {e['msg']} (got {e.get('input')!r})")
     return "; ".join(lines)

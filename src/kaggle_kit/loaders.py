@@ -34,3 +34,20 @@ class TensorBatches:
             else:
                 idx = order[lo:hi]
                 yield tuple(t[idx] for t in self.tensors)
+
+
+class EpochShuffleSampler(torch.utils.data.Sampler):
+    """A fresh permutation per epoch from (seed, epoch); Lightning calls set_epoch before each epoch."""
+
+    def __init__(self, n: int, seed: int):
+        self.n, self.seed, self.epoch = n, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        gen = torch.Generator().manual_seed(derive_seed(self.seed, self.epoch))
+        return iter(torch.randperm(self.n, generator=gen).tolist())

@@ -1,0 +1,45 @@
+"""classify-leaves config keys beside the core's. Values live in configs/leaves*.yaml."""
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from kaggle_kit.config import StrictModel, TrainConfig
+from kaggle_kit.tta import TTA_MODES
+
+
+class AugmentOverrides(StrictModel):
+    """Details of the `augment` preset; a value left null keeps the preset's."""
+    crop_scale_min: float | None = Field(None, gt=0, le=1)   # random-resized-crop lower area bound
+    hflip: float | None = Field(None, ge=0, le=1)
+    vflip: float | None = Field(None, ge=0, le=1)
+    rotate: float | None = Field(None, ge=0, le=180)          # degrees, both ways
+    color_jitter: float | None = Field(None, ge=0, le=1)      # brightness/contrast/saturation strength
+
+
+class LeavesConfig(TrainConfig):
+    PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS
+    EXECUTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.EXECUTION_KEYS | {"channels_last"}
+
+    model: str = "resnet18"                      # any timm model name
+    pretrained: bool = False                     # timm's hub weights (online users)
+    pretrained_path: str | None = None           # local weights file (offline users); implies pretrained
+    image_size: int = Field(224, ge=16)
+    eval_resize: float = Field(1.14, ge=1)       # eval images are resized to image_size * this, then cropped
+    augment: Literal["none", "light", "strong"] = "light"
+    aug: AugmentOverrides = AugmentOverrides()
+    tta: Literal[TTA_MODES] = "none"             # noqa: F821 (Literal of the tuple's values)
+    ensemble: Literal["mean", "vote"] = "mean"
+    head_lr_mult: float = Field(10.0, gt=0)
+    freeze_epochs: int = Field(0, ge=0)
+    label_smoothing: float = Field(0.1, ge=0, lt=1)
+    mixup: float = Field(0.0, ge=0)              # timm Mixup alpha; 0 is off
+    cutmix: float = Field(0.0, ge=0)             # timm CutMix alpha; 0 is off
+    mix_prob: float = Field(1.0, ge=0, le=1)
+    channels_last: bool = True                   # on a GPU
+
+    @model_validator(mode="after")
+    def _even_batches_for_mixing(self):
+        if (self.mixup or self.cutmix) and self.batch_size % 2:
+            raise ValueError(f"batch_size must be even with mixup/cutmix (got {self.batch_size})")
+        return self

@@ -1,0 +1,63 @@
+"""Read and validate the classify-leaves download: train.csv (image,label), test.csv (image), images/."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from kaggle_kit.errors import UserError
+
+SLUG = "classify-leaves"
+
+
+def read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+    if not path.is_file():
+        raise UserError(f"{path} is missing; unpack the Kaggle download (kaggle competitions download -c {SLUG}) "
+                        "there")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path} is empty; download it again") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise UserError(f"{path} is not a readable CSV ({str(e).splitlines()[0]}); download it again") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise UserError(f"{path} has no column {', '.join(missing)} (columns: {', '.join(frame.columns)}); "
+                        f"it must have the Kaggle header {','.join(columns)}")
+    if frame.empty:
+        raise UserError(f"{path} has no rows")
+    return frame
+
+
+def check_images(root: Path, names: list[str]) -> list[int]:
+    """Sizes of the listed images; an error naming the first few that are missing or empty."""
+    sizes, missing = [], []
+    for name in names:
+        try:
+            size = (root / name).stat().st_size
+        except OSError:
+            size = 0
+        if not size:
+            missing.append(name)
+        sizes.append(size)
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise UserError(f"{len(missing)} listed images are missing or empty under {root}: "
+                        f"{', '.join(missing[:3])}{more}; unpack the whole download")
+    return sizes
+
+
+def read_download(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    train = read_csv(root / "train.csv", ["image", "label"])
+    test = read_csv(root / "test.csv", ["image"])
+    sizes = check_images(root, train["image"].tolist() + test["image"].tolist())
+    digest = hashlib.sha256((root / "train.csv").read_bytes() + (root / "test.csv").read_bytes()
+                            + str(sizes).encode()).hexdigest()[:16]
+    return train, test, digest
+
+
+def read_sample_submission(root: Path) -> pd.DataFrame | None:
+    path = root / "sample_submission.csv"
+    return read_csv(path, ["image", "label"]) if path.is_file() else None

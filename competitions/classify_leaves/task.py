@@ -1,0 +1,72 @@
+"""classify-leaves adapter: 176-class image classification, accuracy, `image,label` submissions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from competitions.classify_leaves.config import LeavesConfig
+from competitions.classify_leaves.data import SLUG, read_download, read_sample_submission
+from competitions.classify_leaves.sample import build_sample
+from kaggle_kit import atomic, ensemble
+from kaggle_kit.errors import UserError
+from kaggle_kit.submission import check_table
+from kaggle_kit.task import FoldOutput, Task, TrainData
+
+
+class LeavesTask(Task):
+    name = "leaves"
+    slug = SLUG
+    config_class = LeavesConfig
+    id_column = "image"
+    metric = "accuracy"
+    higher_is_better = True
+    fold_kind = "stratified"
+    blend_kind = "classification"
+
+    def default_config(self, using_sample: bool) -> str:
+        return "leaves-cpu" if using_sample else "leaves"
+
+    def build_sample(self, dest: Path) -> None:
+        build_sample(dest)
+
+    def load(self, data_dir: Path) -> TrainData:
+        train, test, fingerprint = read_download(data_dir)
+        labels = sorted(train["label"].unique())      # the label order: sorted strings, byte-exact
+        self.pred_columns = labels
+        y = pd.Index(labels).get_indexer(train["label"])
+        return TrainData(ids=train["image"].tolist(), test_ids=test["image"].tolist(), fingerprint=fingerprint,
+                         stratify=y, sample_submission=read_sample_submission(data_dir),
+                         extra={"root": data_dir, "images": train["image"].tolist(), "y": y, "labels": labels,
+                                "test_images": test["image"].tolist()})
+
+    def fit_fold(self, cfg: LeavesConfig, data: TrainData, fold: int, train_idx: np.ndarray,
+                 val_idx: np.ndarray, out_dir: Path) -> FoldOutput:
+        from competitions.classify_leaves.fit import fit_leaves_fold  # torch, timm load only now
+
+        out = fit_leaves_fold(cfg, data, fold, train_idx, val_idx, out_dir)
+        atomic.write_json(out_dir / "labels.json", data.extra["labels"])
+        return out
+
+    def target(self, data: TrainData) -> np.ndarray:
+        return data.extra["y"]
+
+    def score(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> float:
+        return float(np.mean(pred.argmax(1) == data.extra["y"][rows]))
+
+    def fold_ensemble(self, cfg: LeavesConfig, preds: list[np.ndarray]) -> np.ndarray:
+        if cfg.ensemble == "vote":
+            return np.eye(preds[0].shape[1])[ensemble.majority_vote(preds)]
+        return ensemble.prob_mean(preds)
+
+    def submission_frame(self, data: TrainData, pred: np.ndarray) -> pd.DataFrame:
+        labels = np.asarray(data.extra["labels"], dtype=object)
+        return pd.DataFrame({"image": data.test_ids, "label": labels[pred.argmax(1)]})
+
+    def check_submission(self, frame: pd.DataFrame, data: TrainData) -> None:
+        check_table(frame, ["image", "label"], data.test_ids, data.sample_submission)
+        unknown = set(frame["label"]) - set(data.extra["labels"])
+        if unknown:
+            raise UserError(f"submission has labels outside the training labels: {sorted(unknown)[:3]}")
