@@ -96,3 +96,20 @@ def test_sample_never_overwrites_a_foreign_folder(tmp_path):
     kit("sample", "house", "--dest", str(tmp_path / "fresh"), root=tmp_path, check=True)
     kit("sample", "house", "--dest", str(tmp_path / "fresh"), root=tmp_path, check=True)   # rebuilds its own
     assert (tmp_path / "fresh" / "train.csv").is_file()
+
+
+@pytest.mark.parametrize("args, words", [
+    ("precision=banana", ["config key 'precision'"]),
+    ("devices=two", ["config key 'devices"]),
+    ("accelerator=gpu", ["no CUDA GPU is visible"]),
+])
+def test_trainer_keys_are_checked_before_anything_is_written(args, words, tmp_path, house_sample):
+    proc = kit("train", "house", "--data", str(house_sample), "--args", f"{TINY} {args}", root=tmp_path)
+    assert_user_error(proc, *words)
+    assert files_under(tmp_path) == {}
+
+
+def test_blend_names_each_experiment_once(tmp_path, house_sample):
+    proc = kit("blend", "house", "--data", str(house_sample), "--exps", "house-svr configs/house-svr.yaml",
+               root=tmp_path)
+    assert_user_error(proc, "names an experiment twice")

@@ -159,3 +159,11 @@ def test_experiments_with_other_seeds_share_folds(tmp_path):
     train_folds(RidgeTask(), RidgeConfig(folds=3, fold_seed=5), toy_data(), RunPaths(tmp_path, "toy", "c"),
                 None, False)
     assert len(list(a.folds_dir.iterdir())) == 2
+
+
+def test_a_run_that_never_completed_a_fold_can_change_settings(paths):
+    with pytest.raises(RuntimeError):
+        train_folds(RidgeTask(fail_on_fold=0), RidgeConfig(folds=3), toy_data(), paths, [0], False)
+    task = RidgeTask()
+    train_folds(task, RidgeConfig(folds=3, alpha=2.0), toy_data(), paths, None, False)   # no FORCE needed
+    assert task.fitted == [0, 1, 2]

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
+from PIL import Image
 
 from kaggle_kit.errors import UserError
 
@@ -46,6 +47,12 @@ def check_images(root: Path, names: list[str]) -> list[int]:
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         raise UserError(f"{len(missing)} listed images are missing or empty under {root}: "
                         f"{', '.join(missing[:3])}{more}; unpack the whole download")
+    for name in names:   # headers only: cheap; a file cut short further in is caught when it is decoded
+        try:
+            with Image.open(root / name) as im:
+                im.verify()
+        except Exception:
+            raise UserError(f"image {root / name} is corrupt or truncated; download it again") from None
     return sizes
 
 

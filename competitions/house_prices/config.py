@@ -1,6 +1,6 @@
 """House-prices config keys beside the core's. Values live in configs/house*.yaml."""
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -36,7 +36,14 @@ class HouseConfig(TrainConfig):
     linear: LinearConfig = LinearConfig()
     svr: SVRConfig = SVRConfig()
 
+    NEURAL_KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"epochs", "batch_size", "lr", "optimizer", "weight_decay", "momentum", "schedule", "warmup_epochs",
+         "min_lr_ratio", "grad_clip", "checkpoint", "precision"})
+
     def fingerprint_dict(self) -> dict:
-        """The sections of the learners not in use do not change what this run learns."""
-        d = super().fingerprint_dict()
-        return {k: v for k, v in d.items() if k not in {"mlp", "gbdt", "linear", "svr"} - {self.model}}
+        """The sections of the learners not in use (and, for the non-neural ones, the MLP's training keys)
+        do not change what this run learns."""
+        unused = {"mlp", "gbdt", "linear", "svr"} - {self.model}
+        if self.model != "mlp":
+            unused |= self.NEURAL_KEYS
+        return {k: v for k, v in super().fingerprint_dict().items() if k not in unused}

@@ -1,4 +1,4 @@
-"""One CLI for every competition: `python -m kaggle_kit {sample,train,submit} <comp> [options]`.
+"""One CLI for every competition: `python -m kaggle_kit {sample,train,submit,blend} <comp> [options]`.
 The Makefile targets are thin wrappers over it."""
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ def parse_folds(text: str, n_folds: int) -> list[int] | None:
     return sorted(set(folds))
 
 
+def check_accelerator(cfg) -> None:
+    if cfg.accelerator in ("gpu", "cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UserError(f"accelerator={cfg.accelerator} but no CUDA GPU is visible here; use "
+                            "ARGS=\"accelerator=cpu\" (or auto)")
+
+
 def run(argv: list[str]) -> None:
     from competitions import get_task
     from kaggle_kit.config import load_config
@@ -70,9 +79,11 @@ def run(argv: list[str]) -> None:
     if args.command == "blend":
         from kaggle_kit.blend import blend
 
-        exps = args.exps.split()
+        exps = [Path(e).stem if e.endswith((".yaml", ".yml")) else e for e in args.exps.split()]
         if len(exps) < 2:
             raise UserError('name at least two experiments to blend, e.g. EXPS="house house-gbdt"')
+        if len(set(exps)) < len(exps):
+            raise UserError(f"EXPS names an experiment twice ({' '.join(exps)}); name each once")
         if using_sample:
             ensure_sample(task, data_dir)
         blend(task, task.load(data_dir), root, exps, args.rule)
@@ -80,6 +91,7 @@ def run(argv: list[str]) -> None:
     config_path = Path(args.config) if args.config else CONFIGS_DIR / f"{task.default_config(using_sample)}.yaml"
     cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)
     only = parse_folds(args.folds, cfg.folds) if args.command == "train" else None
+    check_accelerator(cfg)
     if using_sample:
         ensure_sample(task, data_dir)
     data = task.load(data_dir)

@@ -44,10 +44,10 @@ class TrainConfig(StrictModel):
     min_lr_ratio: float = Field(0.0, ge=0, le=1)
     grad_clip: float | None = Field(None, gt=0)
     checkpoint: Literal["best", "last"] = "best"
-    precision: str = "32-true"
+    precision: Literal["32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"] = "32-true"
     ensemble: str = "mean"
-    accelerator: str = "auto"
-    devices: int | str = 1
+    accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
+    devices: int | Literal["auto"] | list[int] = 1
     num_workers: int = Field(0, ge=0)
     progress_bar: bool = True
 

@@ -36,12 +36,14 @@ def check_fingerprint(paths: RunPaths, new: dict, force: bool, command: str) -> 
     if old is None or old["hash"] == new["hash"]:
         return False
     keys = ", ".join(fingerprint_diff(old, new))
+    if command == "train" and not any(paths.run_dir.glob("fold*/metrics.json")):
+        return True   # nothing was ever completed under the old settings: nothing to protect
     if command == "train" and not force:
         raise UserError(f"{paths.run_dir} was trained with other settings (changed: {keys}); rerun with "
                         "FORCE=1 to retrain it, or save the config under a new name for a new experiment")
     if command != "train":
-        raise UserError(f"{paths.run_dir} was trained with other settings (changed: {keys}); run the train "
-                        "target with the same CONFIG/ARGS first")
+        raise UserError(f"{paths.run_dir} was trained with other settings (changed: {keys}); pass the same "
+                        "CONFIG and ARGS as the train command that made it (or train these settings first)")
     return True
 
 
