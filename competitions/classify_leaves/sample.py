@@ -21,7 +21,8 @@ CLASSES = {
     "acer_campestre":          dict(lobes=5, aspect=1.0, teeth=0, veins="palmate", colour=(70, 120, 40)),
     "acer_palmatum":           dict(lobes=7, aspect=1.0, teeth=10, veins="palmate", colour=(160, 40, 30)),
     "betula_nigra":            dict(lobes=0, aspect=0.65, teeth=12, veins="pinnate", colour=(70, 120, 40)),
-    "crataegus_crus-galli":    dict(lobes=0, aspect=0.45, teeth=7, veins="pinnate", colour=(40, 90, 30)),
+    "crataegus_crus-galli":    dict(lobes=0, aspect=0.45, teeth=7, depth=0.16, veins="pinnate",
+                                    colour=(40, 90, 30)),
     "magnolia_grandiflora":    dict(lobes=0, aspect=0.45, teeth=0, veins="pinnate", colour=(40, 90, 30)),
     "quercus_alba":            dict(lobes=4, aspect=0.55, teeth=0, veins="pinnate", colour=(110, 130, 40)),
     "robinia_pseudo-acacia":   dict(lobes=0, aspect=0.6, teeth=0, veins="pinnate", colour=(150, 160, 50)),
@@ -39,7 +40,7 @@ def outline(recipe: dict, rng: np.random.Generator, n: int = 180) -> np.ndarray:
     else:
         r = np.ones_like(t)
     if recipe["teeth"]:
-        r = r + 0.09 * np.abs(np.sin(recipe["teeth"] * t + rng.uniform(0, 1)))   # 2 x teeth points
+        r = r + recipe.get("depth", 0.09) * np.abs(np.sin(recipe["teeth"] * t + rng.uniform(0, 1)))  # 2 x teeth
     r = r * (1 + 0.04 * np.sin(t * rng.integers(2, 5) + rng.uniform(0, 2 * np.pi)))   # individual asymmetry
     x, y = r * np.sin(t) * recipe["aspect"], -r * np.cos(t)
     y = np.where(y < 0, y * 1.15, y * 0.9)   # pointed tip at the top, rounder base
