@@ -10,7 +10,7 @@ import torch
 
 from competitions.classify_leaves.sample import build_sample
 
-from .conftest import assert_user_error, files_under, kit, make
+from .conftest import REPO, assert_user_error, files_under, kit, make
 
 TINY = "epochs=1 folds=2 image_size=32 batch_size=32 num_workers=0 progress_bar=false tta=hflip"
 
@@ -72,6 +72,7 @@ def test_bad_input(case, tmp_path, leaves):
         (data / "images" / "2.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
         words = ["images/2.jpg is corrupt or truncated"]
     before = files_under(tmp_path)
-    proc = kit("train", "leaves", "--data", str(data), "--args", TINY, root=tmp_path)
+    proc = kit("train", "leaves", "--data", str(data), "--config", str(REPO / "configs" / "leaves-cpu.yaml"),
+               "--args", TINY, root=tmp_path)
     assert_user_error(proc, *words)
     assert files_under(tmp_path) == before
