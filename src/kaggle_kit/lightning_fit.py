@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,8 +96,6 @@ class FitResult:
 def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConfig, fold_dir: Path,
              monitor: str, mode: str, seed: int, name: str = "", log_version: str = "") -> FitResult:
     """Train `module` in place and load the selected (best or last) weights into it."""
-    import time
-
     L.seed_everything(seed, workers=True, verbose=False)
     keep = KeepWeights(monitor, mode, cfg.checkpoint)
     callbacks: list[Callback] = [keep, SetEpoch(train_loader)]
@@ -109,9 +108,8 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
         max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=cfg.devices, precision=cfg.precision,
         logger=CSVLogger(fold_dir, name="logs", version=log_version), callbacks=callbacks,
         enable_checkpointing=False, enable_progress_bar=step_bar, enable_model_summary=False,
-        num_sanity_val_steps=0,
-        gradient_clip_val=cfg.grad_clip if module.automatic_optimization else None, log_every_n_steps=max(1, len(train_loader)),
-        default_root_dir=fold_dir)
+        num_sanity_val_steps=0, log_every_n_steps=max(1, len(train_loader)), default_root_dir=fold_dir,
+        gradient_clip_val=cfg.grad_clip if module.automatic_optimization else None)  # manual ones clip themselves
     start = time.perf_counter()
     trainer.fit(module, train_loader, val_loader)
     seconds = time.perf_counter() - start
