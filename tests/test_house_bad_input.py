@@ -48,6 +48,8 @@ CASES = {
     "text in numeric column": (set_cell("LotArea", "big"), [], ["column LotArea must be numeric", "'big'"]),
     "unreadable csv": (lambda d: (d / "train.csv").write_bytes(b'\xff\xfe"a,"b\n\x00\x01"\n'), [], ["train.csv"]),
     "empty csv": (lambda d: (d / "test.csv").write_text(""), [], ["test.csv is empty"]),
+    "test id in train": (lambda d: edit_csv(d / "test.csv", lambda f: f.assign(Id=f["Id"].where(f.index > 0, 5))),
+                         [], ["Id 5 also in train.csv"]),
     "missing test.csv": (lambda d: (d / "test.csv").unlink(), [], ["test.csv is missing", "kaggle"]),
     "unknown key": (None, ["--args", "epochs=1 dropuot=0.2"], ["unknown config key 'dropuot'"]),
     "wrong type": (None, ["--args", "batch_size=big"], ["config key 'batch_size'"]),

@@ -47,6 +47,10 @@ def read_split(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     train, test = read_csv(train_path), read_csv(test_path)
     check_columns(train, train_columns(), train_path)
     check_columns(test, [c for c in train_columns() if c != TARGET], test_path)
+    shared = sorted(set(train[ID]) & set(test[ID]))
+    if shared:
+        raise UserError(f"{test_path}: Id {', '.join(map(str, shared[:3]))} also in train.csv; test and train "
+                        "must be the download's disjoint files")
     price = pd.to_numeric(train[TARGET], errors="coerce")
     bad = price.isna() | (price <= 0)
     if bad.any():
