@@ -63,13 +63,17 @@ def rule_mean(P, y, rows, loss):
     return lambda Q: Q.mean(1), {}
 
 
-def simplex_weights(P, rows, loss) -> np.ndarray:
-    """Non-negative weights summing to one, minimising loss(rows, P @ w)."""
-    m = P.shape[1]
-    res = minimize(lambda w: loss(rows, P @ w), np.full(m, 1 / m), method="SLSQP", bounds=[(0, 1)] * m,
+def simplex_minimum(m: int, objective) -> np.ndarray:
+    """Non-negative weights for m members, summing to one, minimising objective(w)."""
+    res = minimize(objective, np.full(m, 1 / m), method="SLSQP", bounds=[(0, 1)] * m,
                    constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}], options={"ftol": 1e-12})
     w = np.clip(res.x, 0, None)
     return w / w.sum()
+
+
+def simplex_weights(P, rows, loss) -> np.ndarray:
+    """Simplex weights minimising loss(rows, P @ w)."""
+    return simplex_minimum(P.shape[1], lambda w: loss(rows, P @ w))
 
 
 def rule_weighted(P, y, rows, loss):
@@ -103,11 +107,7 @@ def rule_vote(P, y, rows, loss):
 
 def rule_prob_weighted(P, y, rows, loss):
     """Simplex weights minimising the log loss of the weighted probability mean (accuracy has no gradient)."""
-    m = P.shape[1]
-    res = minimize(lambda w: log_loss(y, np.einsum("nmc,m->nc", P, w)), np.full(m, 1 / m), method="SLSQP",
-                   bounds=[(0, 1)] * m, constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}])
-    w = np.clip(res.x, 0, None)
-    w = w / w.sum()
+    w = simplex_minimum(P.shape[1], lambda w: log_loss(y, np.einsum("nmc,m->nc", P, w)))
     return lambda Q: np.einsum("nmc,m->nc", Q, w), {"weights": w.round(6).tolist()}
 
 

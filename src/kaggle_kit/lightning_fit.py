@@ -43,6 +43,9 @@ class KeepWeights(Callback):
     def on_validation_end(self, trainer, pl_module) -> None:
         if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
             return
+        last_epoch = trainer.current_epoch == trainer.max_epochs - 1
+        if self.which == "last" and not last_epoch:
+            return            # "last" keeps only the final epoch: no copy of the weights every epoch
         value = float(trainer.callback_metrics[self.monitor])
         if self._better(value):
             self.score, self.epoch = value, trainer.current_epoch
