@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 import torch
 
+from competitions.classify_leaves.config import LeavesConfig
+from competitions.classify_leaves.dataset import ImageDataset
+from competitions.classify_leaves.fit import load_fold_model
 from competitions.classify_leaves.sample import build_sample
+from competitions.classify_leaves.task import LeavesTask
+from competitions.classify_leaves.transforms import eval_transform
+from kaggle_kit.config import load_config
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 
@@ -22,10 +28,22 @@ def leaves(tmp_path_factory):
     return dest
 
 
-def test_train_and_submit_on_the_sample(tmp_path, leaves):
-    proc = make("leaves-train", tmp_path, DATA=str(leaves), ARGS=TINY, CONFIG="configs/leaves-cpu.yaml")
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, leaves):
+    """A tiny leaves-cpu run trained with tta=hflip, shared by the tests below (which copy it)."""
+    root = tmp_path_factory.mktemp("leaves-run")
+    proc = make("leaves-train", root, DATA=str(leaves), ARGS=TINY, CONFIG="configs/leaves-cpu.yaml")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    run = tmp_path / "runs" / "leaves" / "leaves-cpu"
+    return root
+
+
+def copy_run(trained, tmp_path):
+    shutil.copytree(trained / "runs", tmp_path / "runs")
+    return tmp_path / "runs" / "leaves" / "leaves-cpu"
+
+
+def test_train_and_submit_on_the_sample(tmp_path, leaves, trained):
+    run = copy_run(trained, tmp_path)
     train = pd.read_csv(leaves / "train.csv")
     labels = sorted(train["label"].unique())
     oof = pd.read_csv(run / "oof.csv")
@@ -44,12 +62,76 @@ def test_train_and_submit_on_the_sample(tmp_path, leaves):
 
     proc = make("leaves-submit", tmp_path, DATA=str(leaves), ARGS=TINY, CONFIG="configs/leaves-cpu.yaml")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "predicting" not in proc.stderr                  # the trained prediction set is reused
     sub = pd.read_csv(tmp_path / "submissions" / "leaves" / "leaves-cpu.csv")
     assert list(sub.columns) == ["image", "label"]
     assert sub["image"].tolist() == pd.read_csv(leaves / "test.csv")["image"].tolist()
     assert set(sub["label"]) <= set(labels)
     tests = [pd.read_csv(run / f"fold{k}" / "test_pred.csv")[labels].to_numpy() for k in range(2)]
     assert sub["label"].tolist() == list(np.array(labels)[(tests[0] + tests[1]).argmax(1)])
+
+
+def test_predictions_saved_per_tta(tmp_path, leaves, trained):
+    """Submitting with another tta predicts every fold's validation and test rows again from its checkpoint,
+    keeps them beside the trained set, prints their OOF score and submits exactly them."""
+    run = copy_run(trained, tmp_path)
+    labels = sorted(pd.read_csv(leaves / "train.csv")["label"].unique())
+    hflip_oof = pd.read_csv(run / "oof.csv")
+    args = TINY.replace("tta=hflip", "tta=none")
+    proc = make("leaves-submit", tmp_path, DATA=str(leaves), ARGS=args, CONFIG="configs/leaves-cpu.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr.count("predicting validation and test rows with tta-none") == 2
+    cv = json.loads((run / "cv-tta-none.json").read_text())
+    oof = pd.read_csv(run / "oof-tta-none.csv")
+    assert oof["image"].tolist() == hflip_oof["image"].tolist() and oof["fold"].equals(hflip_oof["fold"])
+    truth = pd.read_csv(leaves / "train.csv")["label"]
+    assert cv["score"] == pytest.approx(np.mean(np.array(labels)[oof[labels].to_numpy().argmax(1)] == truth))
+    assert f"{cv['score']:.5f}" in proc.stderr and cv["predictions"] == "tta-none"
+    assert not np.allclose(oof[labels].to_numpy(), hflip_oof[labels].to_numpy())    # other views, other probs
+    assert json.loads((run / "cv.json").read_text())["score"] == pytest.approx(
+        np.mean(np.array(labels)[hflip_oof[labels].to_numpy().argmax(1)] == truth))   # trained set untouched
+    tests = [pd.read_csv(run / f"fold{k}" / "tta-none" / "test_pred.csv")[labels].to_numpy() for k in range(2)]
+    sub = pd.read_csv(tmp_path / "submissions" / "leaves" / "leaves-cpu.csv")
+    assert sub["label"].tolist() == list(np.array(labels)[(tests[0] + tests[1]).argmax(1)])
+    # tta=none without any flip equals the plain forward pass of the checkpoint: check one fold's first rows
+    cfg = load_config(LeavesConfig, REPO / "configs" / "leaves-cpu.yaml", REPO / "configs", args)
+    data = LeavesTask().load(leaves)
+    net = load_fold_model(cfg, data, 0, run / "fold0").eval()
+    first = oof[oof["fold"] == 0].iloc[:4]
+    images = ImageDataset(leaves, first["image"].tolist(), None, eval_transform(cfg, False))
+    x = torch.stack([images[i][0] for i in range(len(images))])
+    with torch.no_grad():
+        probs = torch.softmax(net(x), 1).numpy()
+    assert np.allclose(probs, first[labels].to_numpy(), atol=1e-4)
+
+    again = make("leaves-submit", tmp_path, DATA=str(leaves), ARGS=args, CONFIG="configs/leaves-cpu.yaml")
+    assert again.returncode == 0 and "predicting" not in again.stderr            # saved sets are reused
+
+
+@pytest.mark.parametrize("case", ["other model", "other class count", "label outside saved order", "damaged"])
+def test_bad_checkpoint(case, tmp_path, leaves, trained):
+    run = copy_run(trained, tmp_path)
+    ckpt_path = run / "fold1" / "best.ckpt"
+    ckpt = torch.load(ckpt_path, weights_only=True)
+    if case == "other model":
+        ckpt["model"], words = "resnet18", ["holds a resnet18 model", "model=resnet10t", "FORCE=1"]
+    elif case == "other class count":
+        ckpt["state_dict"] = {k: (v[:3] if k.startswith("fc.") else v) for k, v in ckpt["state_dict"].items()}
+        words = ["does not fit model=resnet10t with 8 classes", "FORCE=1"]
+    elif case == "label outside saved order":
+        dropped = ckpt["labels"][-1]
+        ckpt["labels"] = ckpt["labels"][:-1] + ["not_a_leaf"]
+        words = ["labels outside its saved label order", dropped, "FORCE=1"]
+    if case == "damaged":
+        ckpt_path.write_bytes(ckpt_path.read_bytes()[:1000])
+        words = ["best.ckpt cannot be read", "FORCE=1"]
+    else:
+        torch.save(ckpt, ckpt_path)
+    before = files_under(tmp_path)
+    proc = kit("submit", "leaves", "--data", str(leaves), "--config", str(REPO / "configs" / "leaves-cpu.yaml"),
+               "--args", TINY.replace("tta=hflip", "tta=flips"), root=tmp_path)
+    assert_user_error(proc, *words)
+    assert files_under(tmp_path) == before
 
 
 def copy_of(leaves, tmp_path):

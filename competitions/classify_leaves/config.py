@@ -18,7 +18,7 @@ class AugmentOverrides(StrictModel):
 
 
 class LeavesConfig(TrainConfig):
-    PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS
+    PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS | {"tta"}   # one prediction set each
     EXECUTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.EXECUTION_KEYS | {"channels_last"}
 
     model: str = "resnet18"                      # any timm model name

@@ -67,15 +67,53 @@ def fit_leaves_fold(cfg: LeavesConfig, data: TrainData, fold: int, train_idx: np
     atomic.torch_save(out_dir / "best.ckpt", {
         "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}, "model": cfg.model,
         "labels": list(labels), "image_size": cfg.image_size, "epoch": fit.epoch, "val_acc": fit.score})
+    val, test = predict_sets(cfg, data, net, val_idx)
+    return FoldOutput(val=val, test=test, metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3),
+                                                   "val_acc_no_tta": fit.score, "tta": cfg.tta})
+
+
+def predict_sets(cfg: LeavesConfig, data: TrainData, net: torch.nn.Module, val_idx: np.ndarray):
+    """Class probabilities of the fold's validation rows and of the test set, with the same TTA."""
+    names, labels = data.extra["images"], data.extra["labels"]
     device = "cuda" if torch.cuda.is_available() and cfg.accelerator != "cpu" else "cpu"
-    room = crops(cfg.tta)
-    val_probs = predict_probs(net, loader(data, val_names, None, eval_transform(cfg, room), cfg), cfg.tta,
-                              cfg.image_size, device).numpy()
-    test_probs = predict_probs(net, loader(data, data.extra["test_images"], None, eval_transform(cfg, room), cfg),
-                               cfg.tta, cfg.image_size, device).numpy()
-    return FoldOutput(
-        val=pd.concat([pd.DataFrame({"image": val_names}), pd.DataFrame(val_probs, columns=labels)], axis=1),
-        test=pd.concat([pd.DataFrame({"image": data.extra["test_images"]}),
-                        pd.DataFrame(test_probs, columns=labels)], axis=1),
-        metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3), "val_acc_no_tta": fit.score,
-                 "tta": cfg.tta})
+    transform = eval_transform(cfg, crops(cfg.tta))
+    frames = []
+    for ids in ([names[i] for i in val_idx], data.extra["test_images"]):
+        probs = predict_probs(net, loader(data, ids, None, transform, cfg), cfg.tta, cfg.image_size, device)
+        frames.append(pd.concat([pd.DataFrame({"image": ids}), pd.DataFrame(probs.numpy(), columns=labels)], axis=1))
+    return frames[0], frames[1]
+
+
+def load_fold_model(cfg: LeavesConfig, data: TrainData, fold: int, fold_dir: Path) -> torch.nn.Module:
+    """The fold's saved weights in a fresh model; an error if they belong to another model or label set."""
+    labels = data.extra["labels"]
+    try:
+        ckpt = torch.load(fold_dir / "best.ckpt", map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise UserError(f"{fold_dir}/best.ckpt is missing; retrain fold {fold} with FORCE=1") from None
+    except Exception as e:  # noqa: BLE001 (a damaged file: pickle, zip and EOF errors all mean the same)
+        raise UserError(f"{fold_dir}/best.ckpt cannot be read ({type(e).__name__}); retrain fold {fold} "
+                        "with FORCE=1") from None
+    if ckpt.get("model") != cfg.model:
+        raise UserError(f"{fold_dir}/best.ckpt holds a {ckpt.get('model')} model, but the config says "
+                        f"model={cfg.model}; retrain fold {fold} with FORCE=1")
+    saved = list(ckpt.get("labels", []))
+    if saved != labels:
+        unknown = sorted(set(labels) - set(saved))
+        what = (f"the data has labels outside its saved label order ({', '.join(unknown[:3])})" if unknown
+                else f"it was trained on {len(saved)} classes in another order, the data has {len(labels)}")
+        raise UserError(f"{fold_dir}/best.ckpt does not fit this data: {what}; retrain fold {fold} with FORCE=1")
+    net = create_model(cfg.model_copy(update={"pretrained": False, "pretrained_path": None}), len(labels))
+    try:
+        net.load_state_dict(ckpt["state_dict"])
+    except (RuntimeError, KeyError) as e:
+        first = str(e).strip().splitlines()[0][:160]
+        raise UserError(f"{fold_dir}/best.ckpt does not fit model={cfg.model} with {len(labels)} classes "
+                        f"({first}); retrain fold {fold} with FORCE=1") from None
+    return net
+
+
+def predict_leaves_fold(cfg: LeavesConfig, data: TrainData, fold: int, val_idx: np.ndarray,
+                        fold_dir: Path) -> FoldOutput:
+    val, test = predict_sets(cfg, data, load_fold_model(cfg, data, fold, fold_dir), val_idx)
+    return FoldOutput(val=val, test=test)

@@ -25,6 +25,7 @@ class LeavesTask(Task):
     higher_is_better = True
     fold_kind = "stratified"
     blend_kind = "classification"
+    prediction_key = "tta"
 
     def default_config(self, using_sample: bool) -> str:
         return "leaves-cpu" if using_sample else "leaves"
@@ -49,6 +50,12 @@ class LeavesTask(Task):
         out = fit_leaves_fold(cfg, data, fold, train_idx, val_idx, out_dir)
         atomic.write_json(out_dir / "labels.json", data.extra["labels"])
         return out
+
+    def predict_fold(self, cfg: LeavesConfig, data: TrainData, fold: int, val_idx: np.ndarray,
+                     fold_dir: Path) -> FoldOutput:
+        from competitions.classify_leaves.fit import predict_leaves_fold
+
+        return predict_leaves_fold(cfg, data, fold, val_idx, fold_dir)
 
     def target(self, data: TrainData) -> np.ndarray:
         return data.extra["y"]

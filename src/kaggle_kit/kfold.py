@@ -49,7 +49,7 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
             "n_val": len(val_idx), **out.metrics, "fingerprint": fingerprint["hash"]})
         runs.publish_fold(paths, k)
         say(f"fold {k}: {task.metric} {score:.5f}")
-    return assemble_cv(task, cfg, data, paths, fingerprint["hash"], fold_of)
+    return assemble_cv(task, cfg, data, paths, fingerprint["hash"])
 
 
 def check_fold_rows(task: Task, data: TrainData, val: pd.DataFrame, val_idx: np.ndarray, k: int) -> None:
@@ -58,19 +58,22 @@ def check_fold_rows(task: Task, data: TrainData, val: pd.DataFrame, val_idx: np.
         raise RuntimeError(f"fold {k}: validation predictions do not cover the fold's rows in order")
 
 
-def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, fp_hash: str,
-                fold_of: np.ndarray) -> dict | None:
+def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, fp_hash: str) -> dict | None:
     missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fp_hash)]
     if missing:
         say(f"folds {' '.join(map(str, missing))} not trained yet: oof.csv and cv.json are written once "
             "every fold is complete")
         return None
-    parts, per_fold = [], []
-    for k in range(cfg.folds):
-        val = pd.read_csv(paths.fold_dir(k) / "val_pred.csv", dtype={task.id_column: str})
+    return pool_oof(task, data, paths, cfg.folds, None)
+
+
+def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, variant: str | None) -> dict:
+    """Pool every fold's validation predictions (of one prediction set) into the OOF file and its CV score."""
+    parts = []
+    for k in range(n_folds):
+        val = pd.read_csv(paths.pred_dir(k, variant) / "val_pred.csv", dtype={task.id_column: str})
         val.insert(1, "fold", k)
         parts.append(val)
-        per_fold.append(runs.fold_metrics(paths, k)["score"])
     oof = pd.concat(parts, ignore_index=True)
     position = {str(i): n for n, i in enumerate(data.ids)}
     rows = oof[task.id_column].map(position)
@@ -78,11 +81,14 @@ def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, 
         raise UserError(f"the saved folds of {paths.run_dir} do not cover every training row once; retrain "
                         "with FORCE=1")
     oof = oof.assign(_row=rows.to_numpy()).sort_values("_row").drop(columns="_row").reset_index(drop=True)
-    rows, pred = np.arange(len(data.ids)), pred_array(oof, task.pred_columns)
+    rows, pred, fold = np.arange(len(data.ids)), pred_array(oof, task.pred_columns), oof["fold"].to_numpy()
+    per_fold = [task.score(data, rows[fold == k], pred[fold == k]) for k in range(n_folds)]
     cv = {"metric": task.metric, "higher_is_better": task.higher_is_better, "score": task.score(data, rows, pred),
           "folds": per_fold, **task.extra_scores(data, rows, pred)}
-    atomic.write_csv(paths.oof, oof)
-    atomic.write_json(paths.cv, cv)
+    if variant is not None:
+        cv["predictions"] = variant
+    atomic.write_csv(paths.oof_for(variant), oof)
+    atomic.write_json(paths.cv_for(variant), cv)
     say(print_cv(task.metric, cv))
     return cv
 
@@ -91,7 +97,8 @@ def print_cv(metric: str, cv: dict) -> str:
     lines = [f"{'fold':>6}  {metric}"]
     lines += [f"{k:>6}  {s:.5f}" for k, s in enumerate(cv["folds"])]
     f = np.asarray(cv["folds"])
-    lines.append(f"CV {metric}: {cv['score']:.5f} over all out-of-fold rows "
+    which = f" ({cv['predictions']})" if "predictions" in cv else ""
+    lines.append(f"CV {metric}{which}: {cv['score']:.5f} over all out-of-fold rows "
                  f"(fold mean {f.mean():.5f} +- {f.std():.5f})")
     lines += [f"   {k}: {v:.5f}" for k, v in cv.items() if k.startswith("score_")]
     return "\n".join(lines)

@@ -49,6 +49,17 @@ class RunPaths:
     def cv(self) -> Path:
         return self.run_dir / "cv.json"
 
+    def oof_for(self, variant: str | None) -> Path:
+        """OOF predictions of a prediction set other than the trained one (variant "tta-flips")."""
+        return self.oof if variant is None else self.run_dir / f"oof-{variant}.csv"
+
+    def cv_for(self, variant: str | None) -> Path:
+        return self.cv if variant is None else self.run_dir / f"cv-{variant}.json"
+
+    def pred_dir(self, k: int, variant: str | None) -> Path:
+        """A fold's predictions: in the fold folder for the trained settings, fold<k>/<variant>/ otherwise."""
+        return self.fold_dir(k) if variant is None else self.fold_dir(k) / variant
+
     def fold_dir(self, k: int) -> Path:
         return self.run_dir / f"fold{k}"
 

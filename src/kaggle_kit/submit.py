@@ -1,14 +1,21 @@
-"""Turn a complete run's per-fold test predictions into a validated submission file."""
+"""Turn a complete run's per-fold test predictions into a validated submission file.
+
+A task with a prediction key (leaves: `tta`) keeps one prediction set per setting: the one the run was
+trained with in each fold folder, any other in fold<k>/<key>-<value>/, predicted from the fold's checkpoint
+the first time it is asked for, with the fold's own validation rows, so its OOF score describes it."""
 
 from __future__ import annotations
+
+import json
+import shutil
 
 import numpy as np
 import pandas as pd
 
-from kaggle_kit import runs
+from kaggle_kit import atomic, runs
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
-from kaggle_kit.kfold import say
+from kaggle_kit.kfold import check_fold_rows, pool_oof, say
 from kaggle_kit.paths import RunPaths
 from kaggle_kit.task import Task, TrainData, pred_array
 
@@ -27,13 +34,56 @@ def complete_run_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: Run
     return list(range(cfg.folds))
 
 
-def fold_test_preds(task: Task, data: TrainData, paths: RunPaths, folds: list[int]) -> list[np.ndarray]:
+def prediction_variant(task: Task, cfg: TrainConfig, paths: RunPaths, folds: list[int]) -> str | None:
+    """None when cfg asks for the predictions the folds were trained with, else "<key>-<value>"."""
+    key = task.prediction_key
+    if key is None:
+        return None
+    value = getattr(cfg, key)
+    trained = {runs.fold_metrics(paths, k).get(key) for k in folds}
+    return None if trained == {value} else f"{key}-{value}"
+
+
+def ensure_predictions(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, folds: list[int],
+                       variant: str | None) -> bool:
+    """Predict every fold that lacks the variant's prediction set; True if any was made now. All folds are
+    predicted before any is written, so a fold that cannot be predicted leaves every folder as it was."""
+    if variant is None:
+        return False
+    position = {str(i): n for n, i in enumerate(data.ids)}
+    made = {}
+    for k in folds:
+        final = paths.pred_dir(k, variant)
+        if (final / "val_pred.csv").is_file() and (final / "test_pred.csv").is_file():
+            continue
+        ids = pd.read_csv(paths.fold_dir(k) / "val_pred.csv", dtype={task.id_column: str})[task.id_column]
+        val_idx = ids.map(position).to_numpy()
+        say(f"fold {k}: predicting validation and test rows with {variant} from its checkpoint")
+        made[k] = task.predict_fold(cfg, data, k, val_idx, paths.fold_dir(k))
+        check_fold_rows(task, data, made[k].val, val_idx, k)
+    for k, out in made.items():
+        final = paths.pred_dir(k, variant)
+        stage = final.with_name(f".{final.name}.partial")
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir()
+        atomic.write_csv(stage / "val_pred.csv", out.val)
+        atomic.write_csv(stage / "test_pred.csv", out.test)
+        stage.rename(final)
+    return bool(made)
+
+
+def fold_test_preds(task: Task, data: TrainData, paths: RunPaths, folds: list[int],
+                    variant: str | None = None) -> list[np.ndarray]:
     want = [str(i) for i in data.test_ids]
     preds = []
     for k in folds:
-        frame = pd.read_csv(paths.fold_dir(k) / "test_pred.csv", dtype={task.id_column: str})
+        frame = pd.read_csv(paths.pred_dir(k, variant) / "test_pred.csv", dtype={task.id_column: str})
         if frame[task.id_column].tolist() != want:
             raise UserError(f"fold {k} of {paths.run_dir} predicted another test set; retrain it with FORCE=1")
+        missing = [c for c in task.pred_columns if c not in frame.columns]
+        if missing:
+            raise UserError(f"fold {k} of {paths.run_dir} has no predictions for {missing[:3]} (trained on other "
+                            "labels); retrain it with FORCE=1")
         preds.append(pred_array(frame, task.pred_columns))
     return preds
 
@@ -47,7 +97,13 @@ def write_submission(task: Task, data: TrainData, pred: np.ndarray, path) -> pd.
 
 def submit(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths):
     folds = complete_run_folds(task, cfg, data, paths)
-    pred = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds))
+    variant = prediction_variant(task, cfg, paths, folds)
+    if ensure_predictions(task, cfg, data, paths, folds, variant) or not paths.cv_for(variant).is_file():
+        pool_oof(task, data, paths, len(folds), variant)     # prints the CV of what is being submitted
+    else:
+        cv = json.loads(paths.cv_for(variant).read_text())
+        say(f"CV {cv['metric']} of these predictions: {cv['score']:.5f} ({paths.cv_for(variant).name})")
+    pred = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds, variant))
     path = paths.submission(task.submission_ext)
     frame = write_submission(task, data, pred, path)
     say(f"wrote {path} ({len(frame)} rows, {cfg.ensemble} of {len(folds)} folds)")

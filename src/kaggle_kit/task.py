@@ -43,6 +43,7 @@ class Task(ABC):
     submission_ext: ClassVar[str] = "csv"
     pred_columns: ClassVar[list[str]] = ["pred"]   # prediction columns of val_pred/test_pred/oof files
     blend_kind: ClassVar[str] = "regression"       # which blending rules apply (kaggle_kit.blend)
+    prediction_key: ClassVar[str | None] = None    # config key that selects a saved prediction set ("tta")
 
     def default_config(self, using_sample: bool) -> str:
         """Stem of the config used when CONFIG is not given."""
@@ -58,6 +59,12 @@ class Task(ABC):
     @abstractmethod
     def fit_fold(self, cfg: TrainConfig, data: TrainData, fold: int, train_idx: np.ndarray,
                  val_idx: np.ndarray, out_dir: Path) -> FoldOutput: ...
+
+    def predict_fold(self, cfg: TrainConfig, data: TrainData, fold: int, val_idx: np.ndarray,
+                     fold_dir: Path) -> FoldOutput:
+        """Predict a trained fold's validation rows and the test set again from its saved checkpoint, under
+        prediction settings (prediction_key) other than the ones it was trained with."""
+        raise NotImplementedError(f"{self.name} keeps one prediction set per fold")
 
     @abstractmethod
     def target(self, data: TrainData) -> np.ndarray:
