@@ -50,3 +50,13 @@ def house_sample(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("house") / "house-prices-advanced-regression-techniques"
     build_sample(dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def leaves_sample(tmp_path_factory) -> Path:
+    """The classify-leaves sample, built once per test session (tests copy it before changing it)."""
+    from competitions.classify_leaves.sample import build_sample
+
+    dest = tmp_path_factory.mktemp("leaves") / "classify-leaves"
+    build_sample(dest)
+    return dest

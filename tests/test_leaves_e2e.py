@@ -11,7 +11,6 @@ import torch
 from competitions.classify_leaves.config import LeavesConfig
 from competitions.classify_leaves.dataset import ImageDataset
 from competitions.classify_leaves.fit import load_fold_model
-from competitions.classify_leaves.sample import build_sample
 from competitions.classify_leaves.task import LeavesTask
 from competitions.classify_leaves.transforms import eval_transform
 from kaggle_kit.config import load_config
@@ -22,10 +21,8 @@ TINY = "epochs=1 folds=2 image_size=32 batch_size=32 num_workers=0 progress_bar=
 
 
 @pytest.fixture(scope="module")
-def leaves(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("leaves") / "classify-leaves"
-    build_sample(dest)
-    return dest
+def leaves(leaves_sample):
+    return leaves_sample
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +50,10 @@ def test_train_and_submit_on_the_sample(tmp_path, leaves, trained):
     cv = json.loads((run / "cv.json").read_text())
     assert cv["metric"] == "accuracy" and cv["higher_is_better"] is True
     assert cv["score"] == pytest.approx(np.mean(np.array(labels)[oof[labels].to_numpy().argmax(1)] == train["label"]))
+    assert "/stratified_group-k2-" in json.loads((run / "fingerprint.json").read_text())["folds_file"]
+    for lab in labels:                                        # the sample's near-duplicate pairs share a fold
+        rows = train.index[train["label"] == lab]
+        assert oof["fold"][rows[0]] == oof["fold"][rows[-1]]
     for k in range(2):
         fold_train = train[oof["fold"] != k]["label"].value_counts()
         assert (fold_train == 20).all()                      # stratified: each class split evenly

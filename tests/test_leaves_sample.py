@@ -11,10 +11,8 @@ from .conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def leaves(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("leaves") / "classify-leaves"
-    build_sample(dest)
-    return dest
+def leaves(leaves_sample):
+    return leaves_sample
 
 
 def test_layout_matches_the_download(leaves):

@@ -28,6 +28,8 @@ class LeavesConfig(TrainConfig):
     eval_resize: float = Field(1.14, ge=1)       # eval images are resized to image_size * this, then cropped
     augment: Literal["none", "light", "strong"] = "light"
     aug: AugmentOverrides = AugmentOverrides()
+    duplicate_distance: int | None = Field(None, ge=0, le=16)   # group images whose 64-bit perceptual hashes
+    #                                             differ by at most this many bits into one fold; null: no grouping
     tta: Literal[TTA_MODES] = "none"             # noqa: F821 (Literal of the tuple's values)
     ensemble: Literal["mean", "vote"] = "mean"
     head_lr_mult: float = Field(10.0, gt=0)

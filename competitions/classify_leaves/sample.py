@@ -2,7 +2,7 @@
 images/<n>.jpg (224x224 RGB JPEG, numbered on from train into test). Each class is a procedurally drawn leaf
 with its own outline, margin, venation and colour; every image varies rotation, scale, position, background
 and lighting. Classes share traits pairwise (colour with one class, outline with another), so no single cue
-separates them all."""
+separates them all. One training image per class is a near-duplicate of another, as in the real data."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 SIZE = 224
 N_TRAIN_PER_CLASS, N_TEST = 40, 120
+# As in the real data, some training images are near-duplicates: here the last image of each class is the
+# first one re-encoded at another JPEG quality and slightly relit.
 
 # Real label strings (a subset of the competition's 176), each with its drawing recipe:
 # outline (lobes, aspect, tip), margin teeth, vein pattern, colour (RGB).
@@ -89,6 +91,11 @@ def build_sample(dest: Path, seed: int = 176) -> None:
     (dest / "images").mkdir(parents=True, exist_ok=True)
     for n, label in enumerate(train_labels + test_labels):
         draw_leaf(CLASSES[label], rng).save(dest / "images" / f"{n}.jpg", quality=85)
+    for label in labels:
+        first, last = [n for n, lab in enumerate(train_labels) if lab == label][::N_TRAIN_PER_CLASS - 1]
+        with Image.open(dest / "images" / f"{first}.jpg") as im:
+            copy = np.clip(np.asarray(im, dtype=float) * 1.04 + 3, 0, 255).astype(np.uint8)
+        Image.fromarray(copy).save(dest / "images" / f"{last}.jpg", quality=70)
     names = [f"images/{n}.jpg" for n in range(len(train_labels) + N_TEST)]
     pd.DataFrame({"image": names[:len(train_labels)], "label": train_labels}).to_csv(dest / "train.csv", index=False)
     pd.DataFrame({"image": names[len(train_labels):]}).to_csv(dest / "test.csv", index=False)

@@ -12,6 +12,7 @@ from competitions.classify_leaves.data import SLUG, read_download, read_sample_s
 from competitions.classify_leaves.sample import build_sample
 from kaggle_kit import atomic, ensemble
 from kaggle_kit.errors import UserError
+from kaggle_kit.kfold import say
 from kaggle_kit.submission import check_table
 from kaggle_kit.task import FoldOutput, Task, TrainData
 
@@ -42,6 +43,21 @@ class LeavesTask(Task):
                          stratify=y, sample_submission=read_sample_submission(data_dir),
                          extra={"root": data_dir, "images": train["image"].tolist(), "y": y, "labels": labels,
                                 "test_images": test["image"].tolist()})
+
+    def fold_groups(self, cfg: LeavesConfig, data: TrainData, cache_dir: Path) -> np.ndarray | None:
+        """Exact and near-duplicate training images share a fold (the real data holds duplicates)."""
+        if cfg.duplicate_distance is None:
+            return None
+        from kaggle_kit.image_dups import cached_hashes, duplicate_groups
+
+        hashes = cached_hashes(cache_dir / f"phash-{data.fingerprint}.csv", data.extra["root"],
+                               data.extra["images"], cfg.num_workers)
+        groups = duplicate_groups(hashes, cfg.duplicate_distance)
+        sizes = np.bincount(groups)
+        dup = sizes[sizes > 1]
+        say(f"duplicates (perceptual hash within {cfg.duplicate_distance} bits): {dup.sum()} images in "
+            f"{len(dup)} groups{f', the largest of {dup.max()}' if len(dup) else ''}; each group keeps to one fold")
+        return groups
 
     def fit_fold(self, cfg: LeavesConfig, data: TrainData, fold: int, train_idx: np.ndarray,
                  val_idx: np.ndarray, out_dir: Path) -> FoldOutput:

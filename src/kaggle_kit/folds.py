@@ -51,14 +51,15 @@ def ids_fingerprint(ids) -> str:
     return stable_hash([str(i) for i in ids])
 
 
-def folds_path(folds_dir: Path, ids, n_folds: int, fold_seed: int, kind: str) -> Path:
-    return Path(folds_dir) / f"{kind}-k{n_folds}-seed{fold_seed}-{ids_fingerprint(ids)}.csv"
+def folds_path(folds_dir: Path, ids, n_folds: int, fold_seed: int, kind: str, groups=None) -> Path:
+    grouped = "" if groups is None else f"-g{stable_hash([int(g) for g in groups])}"
+    return Path(folds_dir) / f"{kind}-k{n_folds}-seed{fold_seed}-{ids_fingerprint(ids)}{grouped}.csv"
 
 
 def load_or_make_folds(folds_dir: Path, ids, n_folds: int, fold_seed: int, kind: str = "kfold",
                        y=None, groups=None) -> tuple[np.ndarray, Path]:
     """Fold of every row (in `ids` order) and the file that stores it; made and written on first use."""
-    path = folds_path(folds_dir, ids, n_folds, fold_seed, kind)
+    path = folds_path(folds_dir, ids, n_folds, fold_seed, kind, groups)
     ids_str = [str(i) for i in ids]
     if path.is_file():
         stored = pd.read_csv(path, dtype={"id": str})

@@ -16,6 +16,8 @@ from kaggle_kit.folds import load_or_make_folds
 from kaggle_kit.paths import RunPaths
 from kaggle_kit.task import Task, TrainData, pred_array
 
+GROUPED_KIND = {"kfold": "group", "stratified": "stratified_group"}
+
 
 def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
@@ -25,8 +27,10 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
                 only: list[int] | None, force: bool) -> dict | None:
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
     replacing = runs.check_fingerprint(paths, fingerprint, force, "train")
-    fold_of, folds_file = load_or_make_folds(paths.folds_dir, data.ids, cfg.folds, cfg.fold_seed,
-                                             task.fold_kind, data.stratify, data.groups)
+    groups = task.fold_groups(cfg, data, paths.comp_dir / "cache")
+    kind = task.fold_kind if groups is None else GROUPED_KIND.get(task.fold_kind, task.fold_kind)
+    fold_of, folds_file = load_or_make_folds(paths.folds_dir, data.ids, cfg.folds, cfg.fold_seed, kind,
+                                             data.stratify, groups)
     runs.start_run(paths, cfg, fingerprint, folds_file, replacing)
     selected = only if only is not None else list(range(cfg.folds))
     for k in selected:

@@ -56,6 +56,10 @@ class Task(ABC):
     def load(self, data_dir: Path) -> TrainData:
         """Read and validate the download; raise UserError on anything malformed."""
 
+    def fold_groups(self, cfg: TrainConfig, data: TrainData, cache_dir: Path) -> np.ndarray | None:
+        """Group number of every training row (rows of a group share a fold), or None for no grouping."""
+        return data.groups
+
     @abstractmethod
     def fit_fold(self, cfg: TrainConfig, data: TrainData, fold: int, train_idx: np.ndarray,
                  val_idx: np.ndarray, out_dir: Path) -> FoldOutput: ...
