@@ -83,3 +83,34 @@ def test_mixup_cutmix_train_and_reject_odd_batches(tmp_path):
     x, y = images(n=5)
     with pytest.raises(ValueError, match="even batches"):
         module.training_step((x, y), 0)
+
+
+class Recording(ClassifierModule):
+    """Records the head's raw weights after every optimizer step."""
+    seen: list
+
+    def on_train_batch_end(self, outputs, batch, batch_idx):
+        self.seen.append(self.net.fc.weight.detach().clone())
+        super().on_train_batch_end(outputs, batch, batch_idx)
+
+
+def test_ema_of_weights_is_validated_and_kept(tmp_path):
+    torch.manual_seed(0)
+    x, y = images()
+    net = TinyNet()
+    cfg = TrainConfig(epochs=2, batch_size=16, lr=1e-2, progress_bar=False, warmup_epochs=0, checkpoint="last")
+    loader = TensorBatches(x[:64], y[:64], batch_size=16, shuffle=True, seed=0, drop_last=True)
+    module = Recording(net, cfg, len(loader), num_classes=3, ema_decay=0.9)
+    module.seen = []
+    fit_fold(module, loader, TensorBatches(x[64:], y[64:], batch_size=32), cfg, tmp_path, "val_acc", "max", 0)
+    assert len(module.seen) == 8
+    ema = module.seen[0]                      # timm's warmup: the first update copies, then the decay grows
+    for t, w in enumerate(module.seen[1:], start=1):
+        d = min(0.9, 1 - (1 + t) ** (-2 / 3))
+        ema = d * ema + (1 - d) * w
+    assert torch.allclose(module.eval_net.fc.weight, ema, atol=1e-6)
+    assert not torch.allclose(module.net.fc.weight, ema, atol=1e-4)
+    with torch.no_grad():                     # the logged val_acc is the EMA model's
+        acc = (module.eval_net.eval()(x[64:]).argmax(1) == y[64:]).float().mean().item()
+    logs = pd.read_csv(tmp_path / "logs" / "metrics.csv")
+    assert logs["val_acc"].dropna().iloc[-1] == pytest.approx(acc)

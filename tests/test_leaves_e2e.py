@@ -17,7 +17,7 @@ from kaggle_kit.config import load_config
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 
-TINY = "epochs=1 folds=2 image_size=32 batch_size=32 num_workers=0 progress_bar=false tta=hflip"
+TINY = "epochs=1 folds=2 image_size=32 batch_size=32 num_workers=0 progress_bar=false tta=hflip ema_decay=0.9"
 
 
 @pytest.fixture(scope="module")

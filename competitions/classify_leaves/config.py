@@ -38,6 +38,7 @@ class LeavesConfig(TrainConfig):
     mixup: float = Field(0.0, ge=0)              # timm Mixup alpha; 0 is off
     cutmix: float = Field(0.0, ge=0)             # timm CutMix alpha; 0 is off
     mix_prob: float = Field(1.0, ge=0, le=1)
+    ema_decay: float | None = Field(None, gt=0, lt=1)   # EMA of the weights (e.g. 0.999); validated and kept
     channels_last: bool = True                   # on a GPU
 
     @model_validator(mode="after")

@@ -59,11 +59,12 @@ def fit_leaves_fold(cfg: LeavesConfig, data: TrainData, fold: int, train_idx: np
                           EpochShuffleSampler(len(train_idx), seed), drop_last=mixing)
     val_names = [names[i] for i in val_idx]
     val_loader = loader(data, val_names, y[val_idx], eval_transform(cfg, False), cfg)
-    module = ClassifierModule(net, cfg, len(train_loader), len(labels), cfg.label_smoothing, cfg.mixup,
-                              cfg.cutmix, cfg.mix_prob, cfg.head_lr_mult, cfg.freeze_epochs)
     if cfg.channels_last and torch.cuda.is_available() and cfg.accelerator != "cpu":
         net.to(memory_format=torch.channels_last)
+    module = ClassifierModule(net, cfg, len(train_loader), len(labels), cfg.label_smoothing, cfg.mixup,
+                              cfg.cutmix, cfg.mix_prob, cfg.head_lr_mult, cfg.freeze_epochs, cfg.ema_decay)
     fit = fit_fold(module, train_loader, val_loader, cfg, out_dir, "val_acc", "max", seed, f"fold {fold}")
+    net = module.eval_net
     atomic.torch_save(out_dir / "best.ckpt", {
         "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}, "model": cfg.model,
         "labels": list(labels), "image_size": cfg.image_size, "epoch": fit.epoch, "val_acc": fit.score})

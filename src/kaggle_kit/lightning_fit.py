@@ -21,6 +21,7 @@ for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 warnings.filterwarnings("ignore", message=".*number of training batches.*smaller than the logging interval.*")
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated.*")
+warnings.filterwarnings("ignore", message=r".*module\(s\) in eval mode at the start of training.*")  # an EMA copy
 
 
 STEP_BAR_MIN_BATCHES = 50   # shorter epochs get one bar per fold counting epochs

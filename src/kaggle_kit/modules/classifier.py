@@ -1,6 +1,6 @@
 """Image-classification LightningModule for fine-tuning: cross-entropy with label smoothing or timm's
 Mixup/CutMix, the classifier head at head_lr_mult times the base rate, an optionally frozen backbone for the
-first epochs, warmup+cosine per step; logs train_loss, val_loss and val_acc once per epoch."""
+first epochs, warmup+cosine per step, an optional EMA of the weights; logs train_loss, val_loss and val_acc once per epoch."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from timm.data import Mixup
 from timm.loss import SoftTargetCrossEntropy
+from timm.utils import ModelEmaV3
 
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.optim import build_optimizer, param_groups
@@ -20,9 +21,11 @@ from kaggle_kit.schedule import make_scheduler
 class ClassifierModule(L.LightningModule):
     def __init__(self, net: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int, num_classes: int,
                  label_smoothing: float = 0.0, mixup: float = 0.0, cutmix: float = 0.0, mix_prob: float = 1.0,
-                 head_lr_mult: float = 1.0, freeze_epochs: int = 0):
+                 head_lr_mult: float = 1.0, freeze_epochs: int = 0, ema_decay: float | None = None):
         super().__init__()
         self.net, self.cfg, self.steps_per_epoch = net, cfg, steps_per_epoch
+        # timm's EMA of the weights (warmed up over the first steps); validation and the kept weights use it
+        self.ema = ModelEmaV3(net, decay=ema_decay, use_warmup=True) if ema_decay else None
         self.head = net.get_classifier() if hasattr(net, "get_classifier") else None
         self.head_lr_mult, self.freeze_epochs = head_lr_mult, freeze_epochs
         self.mixup = None
@@ -35,6 +38,11 @@ class ClassifierModule(L.LightningModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+    @property
+    def eval_net(self) -> torch.nn.Module:
+        """The weights that are validated and kept: the EMA when it is on."""
+        return self.net if self.ema is None else self.ema.module
 
     def _add(self, key: str, *values: torch.Tensor) -> None:
         v = torch.stack([t.detach().float() for t in values])
@@ -61,6 +69,10 @@ class ClassifierModule(L.LightningModule):
         self._add("train", loss * len(y), torch.tensor(float(len(y)), device=loss.device))
         return loss
 
+    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+        if self.ema is not None:
+            self.ema.update(self.net, step=self.global_step)
+
     def on_train_epoch_end(self) -> None:
         if "train" in self._sums:
             total, n = self._sums.pop("train")
@@ -68,7 +80,7 @@ class ClassifierModule(L.LightningModule):
 
     def validation_step(self, batch, batch_idx):
         x, y = batch
-        logits = self(x)
+        logits = self.eval_net(x)
         loss = F.cross_entropy(logits.float(), y, reduction="sum")
         correct = (logits.argmax(1) == y).sum()
         self._add("val", loss, correct.float(), torch.tensor(float(len(y)), device=loss.device))
