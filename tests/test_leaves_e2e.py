@@ -14,6 +14,7 @@ from competitions.classify_leaves.fit import load_fold_model
 from competitions.classify_leaves.task import LeavesTask
 from competitions.classify_leaves.transforms import eval_transform
 from kaggle_kit.config import load_config
+from kaggle_kit.modules.normalize import ImageNormalize
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 
@@ -102,7 +103,7 @@ def test_predictions_saved_per_tta(tmp_path, leaves, trained):
     images = ImageDataset(leaves, first["image"].tolist(), None, eval_transform(cfg, False))
     x = torch.stack([images[i][0] for i in range(len(images))])
     with torch.no_grad():
-        probs = torch.softmax(net(x), 1).numpy()
+        probs = torch.softmax(net(ImageNormalize.for_model(net)(x)), 1).numpy()
     assert np.allclose(probs, first[labels].to_numpy(), atol=1e-4)
 
     again = make("leaves-submit", tmp_path, DATA=str(leaves), ARGS=args, CONFIG="configs/leaves-cpu.yaml")
@@ -141,7 +142,7 @@ def copy_of(leaves, tmp_path):
     return data
 
 
-@pytest.mark.parametrize("case", ["missing image", "no label column", "corrupt image"])
+@pytest.mark.parametrize("case", ["missing image", "no label column", "corrupt image", "truncated image"])
 def test_bad_input(case, tmp_path, leaves):
     data = copy_of(leaves, tmp_path)
     if case == "missing image":
@@ -151,11 +152,32 @@ def test_bad_input(case, tmp_path, leaves):
     elif case == "no label column":
         pd.read_csv(data / "train.csv").rename(columns={"label": "class"}).to_csv(data / "train.csv", index=False)
         words = ["train.csv has no column label"]
-    else:
+    elif case == "corrupt image":
         (data / "images" / "2.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
         words = ["images/2.jpg is corrupt or truncated"]
+    else:                                     # a download cut short: found when the data is read
+        jpg = data / "images" / "6.jpg"
+        jpg.write_bytes(jpg.read_bytes()[:3000])
+        words = ["images/6.jpg is corrupt or truncated"]
     before = files_under(tmp_path)
     proc = kit("train", "leaves", "--data", str(data), "--config", str(REPO / "configs" / "leaves-cpu.yaml"),
                "--args", TINY, root=tmp_path)
     assert_user_error(proc, *words)
     assert files_under(tmp_path) == before
+
+
+def test_unreadable_image_in_a_loader_worker_is_one_line(tmp_path):
+    """PyTorch re-raises a worker's UserError with the worker's traceback in its message: the CLI prints
+    only the last line."""
+    from torch.utils.data import DataLoader
+
+    from competitions.classify_leaves.dataset import ImageDataset
+    from kaggle_kit.cli import user_message
+    from kaggle_kit.errors import UserError
+
+    (tmp_path / "a.jpg").write_bytes(b"\xff\xd8 broken \xff\xd9")
+    loader = DataLoader(ImageDataset(tmp_path, ["a.jpg"], None, lambda image: {"image": image}), num_workers=1)
+    with pytest.raises(UserError) as e:
+        next(iter(loader))
+    assert "Traceback" in str(e.value)
+    assert user_message(e.value) == f"image {tmp_path / 'a.jpg'} is corrupt or truncated; download it again"

@@ -47,3 +47,17 @@ def test_predict_probs_over_a_loader():
     loader = [(torch.rand(3, 3, 4, 4), torch.zeros(3)), (torch.rand(2, 3, 4, 4), torch.zeros(2))]
     out = predict_probs(LeftRight(), loader, "flips", 4)
     assert out.shape == (5, 2) and torch.allclose(out.sum(1), torch.ones(5))
+
+
+def test_image_normalize_on_the_batch_matches_albumentations():
+    import albumentations as A
+    import numpy as np
+
+    from kaggle_kit.modules.normalize import ImageNormalize
+
+    img = np.random.default_rng(0).integers(0, 256, (10, 12, 3), dtype=np.uint8)
+    ref = A.Normalize()(image=img)["image"].transpose(2, 0, 1)
+    out = ImageNormalize()(torch.from_numpy(img).permute(2, 0, 1)[None])[0].numpy()
+    assert np.allclose(out, ref, atol=1e-5)
+    with pytest.raises(TypeError):
+        ImageNormalize()(torch.zeros(1, 3, 4, 4))

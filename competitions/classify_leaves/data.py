@@ -11,6 +11,7 @@ from PIL import Image
 from kaggle_kit.errors import UserError
 
 SLUG = "classify-leaves"
+JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"
 
 
 def read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -32,6 +33,11 @@ def read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
+def jpeg_cut_short(head: bytes, tail: bytes) -> bool:
+    """A JPEG whose end-of-image marker is missing from its last bytes was cut short."""
+    return head.startswith(JPEG_START) and JPEG_END not in tail
+
+
 def check_images(root: Path, names: list[str]) -> list[int]:
     """Sizes of the listed images; an error naming the first few that are missing or empty."""
     sizes, missing = [], []
@@ -47,12 +53,18 @@ def check_images(root: Path, names: list[str]) -> list[int]:
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         raise UserError(f"{len(missing)} listed images are missing or empty under {root}: "
                         f"{', '.join(missing[:3])}{more}; unpack the whole download")
-    for name in names:   # headers only: cheap; a file cut short further in is caught when it is decoded
+    for name, size in zip(names, sizes, strict=True):   # headers, a JPEG's end marker; pixels: when read
         try:
             with Image.open(root / name) as im:
                 im.verify()
+            with open(root / name, "rb") as f:
+                head = f.read(2)
+                f.seek(max(0, size - 64))
+                cut_short = jpeg_cut_short(head, f.read())
         except Exception:
-            raise UserError(f"image {root / name} is corrupt or truncated; download it again") from None
+            cut_short = True
+        if cut_short:
+            raise UserError(f"image {root / name} is corrupt or truncated; download it again")
     return sizes
 
 

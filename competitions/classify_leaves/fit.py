@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pandas as pd
 import timm
@@ -19,6 +20,7 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.lightning_fit import fit_fold
 from kaggle_kit.loaders import EpochShuffleSampler
 from kaggle_kit.modules.classifier import ClassifierModule
+from kaggle_kit.modules.normalize import ImageNormalize
 from kaggle_kit.seeding import derive_seed
 from kaggle_kit.task import FoldOutput, TrainData
 from kaggle_kit.tta import crops, predict_probs
@@ -40,11 +42,23 @@ def create_model(cfg: LeavesConfig, num_classes: int) -> torch.nn.Module:
         raise
 
 
+def one_cv2_thread(worker_id: int) -> None:
+    """Loader workers already run side by side: OpenCV's own thread pool in each would oversubscribe the CPUs."""
+    cv2.setNumThreads(1)
+
+
 def loader(data: TrainData, names, labels, transform, cfg: LeavesConfig, sampler=None, drop_last=False):
     gpu = cfg.accelerator in ("gpu", "cuda") or (cfg.accelerator == "auto" and torch.cuda.is_available())
     return DataLoader(ImageDataset(data.extra["root"], names, labels, transform), batch_size=cfg.batch_size,
                       sampler=sampler, drop_last=drop_last, num_workers=cfg.num_workers, pin_memory=gpu,
-                      persistent_workers=cfg.num_workers > 0)
+                      persistent_workers=cfg.num_workers > 0,
+                      worker_init_fn=one_cv2_thread if cfg.num_workers > 0 else None)
+
+
+def build_module(cfg: LeavesConfig, net: torch.nn.Module, steps_per_epoch: int, num_classes: int):
+    return ClassifierModule(net, cfg, steps_per_epoch, num_classes, cfg.label_smoothing, cfg.mixup, cfg.cutmix,
+                            cfg.mix_prob, cfg.head_lr_mult, cfg.freeze_epochs, cfg.ema_decay,
+                            ImageNormalize.for_model(net))
 
 
 def fit_leaves_fold(cfg: LeavesConfig, data: TrainData, fold: int, train_idx: np.ndarray, val_idx: np.ndarray,
@@ -61,8 +75,7 @@ def fit_leaves_fold(cfg: LeavesConfig, data: TrainData, fold: int, train_idx: np
     val_loader = loader(data, val_names, y[val_idx], eval_transform(cfg, False), cfg)
     if cfg.channels_last and torch.cuda.is_available() and cfg.accelerator != "cpu":
         net.to(memory_format=torch.channels_last)
-    module = ClassifierModule(net, cfg, len(train_loader), len(labels), cfg.label_smoothing, cfg.mixup,
-                              cfg.cutmix, cfg.mix_prob, cfg.head_lr_mult, cfg.freeze_epochs, cfg.ema_decay)
+    module = build_module(cfg, net, len(train_loader), len(labels))
     fit = fit_fold(module, train_loader, val_loader, cfg, out_dir, "val_acc", "max", seed, f"fold {fold}")
     net = module.eval_net
     atomic.torch_save(out_dir / "best.ckpt", {
@@ -80,7 +93,8 @@ def predict_sets(cfg: LeavesConfig, data: TrainData, net: torch.nn.Module, val_i
     transform = eval_transform(cfg, crops(cfg.tta))
     frames = []
     for ids in ([names[i] for i in val_idx], data.extra["test_images"]):
-        probs = predict_probs(net, loader(data, ids, None, transform, cfg), cfg.tta, cfg.image_size, device)
+        probs = predict_probs(net, loader(data, ids, None, transform, cfg), cfg.tta, cfg.image_size, device,
+                              ImageNormalize.for_model(net))
         frames.append(pd.concat([pd.DataFrame({"image": ids}), pd.DataFrame(probs.numpy(), columns=labels)], axis=1))
     return frames[0], frames[1]
 

@@ -1,5 +1,6 @@
 """albumentations pipelines: `augment` presets for training, resize + centre crop (or room for TTA crops)
-with ImageNet normalisation for evaluation."""
+for evaluation. They end in uint8 tensors: normalisation runs on the batch in the model
+(kaggle_kit.modules.normalize), not per image in the workers."""
 
 from __future__ import annotations
 
@@ -34,11 +35,11 @@ def train_transform(cfg: LeavesConfig) -> A.Compose:
     if a["color_jitter"]:
         j = a["color_jitter"]
         steps.append(A.ColorJitter(brightness=j, contrast=j, saturation=j, hue=j / 4, p=0.8))
-    return A.Compose([*steps, A.Normalize(), ToTensorV2()])
+    return A.Compose([*steps, ToTensorV2()])
 
 
 def eval_transform(cfg: LeavesConfig, keep_room_for_crops: bool) -> A.Compose:
     s = cfg.image_size
     big = max(s, round(s * cfg.eval_resize))
     steps = [A.Resize(big, big)] + ([] if keep_room_for_crops else [A.CenterCrop(s, s)])
-    return A.Compose([*steps, A.Normalize(), ToTensorV2()])
+    return A.Compose([*steps, ToTensorV2()])

@@ -106,12 +106,21 @@ def run(argv: list[str]) -> None:
         submit(task, cfg, data, paths)
 
 
+def user_message(e: UserError) -> str:
+    """The one line for the user, also when a DataLoader worker raised it (PyTorch re-raises it in the main
+    process with the worker's traceback folded into the message)."""
+    text = str(e)
+    if "Original Traceback" in text:
+        text = text.rstrip().splitlines()[-1].split("UserError: ", 1)[-1]
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
     try:
         run(sys.argv[1:] if argv is None else argv)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {user_message(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: finished folds are kept; rerun the same command to continue", file=sys.stderr)

@@ -98,11 +98,12 @@ class FitResult:
 
 
 def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConfig, fold_dir: Path,
-             monitor: str, mode: str, seed: int, name: str = "", log_version: str = "") -> FitResult:
+             monitor: str, mode: str, seed: int, name: str = "", log_version: str = "",
+             extra_callbacks: tuple[Callback, ...] = ()) -> FitResult:
     """Train `module` in place and load the selected (best or last) weights into it."""
     L.seed_everything(seed, workers=True, verbose=False)
     keep = KeepWeights(monitor, mode, cfg.checkpoint)
-    callbacks: list[Callback] = [keep, SetEpoch(train_loader)]
+    callbacks: list[Callback] = [keep, SetEpoch(train_loader), *extra_callbacks]
     step_bar = cfg.progress_bar and len(train_loader) >= STEP_BAR_MIN_BATCHES
     if step_bar:
         callbacks.append(ProgressBar(refresh_rate=20))

@@ -33,14 +33,16 @@ def n_views(mode: str, crop: int = 1) -> int:
     return 1 if t is None else len(t)
 
 
-def probability_model(model: nn.Module, mode: str, crop: int) -> nn.Module:
-    """model(x) -> logits becomes x -> class probabilities averaged over the TTA views."""
-    soft = nn.Sequential(model, nn.Softmax(dim=1))
+def probability_model(model: nn.Module, mode: str, crop: int, normalize: nn.Module | None = None) -> nn.Module:
+    """model(x) -> logits becomes x -> class probabilities averaged over the TTA views (views are cut from the
+    raw batch; `normalize`, if given, runs on each view before the model)."""
+    soft = nn.Sequential(normalize or nn.Identity(), model, nn.Softmax(dim=1))
     transforms = tta_transforms(mode, crop)
     return soft if transforms is None else ttach.ClassificationTTAWrapper(soft, transforms, merge_mode="mean")
 
 
 @torch.no_grad()
-def predict_probs(model: nn.Module, loader, mode: str, crop: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    wrapped = probability_model(model, mode, crop).to(device).eval()
+def predict_probs(model: nn.Module, loader, mode: str, crop: int, device: torch.device | str = "cpu",
+                  normalize: nn.Module | None = None) -> torch.Tensor:
+    wrapped = probability_model(model, mode, crop, normalize).to(device).eval()
     return torch.cat([wrapped(batch[0].to(device)).float().cpu() for batch in loader])

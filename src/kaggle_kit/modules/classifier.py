@@ -21,9 +21,11 @@ from kaggle_kit.schedule import make_scheduler
 class ClassifierModule(L.LightningModule):
     def __init__(self, net: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int, num_classes: int,
                  label_smoothing: float = 0.0, mixup: float = 0.0, cutmix: float = 0.0, mix_prob: float = 1.0,
-                 head_lr_mult: float = 1.0, freeze_epochs: int = 0, ema_decay: float | None = None):
+                 head_lr_mult: float = 1.0, freeze_epochs: int = 0, ema_decay: float | None = None,
+                 normalize: torch.nn.Module | None = None):
         super().__init__()
         self.net, self.cfg, self.steps_per_epoch = net, cfg, steps_per_epoch
+        self.normalize = normalize or torch.nn.Identity()     # uint8 batches -> model input (ImageNormalize)
         # timm's EMA of the weights (warmed up over the first steps); validation and the kept weights use it
         self.ema = ModelEmaV3(net, decay=ema_decay, use_warmup=True) if ema_decay else None
         self.head = net.get_classifier() if hasattr(net, "get_classifier") else None
@@ -37,7 +39,7 @@ class ClassifierModule(L.LightningModule):
         self._sums: dict[str, torch.Tensor] = {}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return self.net(self.normalize(x))
 
     @property
     def eval_net(self) -> torch.nn.Module:
@@ -59,13 +61,14 @@ class ClassifierModule(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         x, y = batch
+        x = self.normalize(x)
         if self.mixup is not None and self.training:
             if len(x) % 2:
                 raise ValueError("Mixup/CutMix need even batches: use an even batch_size and drop_last")
             x, soft = self.mixup(x, y)
-            loss = self.soft_ce(self(x), soft)
+            loss = self.soft_ce(self.net(x), soft)
         else:
-            loss = F.cross_entropy(self(x), y, label_smoothing=self.label_smoothing)
+            loss = F.cross_entropy(self.net(x), y, label_smoothing=self.label_smoothing)
         self._add("train", loss * len(y), torch.tensor(float(len(y)), device=loss.device))
         return loss
 
@@ -80,7 +83,7 @@ class ClassifierModule(L.LightningModule):
 
     def validation_step(self, batch, batch_idx):
         x, y = batch
-        logits = self.eval_net(x)
+        logits = self.eval_net(self.normalize(x))
         loss = F.cross_entropy(logits.float(), y, reduction="sum")
         correct = (logits.argmax(1) == y).sum()
         self._add("val", loss, correct.float(), torch.tensor(float(len(y)), device=loss.device))
