@@ -19,7 +19,7 @@ class AugmentOverrides(StrictModel):
 
 class LeavesConfig(TrainConfig):
     PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS | {"tta"}   # one prediction set each
-    EXECUTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.EXECUTION_KEYS | {"channels_last"}
+    EXECUTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.EXECUTION_KEYS | {"channels_last", "worker_nice"}
 
     model: str = "resnet18"                      # any timm model name
     pretrained: bool = False                     # timm's hub weights (online users)
@@ -39,7 +39,9 @@ class LeavesConfig(TrainConfig):
     cutmix: float = Field(0.0, ge=0)             # timm CutMix alpha; 0 is off
     mix_prob: float = Field(1.0, ge=0, le=1)
     ema_decay: float | None = Field(None, gt=0, lt=1)   # EMA of the weights (e.g. 0.999); validated and kept
-    channels_last: bool = True                   # on a GPU
+    worker_nice: int = Field(0, ge=0, le=19)      # lower priority of loader workers: on a machine with few cores
+    #                                              they fill idle moments instead of preempting the training threads
+    channels_last: bool = True                   # NHWC weights: faster convolutions on GPUs and CPUs
 
     @model_validator(mode="after")
     def _even_batches_for_mixing(self):

@@ -9,9 +9,9 @@ import pandas as pd
 from PIL import Image
 
 from kaggle_kit.errors import UserError
+from kaggle_kit.images import jpeg_cut_short
 
 SLUG = "classify-leaves"
-JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"
 
 
 def read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -31,11 +31,6 @@ def read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
     if frame.empty:
         raise UserError(f"{path} has no rows")
     return frame
-
-
-def jpeg_cut_short(head: bytes, tail: bytes) -> bool:
-    """A JPEG whose end-of-image marker is missing from its last bytes was cut short."""
-    return head.startswith(JPEG_START) and JPEG_END not in tail
 
 
 def check_images(root: Path, names: list[str]) -> list[int]:

@@ -3,6 +3,8 @@ validation rows and the test set predicted with the configured TTA (probabilitie
 
 from __future__ import annotations
 
+import os
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -27,24 +29,29 @@ from kaggle_kit.tta import crops, predict_probs
 
 
 def create_model(cfg: LeavesConfig, num_classes: int) -> torch.nn.Module:
-    """timm model by name; weights from timm's hub (`pretrained`) or a local file (`pretrained_path`)."""
+    """timm model by name; weights from timm's hub (`pretrained`) or a local file (`pretrained_path`); NHWC
+    weights with `channels_last`."""
     kwargs = {}
     if cfg.pretrained_path:
         if not Path(cfg.pretrained_path).is_file():
             raise UserError(f"pretrained_path {cfg.pretrained_path} does not exist")
         kwargs["pretrained_cfg_overlay"] = {"file": str(cfg.pretrained_path)}
     try:
-        return timm.create_model(cfg.model, pretrained=bool(cfg.pretrained or cfg.pretrained_path),
-                                 num_classes=num_classes, **kwargs)
+        net = timm.create_model(cfg.model, pretrained=bool(cfg.pretrained or cfg.pretrained_path),
+                                num_classes=num_classes, **kwargs)
+        return net.to(memory_format=torch.channels_last) if cfg.channels_last else net
     except RuntimeError as e:
         if "Unknown model" in str(e):
             raise UserError(f"model={cfg.model} is not a timm model; see timm.list_models()") from None
         raise
 
 
-def one_cv2_thread(worker_id: int) -> None:
-    """Loader workers already run side by side: OpenCV's own thread pool in each would oversubscribe the CPUs."""
+def init_worker(worker_id: int, nice: int = 0) -> None:
+    """Loader workers already run side by side: OpenCV's own thread pool in each would oversubscribe the CPUs.
+    A lower priority lets them fill the CPUs' idle moments instead of preempting the training threads."""
     cv2.setNumThreads(1)
+    if nice:
+        os.nice(nice)
 
 
 def loader(data: TrainData, names, labels, transform, cfg: LeavesConfig, sampler=None, drop_last=False):
@@ -52,7 +59,7 @@ def loader(data: TrainData, names, labels, transform, cfg: LeavesConfig, sampler
     return DataLoader(ImageDataset(data.extra["root"], names, labels, transform), batch_size=cfg.batch_size,
                       sampler=sampler, drop_last=drop_last, num_workers=cfg.num_workers, pin_memory=gpu,
                       persistent_workers=cfg.num_workers > 0,
-                      worker_init_fn=one_cv2_thread if cfg.num_workers > 0 else None)
+                      worker_init_fn=partial(init_worker, nice=cfg.worker_nice) if cfg.num_workers > 0 else None)
 
 
 def build_module(cfg: LeavesConfig, net: torch.nn.Module, steps_per_epoch: int, num_classes: int):
@@ -73,8 +80,6 @@ def fit_leaves_fold(cfg: LeavesConfig, data: TrainData, fold: int, train_idx: np
                           EpochShuffleSampler(len(train_idx), seed), drop_last=mixing)
     val_names = [names[i] for i in val_idx]
     val_loader = loader(data, val_names, y[val_idx], eval_transform(cfg, False), cfg)
-    if cfg.channels_last and torch.cuda.is_available() and cfg.accelerator != "cpu":
-        net.to(memory_format=torch.channels_last)
     module = build_module(cfg, net, len(train_loader), len(labels))
     fit = fit_fold(module, train_loader, val_loader, cfg, out_dir, "val_acc", "max", seed, f"fold {fold}")
     net = module.eval_net
