@@ -3,8 +3,10 @@ and cv.json once every fold is complete."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,7 @@ from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
 from kaggle_kit.folds import load_or_make_folds
 from kaggle_kit.paths import RunPaths
-from kaggle_kit.task import Task, TrainData, pred_array
+from kaggle_kit.task import Task, TrainData
 
 GROUPED_KIND = {"kfold": "group", "stratified": "stratified_group"}
 
@@ -44,10 +46,9 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
         shutil.rmtree(stage, ignore_errors=True)
         stage.mkdir(parents=True)
         out = task.fit_fold(cfg, data, k, train_idx, val_idx, stage)
-        check_fold_rows(task, data, out.val, val_idx, k)
-        score = task.score(data, val_idx, pred_array(out.val, task.pred_columns))
-        atomic.write_csv(stage / "val_pred.csv", out.val)
-        atomic.write_csv(stage / "test_pred.csv", out.test)
+        task.preds.check_val(task, data, out.val, val_idx, k)
+        score = task.score(data, val_idx, task.preds.values(task, data, out.val, "train"))
+        write_fold_preds(task, stage, out)
         atomic.write_json(stage / "metrics.json", {
             "fold": k, "metric": task.metric, "score": score, "n_train": len(train_idx),
             "n_val": len(val_idx), **out.metrics, "fingerprint": fingerprint["hash"]})
@@ -56,10 +57,21 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
     return assemble_cv(task, cfg, data, paths, fingerprint["hash"])
 
 
-def check_fold_rows(task: Task, data: TrainData, val: pd.DataFrame, val_idx: np.ndarray, k: int) -> None:
-    want = [str(data.ids[i]) for i in val_idx]
-    if val[task.id_column].astype(str).tolist() != want:
-        raise RuntimeError(f"fold {k}: validation predictions do not cover the fold's rows in order")
+def write_fold_preds(task: Task, folder, out) -> None:
+    ext = task.preds.ext
+    task.preds.write(folder / f"val_pred.{ext}", out.val)
+    task.preds.write(folder / f"test_pred.{ext}", out.test)
+
+
+def run_folds(paths: RunPaths, data: TrainData) -> np.ndarray:
+    """Fold of every training row, from the folds file the run was trained on."""
+    folds_file = Path(json.loads(paths.fingerprint.read_text())["folds_file"])
+    if not folds_file.is_absolute() or not folds_file.is_file():
+        folds_file = paths.folds_dir / folds_file.name      # runs/ moved or copied to another root
+    stored = pd.read_csv(folds_file, dtype={"id": str})
+    if stored["id"].tolist() != [str(i) for i in data.ids]:
+        raise UserError(f"folds file {folds_file} does not match the training ids; retrain with FORCE=1")
+    return stored["fold"].to_numpy()
 
 
 def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, fp_hash: str) -> dict | None:
@@ -73,25 +85,21 @@ def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, 
 
 def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, variant: str | None) -> dict:
     """Pool every fold's validation predictions (of one prediction set) into the OOF file and its CV score."""
-    parts = []
+    fold_of = run_folds(paths, data)
+    parts, per_fold = [], []
     for k in range(n_folds):
-        val = pd.read_csv(paths.pred_dir(k, variant) / "val_pred.csv", dtype={task.id_column: str})
-        val.insert(1, "fold", k)
-        parts.append(val)
-    oof = pd.concat(parts, ignore_index=True)
-    position = {str(i): n for n, i in enumerate(data.ids)}
-    rows = oof[task.id_column].map(position)
-    if rows.isna().any() or rows.duplicated().any() or len(oof) != len(data.ids):
-        raise UserError(f"the saved folds of {paths.run_dir} do not cover every training row once; retrain "
-                        "with FORCE=1")
-    oof = oof.assign(_row=rows.to_numpy()).sort_values("_row").drop(columns="_row").reset_index(drop=True)
-    rows, pred, fold = np.arange(len(data.ids)), pred_array(oof, task.pred_columns), oof["fold"].to_numpy()
-    per_fold = [task.score(data, rows[fold == k], pred[fold == k]) for k in range(n_folds)]
+        val_idx = np.flatnonzero(fold_of == k)
+        frame = task.preds.read(paths.pred_dir(k, variant) / f"val_pred.{task.preds.ext}", task.id_column)
+        task.preds.check_val(task, data, frame, val_idx, k)
+        per_fold.append(task.score(data, val_idx, task.preds.values(task, data, frame, "train")))
+        parts.append((k, val_idx, frame))
+    oof = task.preds.pool(task, data, parts)
+    rows, pred = np.arange(len(data.ids)), task.preds.values(task, data, oof, "train")
     cv = {"metric": task.metric, "higher_is_better": task.higher_is_better, "score": task.score(data, rows, pred),
           "folds": per_fold, **task.extra_scores(data, rows, pred)}
     if variant is not None:
         cv["predictions"] = variant
-    atomic.write_csv(paths.oof_for(variant), oof)
+    task.preds.write(paths.oof_for(variant, task.preds.ext), oof)
     atomic.write_json(paths.cv_for(variant), cv)
     say(print_cv(task.metric, cv))
     return cv
@@ -104,5 +112,6 @@ def print_cv(metric: str, cv: dict) -> str:
     which = f" ({cv['predictions']})" if "predictions" in cv else ""
     lines.append(f"CV {metric}{which}: {cv['score']:.5f} over all out-of-fold rows "
                  f"(fold mean {f.mean():.5f} +- {f.std():.5f})")
-    lines += [f"   {k}: {v:.5f}" for k, v in cv.items() if k.startswith("score_")]
+    lines += [f"   {k}: {v:.5f}" for k, v in cv.items() if k.startswith("score_") or k == "AP50"]
+    lines += [f"   AP {name}: {v:.5f}" for name, v in cv.get("per_class", {}).items()]
     return "\n".join(lines)

@@ -49,9 +49,9 @@ class RunPaths:
     def cv(self) -> Path:
         return self.run_dir / "cv.json"
 
-    def oof_for(self, variant: str | None) -> Path:
-        """OOF predictions of a prediction set other than the trained one (variant "tta-flips")."""
-        return self.oof if variant is None else self.run_dir / f"oof-{variant}.csv"
+    def oof_for(self, variant: str | None, ext: str = "csv") -> Path:
+        """OOF predictions of the trained prediction set, or of another one (variant "tta-flips")."""
+        return self.run_dir / (f"oof.{ext}" if variant is None else f"oof-{variant}.{ext}")
 
     def cv_for(self, variant: str | None) -> Path:
         return self.cv if variant is None else self.run_dir / f"cv-{variant}.json"

@@ -12,12 +12,12 @@ import shutil
 import numpy as np
 import pandas as pd
 
-from kaggle_kit import atomic, runs
+from kaggle_kit import runs
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
-from kaggle_kit.kfold import check_fold_rows, pool_oof, say
+from kaggle_kit.kfold import pool_oof, run_folds, say, write_fold_preds
 from kaggle_kit.paths import RunPaths
-from kaggle_kit.task import Task, TrainData, pred_array
+from kaggle_kit.task import Task, TrainData
 
 
 def complete_run_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths) -> list[int]:
@@ -50,41 +50,34 @@ def ensure_predictions(task: Task, cfg: TrainConfig, data: TrainData, paths: Run
     predicted before any is written, so a fold that cannot be predicted leaves every folder as it was."""
     if variant is None:
         return False
-    position = {str(i): n for n, i in enumerate(data.ids)}
+    fold_of = run_folds(paths, data)
     made = {}
     for k in folds:
         final = paths.pred_dir(k, variant)
-        if (final / "val_pred.csv").is_file() and (final / "test_pred.csv").is_file():
+        ext = task.preds.ext
+        if (final / f"val_pred.{ext}").is_file() and (final / f"test_pred.{ext}").is_file():
             continue
-        ids = pd.read_csv(paths.fold_dir(k) / "val_pred.csv", dtype={task.id_column: str})[task.id_column]
-        val_idx = ids.map(position).to_numpy()
+        val_idx = np.flatnonzero(fold_of == k)
         say(f"fold {k}: predicting validation and test rows with {variant} from its checkpoint")
         made[k] = task.predict_fold(cfg, data, k, val_idx, paths.fold_dir(k))
-        check_fold_rows(task, data, made[k].val, val_idx, k)
+        task.preds.check_val(task, data, made[k].val, val_idx, k)
     for k, out in made.items():
         final = paths.pred_dir(k, variant)
         stage = final.with_name(f".{final.name}.partial")
         shutil.rmtree(stage, ignore_errors=True)
         stage.mkdir()
-        atomic.write_csv(stage / "val_pred.csv", out.val)
-        atomic.write_csv(stage / "test_pred.csv", out.test)
+        write_fold_preds(task, stage, out)
         stage.rename(final)
     return bool(made)
 
 
 def fold_test_preds(task: Task, data: TrainData, paths: RunPaths, folds: list[int],
                     variant: str | None = None) -> list[np.ndarray]:
-    want = [str(i) for i in data.test_ids]
     preds = []
     for k in folds:
-        frame = pd.read_csv(paths.pred_dir(k, variant) / "test_pred.csv", dtype={task.id_column: str})
-        if frame[task.id_column].tolist() != want:
-            raise UserError(f"fold {k} of {paths.run_dir} predicted another test set; retrain it with FORCE=1")
-        missing = [c for c in task.pred_columns if c not in frame.columns]
-        if missing:
-            raise UserError(f"fold {k} of {paths.run_dir} has no predictions for {missing[:3]} (trained on other "
-                            "labels); retrain it with FORCE=1")
-        preds.append(pred_array(frame, task.pred_columns))
+        frame = task.preds.read(paths.pred_dir(k, variant) / f"test_pred.{task.preds.ext}", task.id_column)
+        task.preds.check_test(task, data, frame, k, paths.run_dir)
+        preds.append(task.preds.values(task, data, frame, "test"))
     return preds
 
 

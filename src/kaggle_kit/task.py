@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kaggle_kit.config import TrainConfig
+from kaggle_kit.predictions import TablePredictions
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Task(ABC):
     pred_columns: ClassVar[list[str]] = ["pred"]   # prediction columns of val_pred/test_pred/oof files
     blend_kind: ClassVar[str] = "regression"       # which blending rules apply (kaggle_kit.blend)
     prediction_key: ClassVar[str | None] = None    # config key that selects a saved prediction set ("tta")
+    preds: ClassVar[Any] = TablePredictions()      # how predictions are stored (kaggle_kit.predictions)
 
     def default_config(self, using_sample: bool) -> str:
         """Stem of the config used when CONFIG is not given."""
@@ -76,7 +78,8 @@ class Task(ABC):
 
     @abstractmethod
     def score(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> float:
-        """Metric of `pred` on training rows `rows` (pred aligned with rows)."""
+        """Metric of `pred` on training rows `rows` (table predictions: aligned with rows; detections: the
+        (n, 7) array of kaggle_kit.predictions.DetectionPredictions.values)."""
 
     def extra_scores(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
         """More views of the same OOF predictions, stored in cv.json beside `score`."""

@@ -1,0 +1,111 @@
+"""How a task's predictions are stored, checked and pooled. Tables hold one row per id (a regression value or
+class probabilities) in CSV; detections hold any number of boxes per image in COCO result form (JSON, with
+the original ids as exact JSON integers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kaggle_kit import atomic
+from kaggle_kit.errors import UserError
+
+
+class TablePredictions:
+    ext = "csv"
+
+    def write(self, path: Path, frame: pd.DataFrame) -> None:
+        atomic.write_csv(path, frame)
+
+    def read(self, path: Path, id_column: str) -> pd.DataFrame:
+        return pd.read_csv(path, dtype={id_column: str})
+
+    def check_val(self, task, data, frame: pd.DataFrame, val_idx: np.ndarray, k: int) -> None:
+        want = [str(data.ids[i]) for i in val_idx]
+        if frame[task.id_column].astype(str).tolist() != want:
+            raise UserError(f"fold {k}: its validation predictions do not cover the fold's rows in order; retrain "
+                            "it with FORCE=1")
+
+    def check_test(self, task, data, frame: pd.DataFrame, k: int, where) -> None:
+        if frame[task.id_column].tolist() != [str(i) for i in data.test_ids]:
+            raise UserError(f"fold {k} of {where} predicted another test set; retrain it with FORCE=1")
+        missing = [c for c in task.pred_columns if c not in frame.columns]
+        if missing:
+            raise UserError(f"fold {k} of {where} has no predictions for {missing[:3]} (trained on other labels); "
+                            "retrain it with FORCE=1")
+
+    def values(self, task, data, frame: pd.DataFrame, split: str):
+        arr = frame[task.pred_columns].to_numpy(dtype=float)
+        return arr[:, 0] if len(task.pred_columns) == 1 else arr
+
+    def pool(self, task, data, parts: list[tuple[int, np.ndarray, pd.DataFrame]]) -> pd.DataFrame:
+        """Every fold's validation frame, with a fold column, in training-row order."""
+        frames, rows = [], []
+        for k, val_idx, frame in parts:
+            frames.append(frame.assign(fold=k)[[task.id_column, "fold", *task.pred_columns]])
+            rows.append(val_idx)
+        order = np.argsort(np.concatenate(rows), kind="stable")
+        return pd.concat(frames, ignore_index=True).iloc[order].reset_index(drop=True)
+
+
+class DetectionPredictions:
+    """Columns image_id (str), category_id, x, y, w, h, score; on disk a JSON list of
+    {"image_id", "category_id", "bbox": [x, y, w, h], "score"} (plus "fold" in the OOF file)."""
+    ext = "json"
+    columns = ["image_id", "category_id", "x", "y", "w", "h", "score"]
+
+    def write(self, path: Path, frame: pd.DataFrame) -> None:
+        atomic.write_text(path, json.dumps(to_coco_results(frame)) + "\n")
+
+    def read(self, path: Path, id_column: str) -> pd.DataFrame:
+        return from_coco_results(json.loads(Path(path).read_text()))
+
+    def check_val(self, task, data, frame: pd.DataFrame, val_idx: np.ndarray, k: int) -> None:
+        stray = set(frame["image_id"]) - {str(data.ids[i]) for i in val_idx}
+        if stray:
+            raise UserError(f"fold {k}: it has detections for images outside its validation rows "
+                            f"({sorted(stray)[:2]}); retrain it with FORCE=1")
+
+    def check_test(self, task, data, frame: pd.DataFrame, k: int, where) -> None:
+        stray = set(frame["image_id"]) - {str(i) for i in data.test_ids}
+        if stray:
+            raise UserError(f"fold {k} of {where} has detections for images that are not in valid.csv/test.csv "
+                            f"({sorted(stray)[:2]}); retrain it with FORCE=1")
+
+    def values(self, task, data, frame: pd.DataFrame, split: str) -> np.ndarray:
+        """(n, 7) [row, x, y, w, h, score, category_id]; row indexes data.ids (train) or data.test_ids."""
+        ids = data.ids if split == "train" else data.test_ids
+        row = pd.Series(np.arange(len(ids)), index=[str(i) for i in ids])
+        if not len(frame):
+            return np.zeros((0, 7))
+        return np.column_stack([row.loc[frame["image_id"]].to_numpy(), frame[["x", "y", "w", "h", "score"]]
+                                .to_numpy(float), frame["category_id"].to_numpy(float)])
+
+    def pool(self, task, data, parts: list[tuple[int, np.ndarray, pd.DataFrame]]) -> pd.DataFrame:
+        return pd.concat([f.assign(fold=k) for k, _, f in parts], ignore_index=True)
+
+
+def to_coco_results(frame: pd.DataFrame) -> list[dict]:
+    out = []
+    extra = [c for c in frame.columns if c not in DetectionPredictions.columns]
+    for r in frame.itertuples(index=False):
+        item = {"image_id": int(r.image_id), "category_id": int(r.category_id),
+                "bbox": [round(float(r.x), 2), round(float(r.y), 2), round(float(r.w), 2), round(float(r.h), 2)],
+                "score": round(float(r.score), 5)}
+        item.update({c: int(getattr(r, c)) for c in extra})
+        out.append(item)
+    return out
+
+
+def from_coco_results(items: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "image_id": [str(d["image_id"]) for d in items], "category_id": [int(d["category_id"]) for d in items],
+        "x": [d["bbox"][0] for d in items], "y": [d["bbox"][1] for d in items],
+        "w": [d["bbox"][2] for d in items], "h": [d["bbox"][3] for d in items],
+        "score": [float(d["score"]) for d in items]}, columns=DetectionPredictions.columns)
+    if items and "fold" in items[0]:
+        frame["fold"] = [int(d["fold"]) for d in items]
+    return frame
