@@ -24,7 +24,7 @@ COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --a
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
 .PHONY: help setup test lint bench bench-house bench-leaves house-sample house-train house-submit house-blend \
-	leaves-sample leaves-train leaves-submit leaves-blend
+	leaves-sample leaves-train leaves-submit leaves-blend cowboy-sample cowboy-train cowboy-submit
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -74,3 +74,12 @@ leaves-submit: ## write submissions/leaves/<exp>.csv (image,label) from the trai
 
 leaves-blend: ## blend experiments' OOF/test probabilities: EXPS="leaves leaves-b" [RULE=mean|vote|weighted]
 	$(KIT) blend leaves $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)")
+
+cowboy-sample: ## build the synthetic cowboyoutfits sample in data/samples/
+	$(KIT) sample cowboy
+
+cowboy-train: ## k-fold detector training on cowboyoutfits (DATA, CONFIG, ARGS, FOLDS, FORCE)
+	$(KIT) train cowboy $(TRAIN_FLAGS)
+
+cowboy-submit: ## write submissions/cowboy/<exp>.zip (answer.json) for valid.csv, or SPLIT=test
+	$(KIT) submit cowboy $(COMMON) $(if $(SPLIT),--split "$(SPLIT)")

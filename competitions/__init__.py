@@ -5,6 +5,7 @@ from importlib import import_module
 TASKS = {
     "house": "competitions.house_prices.task:HouseTask",
     "leaves": "competitions.classify_leaves.task:LeavesTask",
+    "cowboy": "competitions.cowboy_outfits.task:CowboyTask",
 }
 
 

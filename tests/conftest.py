@@ -60,3 +60,13 @@ def leaves_sample(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("leaves") / "classify-leaves"
     build_sample(dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def cowboy_sample(tmp_path_factory) -> Path:
+    """The cowboyoutfits sample, built once per test session (tests copy it before changing it)."""
+    from competitions.cowboy_outfits.sample import build_sample
+
+    dest = tmp_path_factory.mktemp("cowboy") / "cowboyoutfits"
+    build_sample(dest)
+    return dest

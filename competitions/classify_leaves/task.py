@@ -79,7 +79,7 @@ class LeavesTask(Task):
     def score(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> float:
         return float(np.mean(pred.argmax(1) == data.extra["y"][rows]))
 
-    def fold_ensemble(self, cfg: LeavesConfig, preds: list[np.ndarray]) -> np.ndarray:
+    def fold_ensemble(self, cfg: LeavesConfig, preds: list[np.ndarray], data: TrainData | None = None) -> np.ndarray:
         if cfg.ensemble == "vote":
             return np.eye(preds[0].shape[1])[ensemble.majority_vote(preds)]
         return ensemble.prob_mean(preds)

@@ -51,7 +51,7 @@ class HouseTask(Task):
         keep = ~data.extra["outlier"][rows]
         return {"score_without_outliers": rmse(data.extra["log_price"][rows][keep], pred[keep])}
 
-    def fold_ensemble(self, cfg: HouseConfig, preds: list[np.ndarray]) -> np.ndarray:
+    def fold_ensemble(self, cfg: HouseConfig, preds: list[np.ndarray], data: TrainData | None = None) -> np.ndarray:
         return np.median(preds, 0) if cfg.ensemble == "median" else np.mean(preds, 0)
 
     def submission_frame(self, data: TrainData, pred: np.ndarray) -> pd.DataFrame:

@@ -13,6 +13,15 @@ from pathlib import Path
 from kaggle_kit.errors import UserError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()
+
+
 @contextmanager
 def atomic_path(path: str | Path):
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
@@ -25,6 +34,7 @@ def atomic_path(path: str | Path):
         raise UserError(f"cannot write {path}: {e.strerror}; check that the folder is writable") from e
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~UMASK)      # mkstemp makes 0600 files; artefacts get the usual permissions
         os.replace(tmp, path)
     except OSError as e:
         raise UserError(f"writing {path} failed ({e.strerror}); nothing was changed, free space or fix "

@@ -44,7 +44,7 @@ def load_member(task: Task, data: TrainData, root: Path, exp: str) -> Member:
     oof = pd.read_csv(paths.oof, dtype={task.id_column: str})
     if oof[task.id_column].tolist() != [str(i) for i in data.ids]:
         raise UserError(f"oof.csv of '{exp}' does not match the training rows; retrain it with FORCE=1")
-    test = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds))
+    test = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds), data)
     folds_file = json.loads(paths.fingerprint.read_text())["folds_file"]
     return Member(exp, pred_array(oof, task.pred_columns), test, oof["fold"].to_numpy(), Path(folds_file).name)
 

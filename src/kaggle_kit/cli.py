@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
             continue
         s.add_argument("--config", help="YAML config (default configs/<comp>.yaml)")
         s.add_argument("--args", default="", help='overrides, "key=value key.sub=value"')
+        if name == "submit":
+            s.add_argument("--split", default=None, help="which test csv to answer (cowboy: valid or test)")
         if name == "train":
             s.add_argument("--folds", default="", help='train only these folds, "0 2"')
             s.add_argument("--force", action="store_true", help="retrain folds even if complete")
@@ -91,6 +93,12 @@ def run(argv: list[str]) -> None:
     config_path = Path(args.config) if args.config else CONFIGS_DIR / f"{task.default_config(using_sample)}.yaml"
     cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)
     only = parse_folds(args.folds, cfg.folds) if args.command == "train" else None
+    if getattr(args, "split", None):
+        splits = getattr(task, "splits", ())
+        if args.split not in splits:
+            raise UserError(f"SPLIT={args.split}: {task.name} answers "
+                            f"{' or '.join(splits) if splits else 'one test set only; leave SPLIT out'}")
+        task.split = args.split
     check_accelerator(cfg)
     if using_sample:
         ensure_sample(task, data_dir)

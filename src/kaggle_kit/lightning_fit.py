@@ -42,14 +42,19 @@ class KeepWeights(Callback):
         return value < self.score if self.mode == "min" else value > self.score
 
     def on_validation_end(self, trainer, pl_module) -> None:
-        if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
+        if trainer.sanity_checking or self.which == "last" or self.monitor not in trainer.callback_metrics:
             return
-        last_epoch = trainer.current_epoch == trainer.max_epochs - 1
-        if self.which == "last" and not last_epoch:
-            return            # "last" keeps only the final epoch: no copy of the weights every epoch
         value = float(trainer.callback_metrics[self.monitor])
         if self._better(value):
             self.score, self.epoch = value, trainer.current_epoch
+            self.state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        if self.which == "last":      # the final weights, copied once, whether or not the last epoch validated
+            value = trainer.callback_metrics.get(self.monitor)
+            self.score = float(value) if value is not None else float("nan")
+            self.epoch = trainer.current_epoch - 1 if trainer.current_epoch >= trainer.max_epochs else \
+                trainer.current_epoch
             self.state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
 
 
@@ -114,6 +119,7 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
         logger=CSVLogger(fold_dir, name="logs", version=log_version), callbacks=callbacks,
         enable_checkpointing=False, enable_progress_bar=step_bar, enable_model_summary=False,
         num_sanity_val_steps=0, log_every_n_steps=max(1, len(train_loader)), default_root_dir=fold_dir,
+        check_val_every_n_epoch=cfg.val_every,
         gradient_clip_val=cfg.grad_clip if module.automatic_optimization else None)  # manual ones clip themselves
     start = time.perf_counter()
     trainer.fit(module, train_loader, val_loader)

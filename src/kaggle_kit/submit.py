@@ -96,8 +96,8 @@ def submit(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths):
     else:
         cv = json.loads(paths.cv_for(variant).read_text())
         say(f"CV {cv['metric']} of these predictions: {cv['score']:.5f} ({paths.cv_for(variant).name})")
-    pred = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds, variant))
-    path = paths.submission(task.submission_ext)
+    pred = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds, variant), data)
+    path = paths.submission(task.submission_ext, task.submission_stem(paths.exp))
     frame = write_submission(task, data, pred, path)
     say(f"wrote {path} ({len(frame)} rows, {cfg.ensemble} of {len(folds)} folds)")
     return path

@@ -85,7 +85,7 @@ class Task(ABC):
         """More views of the same OOF predictions, stored in cv.json beside `score`."""
         return {}
 
-    def fold_ensemble(self, cfg: TrainConfig, preds: list[np.ndarray]) -> np.ndarray:
+    def fold_ensemble(self, cfg: TrainConfig, preds: list[np.ndarray], data: TrainData | None = None) -> np.ndarray:
         """Combine the folds' test predictions (arrays of pred_columns) into one."""
         return np.mean(preds, axis=0)
 
@@ -96,6 +96,10 @@ class Task(ABC):
     @abstractmethod
     def check_submission(self, frame: pd.DataFrame, data: TrainData) -> None:
         """Raise UserError if `frame` does not match the competition's format."""
+
+    def submission_stem(self, exp: str) -> str:
+        """File name (without extension) of an experiment's submission."""
+        return exp
 
     def write_submission(self, frame: pd.DataFrame, path: Path) -> None:
         from kaggle_kit import atomic

@@ -1,0 +1,29 @@
+"""cowboyoutfits config keys beside the core's. Values live in configs/cowboy*.yaml."""
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from kaggle_kit.config import TrainConfig
+from kaggle_kit.detectors import KINDS
+
+
+class CowboyConfig(TrainConfig):
+    PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS | {"fold_weights", "wbf_iou",
+                                                                               "wbf_skip"}
+
+    detector: Literal[KINDS] = "fcos"            # noqa: F821 (torchvision: fcos, retinanet, faster_rcnn)
+    backbone: str = "resnet18"                   # any timm model with features_only, through an FPN
+    pretrained: bool = False                     # timm's hub weights for the backbone (online users)
+    pretrained_path: str | None = None           # local backbone weights file (offline users)
+    image_size: int = Field(640, ge=32)          # longer image side fed to the detector
+    fpn_channels: int = Field(256, ge=8)
+    head_convs: int = Field(4, ge=1)             # FCOS head depth
+    anchor_size: int = Field(32, ge=2)           # box size at stride 8; doubles per pyramid level
+    augment: Literal["none", "light", "strong"] = "light"
+    score_thresh: float = Field(0.001, ge=0, lt=1)     # low: mAP needs the low-score tail
+    detections_per_img: int = Field(100, ge=1)
+    ensemble: Literal["wbf"] = "wbf"             # folds fused by weighted boxes fusion
+    fold_weights: list[float] | None = None      # one weight per fold; null: equal
+    wbf_iou: float = Field(0.55, gt=0, lt=1)
+    wbf_skip: float = Field(0.001, ge=0, lt=1)

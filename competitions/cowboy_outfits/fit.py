@@ -1,0 +1,90 @@
+"""One cowboyoutfits fold: a torchvision detector trained by the core's DetectorModule, then its validation
+images and the valid/test images predicted, boxes in original pixels, low-score tail kept for mAP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader
+
+from competitions.cowboy_outfits.config import CowboyConfig
+from competitions.cowboy_outfits.data import CATEGORIES, Images
+from competitions.cowboy_outfits.dataset import DetectionDataset, collate, make_transform
+from kaggle_kit import atomic
+from kaggle_kit.detectors import build_detector, label_offset
+from kaggle_kit.errors import UserError
+from kaggle_kit.lightning_fit import fit_fold
+from kaggle_kit.loaders import EpochShuffleSampler
+from kaggle_kit.modules.detector import DetectorModule, detections_array, to_float
+from kaggle_kit.predictions import DetectionPredictions
+from kaggle_kit.seeding import derive_seed
+from kaggle_kit.task import FoldOutput, TrainData
+
+
+def create_detector(cfg: CowboyConfig) -> torch.nn.Module:
+    if cfg.pretrained_path and not Path(cfg.pretrained_path).is_file():
+        raise UserError(f"pretrained_path {cfg.pretrained_path} does not exist")
+    try:
+        return build_detector(cfg.detector, cfg.backbone, len(CATEGORIES), cfg.image_size, cfg.fpn_channels,
+                              cfg.head_convs, cfg.anchor_size, cfg.pretrained, cfg.pretrained_path,
+                              cfg.score_thresh, cfg.detections_per_img)
+    except RuntimeError as e:
+        if "Unknown model" in str(e):
+            raise UserError(f"backbone={cfg.backbone} is not a timm model; see timm.list_models()") from None
+        raise
+
+
+def label_map(cfg: CowboyConfig) -> dict[int, int]:
+    return {c: i + label_offset(cfg.detector) for i, c in enumerate(CATEGORIES)}
+
+
+def loader(data: TrainData, images: Images, idx, cfg: CowboyConfig, augment: str, with_boxes: bool,
+           sampler=None) -> DataLoader:
+    idx = list(idx)
+    ds = DetectionDataset(data.extra["root"], [images.files[i] for i in idx], idx,
+                          [images.boxes[i] for i in idx] if with_boxes else None, label_map(cfg),
+                          make_transform(cfg.image_size, augment))
+    return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, collate_fn=collate,
+                      num_workers=cfg.num_workers, persistent_workers=cfg.num_workers > 0,
+                      drop_last=sampler is not None and len(idx) > cfg.batch_size)
+
+
+@torch.no_grad()
+def predict_frame(cfg: CowboyConfig, detector: torch.nn.Module, data: TrainData, images: Images, idx) -> pd.DataFrame:
+    """Detections of images[idx] as a frame of DetectionPredictions columns, original ids and pixels."""
+    device = "cuda" if torch.cuda.is_available() and cfg.accelerator != "cpu" else "cpu"
+    detector = detector.to(device).eval()
+    parts = []
+    for batch, targets, rows in loader(data, images, idx, cfg, "none", False):
+        outputs = detector([im.to(device) for im in to_float(batch)])
+        parts.append(detections_array(outputs, rows, [t["scale"] for t in targets], label_offset(cfg.detector),
+                                      list(CATEGORIES)))
+    dets = np.concatenate(parts) if parts else np.zeros((0, 7))
+    ids = np.asarray([str(i) for i in images.ids], dtype=object)
+    return pd.DataFrame({"image_id": ids[dets[:, 0].astype(int)], "category_id": dets[:, 6].astype(int),
+                         "x": dets[:, 1], "y": dets[:, 2], "w": dets[:, 3], "h": dets[:, 4], "score": dets[:, 5]},
+                        columns=DetectionPredictions.columns)
+
+
+def fit_cowboy_fold(cfg: CowboyConfig, data: TrainData, fold: int, train_idx: np.ndarray, val_idx: np.ndarray,
+                    out_dir: Path) -> FoldOutput:
+    train: Images = data.extra["train"]
+    seed = derive_seed(cfg.seed, fold)
+    torch.manual_seed(seed)
+    detector = create_detector(cfg)
+    train_loader = loader(data, train, train_idx, cfg, cfg.augment, True, EpochShuffleSampler(len(train_idx), seed))
+    val_loader = loader(data, train, val_idx, cfg, "none", True)
+    module = DetectorModule(detector, cfg, len(train_loader), label_offset(cfg.detector), CATEGORIES,
+                            data.extra["gt"])
+    fit = fit_fold(module, train_loader, val_loader, cfg, out_dir, "val_ap50", "max", seed, f"fold {fold}")
+    atomic.torch_save(out_dir / "best.ckpt", {
+        "state_dict": {k: v.cpu() for k, v in detector.state_dict().items()}, "detector": cfg.detector,
+        "backbone": cfg.backbone, "image_size": cfg.image_size, "categories": list(CATEGORIES),
+        "epoch": fit.epoch})
+    test: Images = data.extra["test"]
+    return FoldOutput(val=predict_frame(cfg, detector, data, train, val_idx),
+                      test=predict_frame(cfg, detector, data, test, range(len(test.ids))),
+                      metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3), "val_ap50_last": fit.score})

@@ -1,0 +1,147 @@
+"""cowboyoutfits adapter: 5-class detection, COCO mAP, answer.json in a zip for valid.csv or test.csv."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from competitions.cowboy_outfits.config import CowboyConfig
+from competitions.cowboy_outfits.data import CATEGORIES, SLUG, Images, read_download
+from competitions.cowboy_outfits.sample import build_sample
+from kaggle_kit import atomic
+from kaggle_kit.box_fusion import fuse_image
+from kaggle_kit.coco_eval import coco_ground_truth, evaluate
+from kaggle_kit.errors import UserError
+from kaggle_kit.predictions import DetectionPredictions, to_coco_results
+from kaggle_kit.task import FoldOutput, Task, TrainData
+
+
+class CowboyTask(Task):
+    name = "cowboy"
+    slug = SLUG
+    config_class = CowboyConfig
+    id_column = "image_id"
+    metric = "AP"
+    higher_is_better = True
+    fold_kind = "multilabel"
+    submission_ext = "zip"
+    blend_kind = "detection"
+    preds = DetectionPredictions()
+    splits: ClassVar[tuple[str, ...]] = ("valid", "test")
+    split = "valid"                      # which csv the submission answers (SPLIT=test for test.csv)
+
+    def default_config(self, using_sample: bool) -> str:
+        return "cowboy-cpu" if using_sample else "cowboy"
+
+    def build_sample(self, dest: Path) -> None:
+        build_sample(dest)
+
+    def load(self, data_dir: Path) -> TrainData:
+        train, splits, fingerprint = read_download(data_dir)
+        test = Images(splits["valid"].ids + splits["test"].ids, splits["valid"].files + splits["test"].files,
+                      splits["valid"].sizes + splits["test"].sizes)
+        present = np.zeros((len(train.ids), len(CATEGORIES)), dtype=int)
+        column = {c: k for k, c in enumerate(CATEGORIES)}
+        for i, boxes in enumerate(train.boxes):
+            for b in boxes:
+                present[i, column[b[4]]] = 1
+        return TrainData(ids=[str(i) for i in train.ids], test_ids=[str(i) for i in test.ids],
+                         fingerprint=fingerprint, stratify=present,
+                         extra={"root": data_dir, "train": train, "test": test,
+                                "split_ids": {s: {str(i) for i in splits[s].ids} for s in self.splits},
+                                "gt": coco_ground_truth(train.sizes, train.boxes, CATEGORIES)})
+
+    def fit_fold(self, cfg: CowboyConfig, data: TrainData, fold: int, train_idx: np.ndarray,
+                 val_idx: np.ndarray, out_dir: Path) -> FoldOutput:
+        from competitions.cowboy_outfits.fit import fit_cowboy_fold  # torch, torchvision load only now
+
+        return fit_cowboy_fold(cfg, data, fold, train_idx, val_idx, out_dir)
+
+    def target(self, data: TrainData) -> np.ndarray:
+        return data.stratify
+
+    def score(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> float:
+        return self._evaluate(data, rows, pred)["AP"]
+
+    def extra_scores(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict:
+        result = self._evaluate(data, rows, pred)
+        return {"AP50": result["AP50"], "per_class": result["per_class"]}
+
+    def _evaluate(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict:
+        """COCOeval, remembered for the last input: score and extra_scores ask about the same predictions."""
+        key = (hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(),
+               hashlib.sha1(np.ascontiguousarray(pred).tobytes()).hexdigest())
+        if getattr(self, "_last", (None,))[0] != key:
+            self._last = (key, evaluate(data.extra["gt"], rows, pred, CATEGORIES))
+        return self._last[1]
+
+    def fold_ensemble(self, cfg: CowboyConfig, preds: list[np.ndarray], data: TrainData | None = None) -> np.ndarray:
+        """Weighted boxes fusion of the folds' detections, image by image (rows of data.test_ids)."""
+        sizes = data.extra["test"].sizes
+        by_fold = [{int(r): p[p[:, 0] == r] for r in np.unique(p[:, 0])} for p in preds]
+        fused = []
+        for row in sorted(set().union(*by_fold)):
+            w, h = sizes[row]
+            sets = [xyxy(f.get(row, np.zeros((0, 7)))) for f in by_fold]
+            out = fuse_image(sets, w, h, cfg.fold_weights, cfg.wbf_iou, cfg.wbf_skip)
+            fused.append(np.column_stack([np.full(len(out), row), out[:, 0], out[:, 1], out[:, 2] - out[:, 0],
+                                          out[:, 3] - out[:, 1], out[:, 4], out[:, 5]]))
+        return np.concatenate(fused) if fused else np.zeros((0, 7))
+
+    def submission_frame(self, data: TrainData, pred: np.ndarray) -> pd.DataFrame:
+        ids = np.asarray(data.test_ids, dtype=object)
+        frame = pd.DataFrame({"image_id": ids[pred[:, 0].astype(int)], "category_id": pred[:, 6].astype(int),
+                              "x": pred[:, 1], "y": pred[:, 2], "w": pred[:, 3], "h": pred[:, 4],
+                              "score": pred[:, 5]}, columns=DetectionPredictions.columns)
+        return frame[frame["image_id"].isin(data.extra["split_ids"][self.split])].reset_index(drop=True)
+
+    def check_submission(self, frame: pd.DataFrame, data: TrainData) -> None:
+        check_answer(frame, data, self.split)
+
+    def write_submission(self, frame: pd.DataFrame, path: Path) -> None:
+        def write_zip(tmp: Path) -> None:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr("answer.json", json.dumps(to_coco_results(frame)))
+        atomic.write_with(path, write_zip)
+
+    def submission_stem(self, exp: str) -> str:
+        return exp if self.split == "valid" else f"{exp}-{self.split}"
+
+
+def xyxy(dets: np.ndarray) -> np.ndarray:
+    """(n, 7) [row, x, y, w, h, score, category] -> (n, 6) [x1, y1, x2, y2, score, category]."""
+    return np.column_stack([dets[:, 1], dets[:, 2], dets[:, 1] + dets[:, 3], dets[:, 2] + dets[:, 4], dets[:, 5],
+                            dets[:, 6]]) if len(dets) else np.zeros((0, 6))
+
+
+def check_answer(frame: pd.DataFrame, data: TrainData, split: str) -> None:
+    """answer.json rules: ids of the split's csv, the five category ids, boxes inside their image."""
+    want = data.extra["split_ids"][split]
+    stray = set(frame["image_id"]) - want
+    if stray:
+        raise UserError(f"the submission has image ids that are not in {split}.csv: {sorted(stray)[:2]}")
+    bad_cat = set(frame["category_id"]) - set(CATEGORIES)
+    if bad_cat:
+        raise UserError(f"the submission has category ids {sorted(bad_cat)}; allowed: {sorted(CATEGORIES)}")
+    size = dict(zip([str(i) for i in data.extra["test"].ids], data.extra["test"].sizes, strict=True))
+    w_h = np.array([size[i] for i in frame["image_id"]]).reshape(-1, 2)
+    x, y, w, h, s = (frame[c].to_numpy(float) for c in ("x", "y", "w", "h", "score"))
+    bad = (w <= 0) | (h <= 0) | (x < -0.01) | (y < -0.01) | (x + w > w_h[:, 0] + 0.01) | (y + h > w_h[:, 1] + 0.01)
+    bad |= ~np.isfinite(s) | (s < 0) | (s > 1)
+    if bad.any():
+        r = frame[bad].iloc[0]
+        raise UserError(f"the submission has a box outside image {r.image_id} or a bad score: "
+                        f"{[r.x, r.y, r.w, r.h]}, score {r.score}")
+
+
+def read_answer(path: Path) -> list[dict]:
+    """The answer.json inside a submission zip, ids as exact Python ints."""
+    with zipfile.ZipFile(path) as z:
+        return json.load(io.TextIOWrapper(z.open("answer.json"), encoding="utf-8"))

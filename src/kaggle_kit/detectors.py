@@ -1,0 +1,76 @@
+"""torchvision detectors (FCOS, RetinaNet, Faster R-CNN) on a timm backbone through an FPN, sized by config.
+
+Images reach the detector already resized (longer side = image_size) as uint8; the detector's own transform
+only normalises and pads, so min_size/max_size equal image_size and nothing is resized twice."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+import timm
+import torch
+from torch import nn
+from torchvision.models.detection import FCOS, FasterRCNN, RetinaNet
+from torchvision.models.detection.anchor_utils import AnchorGenerator
+from torchvision.models.detection.fcos import FCOSHead
+from torchvision.models.detection.retinanet import RetinaNetHead
+from torchvision.ops import FeaturePyramidNetwork, MultiScaleRoIAlign
+from torchvision.ops.feature_pyramid_network import LastLevelMaxPool, LastLevelP6P7
+
+KINDS = ("fcos", "retinanet", "faster_rcnn")
+
+
+class TimmFPN(nn.Module):
+    """A timm model's last three feature levels (strides 8, 16, 32) through a feature pyramid."""
+
+    def __init__(self, name: str, out_channels: int, extra: str, pretrained: bool = False,
+                 pretrained_file: str | None = None):
+        super().__init__()
+        overlay = {"file": pretrained_file} if pretrained_file else None
+        self.body = timm.create_model(name, features_only=True, out_indices=(-3, -2, -1),
+                                      pretrained=pretrained or bool(pretrained_file),
+                                      **({"pretrained_cfg_overlay": overlay} if overlay else {}))
+        channels = self.body.feature_info.channels()
+        blocks = LastLevelP6P7(out_channels, out_channels) if extra == "p6p7" else LastLevelMaxPool()
+        self.fpn = FeaturePyramidNetwork(channels, out_channels, extra_blocks=blocks)
+        self.out_channels = out_channels
+        self.mean = self.body.pretrained_cfg.get("mean", (0.485, 0.456, 0.406))
+        self.std = self.body.pretrained_cfg.get("std", (0.229, 0.224, 0.225))
+
+    def forward(self, x: torch.Tensor) -> OrderedDict:
+        return self.fpn(OrderedDict((str(i), f) for i, f in enumerate(self.body(x))))
+
+
+def build_detector(kind: str, backbone: str, num_classes: int, image_size: int, fpn_channels: int = 64,
+                   head_convs: int = 2, anchor_size: int = 16, pretrained: bool = False,
+                   pretrained_path: str | None = None, score_thresh: float = 0.001,
+                   detections_per_img: int = 100) -> nn.Module:
+    """A detector predicting labels 0..num_classes-1 (Faster R-CNN's background class is added inside)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown detector {kind!r}; one of {KINDS}")
+    if pretrained_path and not Path(pretrained_path).is_file():
+        raise FileNotFoundError(pretrained_path)
+    body = TimmFPN(backbone, fpn_channels, "maxpool" if kind == "faster_rcnn" else "p6p7", pretrained,
+                   pretrained_path)
+    common = dict(min_size=image_size, max_size=image_size, image_mean=list(body.mean), image_std=list(body.std))
+    sizes = tuple((anchor_size * 2**i,) for i in range(5))          # one size per level, strides 8..128
+    if kind == "fcos":
+        head = FCOSHead(fpn_channels, 1, num_classes, num_convs=head_convs)
+        return FCOS(body, num_classes, anchor_generator=AnchorGenerator(sizes, ((1.0,),) * 5), head=head,
+                    score_thresh=score_thresh, detections_per_img=detections_per_img, **common)
+    if kind == "retinanet":
+        scales = tuple(tuple(int(s[0] * 2 ** (k / 3)) for k in range(3)) for s in sizes)
+        anchors = AnchorGenerator(scales, ((0.5, 1.0, 2.0),) * 5)
+        head = RetinaNetHead(fpn_channels, anchors.num_anchors_per_location()[0], num_classes)
+        return RetinaNet(body, num_classes, anchor_generator=anchors, head=head, score_thresh=score_thresh,
+                         detections_per_img=detections_per_img, **common)
+    anchors = AnchorGenerator(sizes[:4], ((0.5, 1.0, 2.0),) * 4)
+    return FasterRCNN(body, num_classes + 1, rpn_anchor_generator=anchors,
+                      box_roi_pool=MultiScaleRoIAlign(["0", "1", "2"], 7, 2), box_score_thresh=score_thresh,
+                      box_detections_per_img=detections_per_img, **common)
+
+
+def label_offset(kind: str) -> int:
+    """Faster R-CNN reserves label 0 for the background; the one-stage detectors do not."""
+    return 1 if kind == "faster_rcnn" else 0

@@ -1,0 +1,86 @@
+"""cowboyoutfits pieces: the sample's layout, exact 64-bit ids, COCO AP, box fusion and the answer schema."""
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from competitions.cowboy_outfits.data import CATEGORIES, read_download
+from competitions.cowboy_outfits.sample import N_TEST, N_TRAIN, N_VALID
+from kaggle_kit.box_fusion import fuse_image
+from kaggle_kit.coco_eval import coco_ground_truth, evaluate
+from kaggle_kit.predictions import DetectionPredictions
+
+
+def test_sample_layout(cowboy_sample):
+    coco = json.loads((cowboy_sample / "train.json").read_text())
+    assert [(c["id"], c["name"]) for c in coco["categories"]] == [(87, "belt"), (1034, "sunglasses"), (131, "boot"),
+                                                                 (318, "cowboy_hat"), (588, "jacket")]
+    assert len(coco["images"]) == N_TRAIN
+    ids = [im["id"] for im in coco["images"]]
+    assert all(isinstance(i, int) and 0 <= i < 2**64 for i in ids) and len(set(ids)) == len(ids)
+    assert np.mean([i > 2**63 - 1 for i in ids]) > 0.6                       # most above int64
+    for im in coco["images"]:
+        assert re.fullmatch(r"[0-9a-f]{16}\.jpg", im["file_name"])
+        assert (cowboy_sample / "images" / im["file_name"]).is_file()
+    sizes = {(im["width"], im["height"]) for im in coco["images"]}
+    assert len(sizes) > 50                                                   # varied sizes
+    counts = pd.Series([a["category_id"] for a in coco["annotations"]]).value_counts()
+    assert counts.index[:2].tolist() in ([1034, 588], [588, 1034])           # sunglasses and jackets most common
+    assert 0 < counts[87] < 0.03 * counts.sum()                              # belt about 1 box in 100
+    for a in coco["annotations"][:50]:
+        assert all(v == round(v, 2) for v in a["bbox"]) and a["bbox"][2] > 0 and a["bbox"][3] > 0
+    assert any("segmentation" in a for a in coco["annotations"])
+    for split, n in (("valid", N_VALID), ("test", N_TEST)):
+        frame = pd.read_csv(cowboy_sample / f"{split}.csv", dtype=str)
+        assert list(frame.columns) == ["id", "file_name"] and len(frame) == n
+        assert any(int(i) > 2**63 - 1 for i in frame["id"])
+
+
+def test_ids_above_int64_survive_loading(cowboy_sample):
+    train, splits, _ = read_download(cowboy_sample)
+    raw = json.loads((cowboy_sample / "train.json").read_text())
+    assert train.ids == [im["id"] for im in raw["images"]]
+    assert splits["valid"].ids == [int(i) for i in pd.read_csv(cowboy_sample / "valid.csv", dtype=str)["id"]]
+    assert max(train.ids) > 2**63 and all(type(i) is int for i in train.ids)
+
+
+def test_coco_eval_of_ground_truth_is_perfect():
+    sizes = [(100, 80), (120, 90), (60, 60)]
+    boxes = [[[10, 10, 40, 50, 87], [50, 5, 90, 30, 588]], [[0, 0, 120, 90, 1034]], []]
+    gt = coco_ground_truth(sizes, boxes, CATEGORIES)
+    dets = np.array([[i, b[0], b[1], b[2] - b[0], b[3] - b[1], 0.9, b[4]] for i, bs in enumerate(boxes) for b in bs])
+    result = evaluate(gt, np.arange(3), dets, CATEGORIES)
+    assert result["AP"] == pytest.approx(1.0) and result["AP50"] == pytest.approx(1.0)
+    assert result["per_class"]["belt"] == pytest.approx(1.0) and np.isnan(result["per_class"]["boot"])
+    shifted = dets.copy()
+    shifted[:, 1] += 12                                                     # IoU below 0.5 for the small boxes
+    assert evaluate(gt, np.arange(3), shifted, CATEGORIES)["AP50"] < 0.7
+    assert evaluate(gt, np.array([1]), dets, CATEGORIES)["AP"] == pytest.approx(1.0)   # restricted to rows
+
+
+def test_weighted_boxes_fusion():
+    a = np.array([[10, 10, 50, 50, 0.9, 1], [60, 60, 90, 95, 0.4, 2]])
+    fused = fuse_image([a, a.copy(), a.copy()], 100, 100)
+    order = np.argsort(-fused[:, 4])
+    assert np.allclose(fused[order], a, atol=1e-4)                          # identical sets: the same boxes
+    half = fuse_image([a, np.zeros((0, 6))], 100, 100)
+    assert np.allclose(np.sort(half[:, 4]), np.sort(a[:, 4]) / 2)           # a missing vote halves the score
+    b = a.copy()
+    b[0, :4] = [14, 10, 54, 50]
+    b[0, 4] = 0.3
+    one = fuse_image([a[:1], b[:1]], 100, 100, weights=[3, 1])
+    assert np.allclose(one[0, :4], (3 * 0.9 * a[0, :4] + 0.3 * b[0, :4]) / (3 * 0.9 + 0.3), atol=1e-3)
+
+
+def test_coco_results_round_trip_keeps_64_bit_ids(tmp_path):
+    big = str(2**64 - 5)
+    frame = pd.DataFrame({"image_id": [big, "7"], "category_id": [87, 1034], "x": [1.234, 0], "y": [2, 3],
+                          "w": [10, 5.5], "h": [4, 4], "score": [0.5, 0.001]})
+    DetectionPredictions().write(tmp_path / "p.json", frame)
+    text = (tmp_path / "p.json").read_text()
+    assert f'"image_id": {big}' in text                                      # an unquoted JSON integer
+    back = DetectionPredictions().read(tmp_path / "p.json", "image_id")
+    assert back["image_id"].tolist() == [big, "7"] and back["x"].tolist() == [1.23, 0]

@@ -1,0 +1,97 @@
+"""make cowboy-train + cowboy-submit on the sample with a tiny config, and the cowboy bad inputs."""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from competitions.cowboy_outfits.data import CATEGORIES
+from competitions.cowboy_outfits.task import read_answer
+
+from .conftest import REPO, assert_user_error, files_under, kit, make
+
+TINY = ("epochs=1 folds=2 image_size=64 batch_size=8 num_workers=0 progress_bar=false val_every=1 "
+        "detections_per_img=20")
+CPU = "configs/cowboy-cpu.yaml"
+
+
+def test_train_and_submit_on_the_sample(tmp_path, cowboy_sample):
+    proc = make("cowboy-train", tmp_path, DATA=str(cowboy_sample), ARGS=TINY, CONFIG=CPU)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = tmp_path / "runs" / "cowboy" / "cowboy-cpu"
+    cv = json.loads((run / "cv.json").read_text())
+    assert cv["metric"] == "AP" and 0 <= cv["score"] <= 1 and 0 <= cv["AP50"] <= 1
+    assert sorted(cv["per_class"]) == sorted(CATEGORIES.values()) and len(cv["folds"]) == 2
+    coco = json.loads((cowboy_sample / "train.json").read_text())
+    ids = [im["id"] for im in coco["images"]]
+    folds_file = json.loads((run / "fingerprint.json").read_text())["folds_file"]
+    folds = pd.read_csv(folds_file, dtype={"id": str})
+    assert folds["id"].tolist() == [str(i) for i in ids] and "/multilabel-k2-" in folds_file
+    fold_of = dict(zip(folds["id"], folds["fold"], strict=True))
+    oof = json.loads((run / "oof.json").read_text())
+    assert oof and all(fold_of[str(d["image_id"])] == d["fold"] for d in oof)  # each image from its own fold
+    assert any(d["image_id"] > 2**63 - 1 for d in oof)
+    per_image = pd.Series([d["image_id"] for d in oof]).value_counts()
+    assert per_image.max() == 20 and (per_image == 20).mean() > 0.5           # kept up to the cap, not cut by score
+    for k in range(2):
+        val = json.loads((run / f"fold{k}" / "val_pred.json").read_text())
+        assert {str(d["image_id"]) for d in val} <= {i for i, f in fold_of.items() if f == k}
+
+    for split, name in (("", "cowboy-cpu"), ("test", "cowboy-cpu-test")):
+        proc = make("cowboy-submit", tmp_path, DATA=str(cowboy_sample), ARGS=TINY, CONFIG=CPU, SPLIT=split)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        answer = read_answer(tmp_path / "submissions" / "cowboy" / f"{name}.zip")
+        csv = pd.read_csv(cowboy_sample / f"{split or 'valid'}.csv", dtype=str)
+        want = {int(i) for i in csv["id"]}
+        assert answer and {d["image_id"] for d in answer} <= want
+        assert any(d["image_id"] > 2**63 - 1 for d in answer)                 # exact, unquoted, above int64
+        assert {d["category_id"] for d in answer} <= set(CATEGORIES)
+        assert all(set(d) == {"image_id", "category_id", "bbox", "score"} for d in answer)
+        assert all(d["bbox"][2] > 0 and d["bbox"][3] > 0 and d["bbox"][0] >= 0 for d in answer)
+
+
+def copy_of(sample, tmp_path):
+    data = tmp_path / "dl"
+    shutil.copytree(sample, data)
+    return data
+
+
+def edit_json(path, change):
+    coco = json.loads(path.read_text())
+    change(coco)
+    path.write_text(json.dumps(coco))
+
+
+CASES = {
+    "truncated json": (lambda d: (d / "train.json").write_text((d / "train.json").read_text()[:5000]),
+                       ["train.json is not valid JSON", "download it again"]),
+    "annotation of an unknown image": (lambda d: edit_json(d / "train.json", lambda c: c["annotations"][3].update(
+        image_id=12345)), ["annotation 4 refers to image id 12345", "not in 'images'"]),
+    "zero-width box": (lambda d: edit_json(d / "train.json", lambda c: c["annotations"][0]["bbox"].__setitem__(2, 0)),
+                       ["annotation 1 has a box of width 0.0"]),
+    "box outside its image": (lambda d: edit_json(d / "train.json", lambda c: c["annotations"][0]["bbox"].__setitem__(
+        0, 5000.0)), ["lies outside its"]),
+    "unknown category": (lambda d: edit_json(d / "train.json", lambda c: c["annotations"][2].update(category_id=999)),
+                         ["annotation 3 has category_id 999", "87"]),
+    "missing image": (lambda d: next((d / "images").iterdir()).unlink(), ["1 listed images are missing"]),
+    "non-integer id": (lambda d: (d / "valid.csv").write_text("id,file_name\nabc,x.jpg\n"),
+                       ["valid.csv: id 'abc' is not an unsigned 64-bit integer"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input(case, tmp_path, cowboy_sample):
+    data = copy_of(cowboy_sample, tmp_path)
+    change, words = CASES[case]
+    change(data)
+    before = files_under(tmp_path)
+    proc = kit("train", "cowboy", "--data", str(data), "--config", str(REPO / CPU), "--args", TINY, root=tmp_path)
+    assert_user_error(proc, *words)
+    assert files_under(tmp_path) == before
+
+
+def test_unknown_split(tmp_path, cowboy_sample):
+    proc = kit("submit", "cowboy", "--data", str(cowboy_sample), "--config", str(REPO / CPU), "--args", TINY,
+               "--split", "public", root=tmp_path)
+    assert_user_error(proc, "SPLIT=public", "valid or test")
