@@ -23,7 +23,7 @@ export NO_ALBUMENTATIONS_UPDATE := 1
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: help setup test lint bench bench-house bench-leaves house-sample house-train house-submit house-blend \
+.PHONY: help setup test lint bench bench-house bench-leaves bench-cowboy house-sample house-train house-submit house-blend \
 	leaves-sample leaves-train leaves-submit leaves-blend cowboy-sample cowboy-train cowboy-submit
 
 help: ## list the targets
@@ -43,13 +43,16 @@ test: ## run the whole test suite
 lint: ## ruff over the project
 	$(VENV)/bin/ruff check .
 
-bench: bench-house bench-leaves ## every benchmark; figures go to docs/BENCHMARKS.md
+bench: bench-house bench-leaves bench-cowboy ## every benchmark; figures go to docs/BENCHMARKS.md
 
 bench-house: ## house k-fold speed against a plain loop, CV of every experiment (real Ames data)
 	$(PY) scripts/bench_house.py $(if $(DATA),--data "$(DATA)")
 
 bench-leaves: ## leaves loading/training/submit throughput against the in-memory ceiling, memory 1k->10k
 	$(PY) scripts/bench_leaves.py $(if $(CONFIG),--config "$(CONFIG)")
+
+bench-cowboy: ## cowboy training/inference throughput against the in-memory ceiling
+	$(PY) scripts/bench_cowboy.py $(if $(CONFIG),--config "$(CONFIG)")
 
 house-sample: ## build the synthetic house-prices sample in data/samples/
 	$(KIT) sample house

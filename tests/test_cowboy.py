@@ -84,3 +84,28 @@ def test_coco_results_round_trip_keeps_64_bit_ids(tmp_path):
     assert f'"image_id": {big}' in text                                      # an unquoted JSON integer
     back = DetectionPredictions().read(tmp_path / "p.json", "image_id")
     assert back["image_id"].tolist() == [big, "7"] and back["x"].tolist() == [1.23, 0]
+
+
+@pytest.mark.parametrize("kind,backbone", [("fcos", "resnet10t"), ("retinanet", "resnet10t"),
+                                           ("faster_rcnn", "resnet10t"), ("fcos", "torchvision/resnet18")])
+def test_detectors_train_and_predict(kind, backbone):
+    import torch
+
+    from kaggle_kit.detectors import build_detector, label_offset
+
+    torch.manual_seed(0)
+    det = build_detector(kind, backbone, 5, 64, fpn_channels=16, head_convs=1, anchor_size=8,
+                         detections_per_img=7)
+    images = [torch.rand(3, 64, 48), torch.rand(3, 40, 64)]
+    off = label_offset(kind)
+    targets = [{"boxes": torch.tensor([[5.0, 6.0, 30.0, 40.0]]), "labels": torch.tensor([2 + off])},
+               {"boxes": torch.zeros((0, 4)), "labels": torch.zeros(0, dtype=torch.int64)}]
+    losses = det.train()(images, targets)
+    total = sum(losses.values())
+    assert torch.isfinite(total) and total.requires_grad
+    total.backward()
+    out = det.eval()(images)
+    assert len(out) == 2 and all(len(o["boxes"]) <= 7 for o in out)
+    for o, im in zip(out, images, strict=True):
+        assert (o["boxes"][:, 2] <= im.shape[2] + 1e-3).all() and (o["labels"] >= off).all()
+        assert (o["labels"] < 5 + off).all()

@@ -13,7 +13,8 @@ class CowboyConfig(TrainConfig):
                                                                                "wbf_skip"}
 
     detector: Literal[KINDS] = "fcos"            # noqa: F821 (torchvision: fcos, retinanet, faster_rcnn)
-    backbone: str = "resnet18"                   # any timm model with features_only, through an FPN
+    backbone: str = "resnet18"                   # a timm model (features_only) through an FPN, or
+    #                                              "torchvision/resnet50": torchvision's ResNet FPN
     pretrained: bool = False                     # timm's hub weights for the backbone (online users)
     pretrained_path: str | None = None           # local backbone weights file (offline users)
     image_size: int = Field(640, ge=32)          # longer image side fed to the detector

@@ -127,6 +127,9 @@ def nested_predictions(rule, P: np.ndarray, y: np.ndarray, fold: np.ndarray, los
 
 
 def blend(task: Task, data: TrainData, root: Path, exps: list[str], rule: str | None) -> Path:
+    if task.blend_kind not in RULES:
+        raise UserError(f"blending {task.name} experiments is not available yet; submit each with "
+                        f"`make {task.name}-submit`")
     rules = RULES[task.blend_kind]
     if len(exps) < 2:
         raise UserError('name at least two experiments to blend, e.g. EXPS="house house-gbdt"')

@@ -12,10 +12,13 @@ def fuse_image(sets: list[np.ndarray], width: float, height: float, weights: lis
     """Fuse one image's detection sets, each (n, 6) [x1, y1, x2, y2, score, label], into one (m, 6) array in
     pixels. An empty set still counts as a voter (its weight lowers the fused scores)."""
     scale = np.array([width, height, width, height], dtype=float)
-    sets = [s[(s[:, 2] > s[:, 0]) & (s[:, 3] > s[:, 1])] if len(s) else s for s in sets]   # no zero-area boxes
-    boxes = [np.clip(s[:, :4] / scale, 0, 1) if len(s) else np.zeros((0, 4)) for s in sets]
-    scores = [s[:, 4] if len(s) else np.zeros(0) for s in sets]
-    labels = [s[:, 5] if len(s) else np.zeros(0) for s in sets]
+    boxes, scores, labels = [], [], []
+    for s in sets:
+        b = np.clip(s[:, :4] / scale, 0, 1) if len(s) else np.zeros((0, 4))
+        keep = ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])).astype(np.float32) > 0    # WBF drops zero-area boxes
+        boxes.append(b[keep])
+        scores.append(s[keep, 4] if len(s) else np.zeros(0))
+        labels.append(s[keep, 5] if len(s) else np.zeros(0))
     if not any(len(s) for s in sets):
         return np.zeros((0, 6))
     b, sc, lab = weighted_boxes_fusion(boxes, scores, labels, weights=weights, iou_thr=iou_thr,

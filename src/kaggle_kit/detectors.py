@@ -1,4 +1,5 @@
-"""torchvision detectors (FCOS, RetinaNet, Faster R-CNN) on a timm backbone through an FPN, sized by config.
+"""torchvision detectors (FCOS, RetinaNet, Faster R-CNN) on a timm backbone through an FPN (or torchvision's
+ResNet FPN: backbone "torchvision/resnet18"), sized by config.
 
 Images reach the detector already resized (longer side = image_size) as uint8; the detector's own transform
 only normalises and pads, so min_size/max_size equal image_size and nothing is resized twice."""
@@ -42,6 +43,25 @@ class TimmFPN(nn.Module):
         return self.fpn(OrderedDict((str(i), f) for i, f in enumerate(self.body(x))))
 
 
+def torchvision_fpn(name: str, extra: str, pretrained: bool = False, pretrained_file: str | None = None):
+    """torchvision's ResNet FPN backbone (FPN width 256). Random or file init gets trainable BatchNorm (the
+    frozen default would freeze random statistics); hub weights keep torchvision's frozen BatchNorm."""
+    from torchvision.models import get_model_weights
+    from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
+    from torchvision.ops import FrozenBatchNorm2d
+
+    weights = get_model_weights(name).DEFAULT if pretrained and not pretrained_file else None
+    body = resnet_fpn_backbone(backbone_name=name, weights=weights,
+                               norm_layer=FrozenBatchNorm2d if weights else nn.BatchNorm2d,
+                               trainable_layers=3 if weights else 5, returned_layers=[2, 3, 4],
+                               extra_blocks=LastLevelP6P7(256, 256) if extra == "p6p7" else LastLevelMaxPool())
+    if pretrained_file:
+        state = torch.load(pretrained_file, map_location="cpu", weights_only=True)
+        body.body.load_state_dict(state.get("state_dict", state), strict=False)   # the classifier is not used
+    body.mean, body.std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    return body
+
+
 def build_detector(kind: str, backbone: str, num_classes: int, image_size: int, fpn_channels: int = 64,
                    head_convs: int = 2, anchor_size: int = 16, pretrained: bool = False,
                    pretrained_path: str | None = None, score_thresh: float = 0.001,
@@ -51,8 +71,12 @@ def build_detector(kind: str, backbone: str, num_classes: int, image_size: int, 
         raise ValueError(f"unknown detector {kind!r}; one of {KINDS}")
     if pretrained_path and not Path(pretrained_path).is_file():
         raise FileNotFoundError(pretrained_path)
-    body = TimmFPN(backbone, fpn_channels, "maxpool" if kind == "faster_rcnn" else "p6p7", pretrained,
-                   pretrained_path)
+    extra = "maxpool" if kind == "faster_rcnn" else "p6p7"
+    if backbone.startswith("torchvision/"):
+        body = torchvision_fpn(backbone.split("/", 1)[1], extra, pretrained, pretrained_path)
+    else:
+        body = TimmFPN(backbone, fpn_channels, extra, pretrained, pretrained_path)
+    fpn_channels = body.out_channels
     common = dict(min_size=image_size, max_size=image_size, image_mean=list(body.mean), image_std=list(body.std))
     sizes = tuple((anchor_size * 2**i,) for i in range(5))          # one size per level, strides 8..128
     if kind == "fcos":
