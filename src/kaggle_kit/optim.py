@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from timm.optim import param_groups_weight_decay
+
+from kaggle_kit.schedule import make_scheduler
 
 
 def param_groups(model: torch.nn.Module, lr: float, weight_decay: float,
@@ -26,3 +30,12 @@ def build_optimizer(groups: list[dict], name: str, lr: float, momentum: float = 
     if name == "sgd":
         return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=momentum > 0)
     raise ValueError(f"unknown optimizer {name!r}")
+
+
+def optimizer_with_schedule(groups: list[dict], cfg, steps_per_epoch: int) -> dict:
+    """Lightning's configure_optimizers answer: the configured optimizer, and warmup then cosine (or constant)
+    stepped once per batch."""
+    opt = build_optimizer(groups, cfg.optimizer, cfg.lr, cfg.momentum)
+    warmup = math.ceil(cfg.warmup_epochs * steps_per_epoch)
+    sched = make_scheduler(opt, cfg.epochs * steps_per_epoch, warmup, cfg.min_lr_ratio, cfg.schedule)
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

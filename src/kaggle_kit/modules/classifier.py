@@ -4,8 +4,6 @@ first epochs, warmup+cosine per step, an optional EMA of the weights; logs train
 
 from __future__ import annotations
 
-import math
-
 import lightning as L
 import torch
 import torch.nn.functional as F
@@ -14,8 +12,7 @@ from timm.loss import SoftTargetCrossEntropy
 from timm.utils import ModelEmaV3
 
 from kaggle_kit.config import TrainConfig
-from kaggle_kit.optim import build_optimizer, param_groups
-from kaggle_kit.schedule import make_scheduler
+from kaggle_kit.optim import optimizer_with_schedule, param_groups
 
 
 class ClassifierModule(L.LightningModule):
@@ -94,10 +91,5 @@ class ClassifierModule(L.LightningModule):
             self.log_dict({"val_loss": loss / n, "val_acc": correct / n}, sync_dist=True)
 
     def configure_optimizers(self):
-        cfg = self.cfg
-        groups = param_groups(self.net, cfg.lr, cfg.weight_decay, self.head, self.head_lr_mult)
-        opt = build_optimizer(groups, cfg.optimizer, cfg.lr, cfg.momentum)
-        total = cfg.epochs * self.steps_per_epoch
-        warmup = math.ceil(cfg.warmup_epochs * self.steps_per_epoch)
-        sched = make_scheduler(opt, total, warmup, cfg.min_lr_ratio, cfg.schedule)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        groups = param_groups(self.net, self.cfg.lr, self.cfg.weight_decay, self.head, self.head_lr_mult)
+        return optimizer_with_schedule(groups, self.cfg, self.steps_per_epoch)

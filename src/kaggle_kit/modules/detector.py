@@ -12,8 +12,7 @@ import torch
 
 from kaggle_kit.coco_eval import evaluate
 from kaggle_kit.config import TrainConfig
-from kaggle_kit.optim import build_optimizer, param_groups
-from kaggle_kit.schedule import make_scheduler
+from kaggle_kit.optim import optimizer_with_schedule, param_groups
 
 
 def to_float(images: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -77,10 +76,5 @@ class DetectorModule(L.LightningModule):
         self.log_dict({"val_map": 0.0 if math.isnan(ap) else ap, "val_ap50": 0.0 if math.isnan(ap50) else ap50})
 
     def configure_optimizers(self):
-        cfg = self.cfg
-        opt = build_optimizer(param_groups(self.detector, cfg.lr, cfg.weight_decay), cfg.optimizer, cfg.lr,
-                              cfg.momentum)
-        total = cfg.epochs * self.steps_per_epoch
-        warmup = math.ceil(cfg.warmup_epochs * self.steps_per_epoch)
-        sched = make_scheduler(opt, total, warmup, cfg.min_lr_ratio, cfg.schedule)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        groups = param_groups(self.detector, self.cfg.lr, self.cfg.weight_decay)
+        return optimizer_with_schedule(groups, self.cfg, self.steps_per_epoch)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import lightning as L
 import torch
 import torch.nn.functional as F
 
 from kaggle_kit.config import TrainConfig
-from kaggle_kit.optim import build_optimizer, param_groups
-from kaggle_kit.schedule import make_scheduler
+from kaggle_kit.optim import optimizer_with_schedule, param_groups
 
 
 class RegressionModule(L.LightningModule):
@@ -63,10 +60,5 @@ class RegressionModule(L.LightningModule):
             self.log_dict({"val_loss": mse, "val_rmse": mse.sqrt()}, sync_dist=True)
 
     def configure_optimizers(self):
-        cfg = self.cfg
-        opt = build_optimizer(param_groups(self.net, cfg.lr, cfg.weight_decay), cfg.optimizer, cfg.lr,
-                              cfg.momentum)
-        total = cfg.epochs * self.steps_per_epoch
-        warmup = math.ceil(cfg.warmup_epochs * self.steps_per_epoch)
-        sched = make_scheduler(opt, total, warmup, cfg.min_lr_ratio, cfg.schedule)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        groups = param_groups(self.net, self.cfg.lr, self.cfg.weight_decay)
+        return optimizer_with_schedule(groups, self.cfg, self.steps_per_epoch)
