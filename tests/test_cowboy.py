@@ -94,7 +94,7 @@ def test_detectors_train_and_predict(kind, backbone):
     from kaggle_kit.detectors import build_detector, label_offset
 
     torch.manual_seed(0)
-    det = build_detector(kind, backbone, 5, 64, fpn_channels=16, head_convs=1, anchor_size=8,
+    det = build_detector(kind, backbone, 5, 64, fpn_channels=32, head_convs=1, anchor_size=8,
                          detections_per_img=7)
     images = [torch.rand(3, 64, 48), torch.rand(3, 40, 64)]
     off = label_offset(kind)

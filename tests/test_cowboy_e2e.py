@@ -95,3 +95,11 @@ def test_unknown_split(tmp_path, cowboy_sample):
     proc = kit("submit", "cowboy", "--data", str(cowboy_sample), "--config", str(REPO / CPU), "--args", TINY,
                "--split", "public", root=tmp_path)
     assert_user_error(proc, "SPLIT=public", "valid or test")
+
+
+def test_fcos_needs_fpn_channels_in_groups_of_32(tmp_path, cowboy_sample):
+    before = files_under(tmp_path)
+    proc = kit("train", "cowboy", "--data", str(cowboy_sample), "--config", str(REPO / CPU), "--args",
+               TINY + " fpn_channels=48", root=tmp_path)
+    assert_user_error(proc, "fpn_channels must be a multiple of 32")
+    assert files_under(tmp_path) == before

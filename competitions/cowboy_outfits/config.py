@@ -2,7 +2,7 @@
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.detectors import KINDS
@@ -28,3 +28,10 @@ class CowboyConfig(TrainConfig):
     fold_weights: list[float] | None = None      # one weight per fold; null: equal
     wbf_iou: float = Field(0.55, gt=0, lt=1)
     wbf_skip: float = Field(0.001, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _fcos_group_norm(self):
+        if self.detector == "fcos" and self.fpn_channels % 32:
+            raise ValueError(f"fpn_channels must be a multiple of 32 with detector=fcos (its head uses GroupNorm "
+                             f"with 32 groups); got {self.fpn_channels}")
+        return self
