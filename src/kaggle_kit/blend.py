@@ -19,8 +19,9 @@ from kaggle_kit.config import validate
 from kaggle_kit.errors import UserError
 from kaggle_kit.kfold import say
 from kaggle_kit.paths import RunPaths
+from kaggle_kit.predictions import pred_array
 from kaggle_kit.submit import complete_run_folds, fold_test_preds, write_submission
-from kaggle_kit.task import Task, TrainData, pred_array
+from kaggle_kit.task import Task, TrainData
 
 
 @dataclass

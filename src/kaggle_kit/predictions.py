@@ -38,8 +38,7 @@ class TablePredictions:
                             "retrain it with FORCE=1")
 
     def values(self, task, data, frame: pd.DataFrame, split: str):
-        arr = frame[task.pred_columns].to_numpy(dtype=float)
-        return arr[:, 0] if len(task.pred_columns) == 1 else arr
+        return pred_array(frame, task.pred_columns)
 
     def pool(self, task, data, parts: list[tuple[int, np.ndarray, pd.DataFrame]]) -> pd.DataFrame:
         """Every fold's validation frame, with a fold column, in training-row order."""
@@ -86,6 +85,12 @@ class DetectionPredictions:
 
     def pool(self, task, data, parts: list[tuple[int, np.ndarray, pd.DataFrame]]) -> pd.DataFrame:
         return pd.concat([f.assign(fold=k) for k, _, f in parts], ignore_index=True)
+
+
+def pred_array(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Prediction columns as an array: (n,) for one column, (n, d) for several."""
+    arr = frame[columns].to_numpy(dtype=float)
+    return arr[:, 0] if len(columns) == 1 else arr
 
 
 def to_coco_results(frame: pd.DataFrame) -> list[dict]:

@@ -105,9 +105,3 @@ class Task(ABC):
         from kaggle_kit import atomic
 
         atomic.write_csv(path, frame)
-
-
-def pred_array(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Prediction columns as an array: (n,) for one column, (n, d) for several."""
-    arr = frame[columns].to_numpy(dtype=float)
-    return arr[:, 0] if len(columns) == 1 else arr
