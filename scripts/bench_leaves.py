@@ -2,8 +2,9 @@
 - training throughput of the pipeline (JPEG decode + augmentation in DataLoader workers + forward + backward
   + step under Lightning) against the ceiling of the same model, batch size and optimizer on random tensors
   already in memory;
-- submit throughput (decode + eval transform + TTA forward passes) against the in-memory forward ceiling
-  divided by the number of TTA views;
+- submit throughput (decode + eval transform + TTA forward passes of every fold's model over the test images,
+  decoded once into the cache) against the in-memory forward ceiling divided by the number of TTA views; and
+  the same for one model decoding as it goes;
 - peak memory (RSS of the main process and of the largest worker) of one training epoch on 1,000 and on
   10,000 images, each in a fresh process.
 Writes its section of docs/BENCHMARKS.md.
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from competitions.classify_leaves.config import LeavesConfig  # noqa: E402
-from competitions.classify_leaves.fit import build_module, create_model, loader  # noqa: E402
+from competitions.classify_leaves.fit import build_module, create_model, loader, test_batches  # noqa: E402
 from competitions.classify_leaves.sample import CLASSES, draw_leaf  # noqa: E402
 from competitions.classify_leaves.transforms import eval_transform, train_transform  # noqa: E402
 from kaggle_kit.config import load_config  # noqa: E402
@@ -138,6 +139,31 @@ def pipeline_submit(cfg: LeavesConfig, data: TrainData, n: int, tta: str) -> flo
     return n / (time.perf_counter() - start)
 
 
+def pipeline_submit_folds(cfg: LeavesConfig, data: TrainData, n: int, tta: str, ceiling) -> tuple[float, float]:
+    """Images per second of a submit's test predictions, as `make leaves-submit` makes them: every fold's model
+    over the same n test images, the test set decoded once into a fresh cache (its building timed too). Each
+    fold's pass is timed between two runs of `ceiling()` (img/s); returns the pipeline's rate and the
+    ceiling's rate over the same passes."""
+    torch.manual_seed(0)
+    nets = [create_model(cfg, len(LABELS)) for _ in range(cfg.folds)]
+    with tempfile.TemporaryDirectory() as tmp:
+        sub = TrainData(ids=data.ids, test_ids=data.test_ids[:n], fingerprint="bench", cache_dir=Path(tmp),
+                        extra={**data.extra, "test_images": data.extra["test_images"][:n]})
+        transform = eval_transform(cfg, crops(tta))
+        seconds = ceiling_seconds = 0.0
+        before = ceiling()
+        for net in nets:
+            start = time.perf_counter()
+            probs = predict_probs(net, test_batches(cfg, sub, transform), tta, IMAGE_SIZE,
+                                  normalize=ImageNormalize.for_model(net))
+            seconds += time.perf_counter() - start
+            assert probs.shape == (n, len(LABELS))
+            after = ceiling()
+            ceiling_seconds += n / ((before + after) / 2)
+            before = after
+    return len(nets) * n / seconds, len(nets) * n / ceiling_seconds
+
+
 @torch.no_grad()
 def ceiling_submit(cfg: LeavesConfig, n: int) -> float:
     """Images per second of one forward pass + softmax on random tensors already in memory."""
@@ -177,6 +203,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--train-images", type=int, default=640)
     ap.add_argument("--submit-images", type=int, default=2000)
+    ap.add_argument("--fold-images", type=int, default=1000, help="test images each fold model predicts")
+    ap.add_argument("--ceiling-images", type=int, default=640)
     ap.add_argument("--memory-sizes", default="1000,10000")
     ap.add_argument("--workers", type=int, default=None, help="override the config's num_workers")
     ap.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
@@ -186,33 +214,46 @@ def main() -> None:
 
     cfg = bench_config(args.config, args.workers)
     sizes = [int(s) for s in args.memory_sizes.split(",")]
-    data = make_images(args.images_dir, max(sizes + [args.train_images, args.submit_images]))
+    data = make_images(args.images_dir, max(sizes + [args.train_images, args.submit_images, args.fold_images]))
     tta_modes = ["none"] + ([cfg.tta] if cfg.tta != "none" else [])
-    rows = {"train": ([], []), **{f"submit {t}": ([], []) for t in tta_modes}}
-    for r in range(args.repeats):     # alternate pipeline and ceiling so drift on a shared machine hits both
+    rows = {"train": ([], []), **{f"{what} {t}": ([], []) for t in tta_modes for what in ("submit", "one")}}
+    for r in range(args.repeats):
+        # Each pipeline run sits between two ceiling runs and is compared with their mean: the speed of a shared
+        # machine drifts on the scale of seconds, so only neighbouring measurements are comparable.
         print(f"repeat {r + 1}/{args.repeats}", file=sys.stderr, flush=True)
+        train_steps = args.train_images // cfg.batch_size
+        before = ceiling_train(cfg, train_steps)
         rows["train"][0].append(pipeline_train(cfg, data, args.train_images))
-        rows["train"][1].append(ceiling_train(cfg, args.train_images // cfg.batch_size))
-        ceiling = ceiling_submit(cfg, args.submit_images)
+        rows["train"][1].append((before + ceiling_train(cfg, train_steps)) / 2)
         for t in tta_modes:
-            rows[f"submit {t}"][0].append(pipeline_submit(cfg.model_copy(update={"tta": t}), data,
-                                                          args.submit_images, t))
-            rows[f"submit {t}"][1].append(ceiling / n_views(t, IMAGE_SIZE))
+            c, views = cfg.model_copy(update={"tta": t}), n_views(t, IMAGE_SIZE)
+            pipe, ceil = pipeline_submit_folds(c, data, args.fold_images, t,
+                                               lambda v=views: ceiling_submit(cfg, args.ceiling_images) / v)
+            rows[f"submit {t}"][0].append(pipe)
+            rows[f"submit {t}"][1].append(ceil)
+            before = ceiling_submit(cfg, args.ceiling_images)
+            rows[f"one {t}"][0].append(pipeline_submit(c, data, args.submit_images, t))
+            rows[f"one {t}"][1].append((before + ceiling_submit(cfg, args.ceiling_images)) / 2 / views)
     memory = [peak_memory(args.config, args.images_dir, n, args.workers) for n in sizes]
 
     def line(what, pipe, ceil, target):
-        best = max(pipe) / max(ceil)
-        med = statistics.median(pipe) / statistics.median(ceil)
-        return (f"| {what} | {max(pipe):.1f} | {max(ceil):.1f} | **{best:.2f}** | {statistics.median(pipe):.1f} | "
-                f"{statistics.median(ceil):.1f} | {med:.2f} | {target} |")
+        ratios = [p / c for p, c in zip(pipe, ceil, strict=True)]
+        return (f"| {what} | {statistics.median(pipe):.1f} | {statistics.median(ceil):.1f} | "
+                f"**{statistics.median(ratios):.2f}** | {min(ratios):.2f} - {max(ratios):.2f} | {target} |")
 
-    table = ["| what | pipeline img/s, best | ceiling img/s, best | ratio, best | pipeline img/s, median | "
-             "ceiling img/s, median | ratio, median | goal |", "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    table = ["| what | pipeline img/s, median | ceiling img/s (mean of the runs either side), median | ratio, median | "
+             "ratio, range | goal |", "| --- | --- | --- | --- | --- | --- |",
              line("training (decode + augment + forward + backward + step)", *rows["train"], ">= 0.90")]
     for t in tta_modes:
         views = n_views(t, IMAGE_SIZE)
-        table.append(line(f"submit, tta={t} ({views} view{'s' if views > 1 else ''}); ceiling = forward "
-                          f"ceiling / {views}", *rows[f"submit {t}"], ">= 0.90"))
+        table.append(line(f"submit, tta={t} ({views} view{'s' if views > 1 else ''}): {cfg.folds} fold models "
+                          f"over the test images, decoded once; ceiling = forward ceiling / {views}",
+                          *rows[f"submit {t}"], ">= 0.90"))
+    for t in tta_modes:
+        views = n_views(t, IMAGE_SIZE)
+        table.append(line(f"one model, tta={t}, images decoded as it goes (a fold's validation rows, or "
+                          f"cache_test_images=false); ceiling = forward ceiling / {views}", *rows[f"one {t}"],
+                          "(reported)"))
     mem = ["| images | peak RSS, main process (MiB) | peak RSS, largest worker (MiB) | total (MiB) | "
            "epoch img/s |", "| --- | --- | --- | --- | --- |"]
     mem += [f"| {m['n']:,} | {m['main_mib']:.0f} | {m['worker_mib']:.0f} | {m['main_mib'] + m['worker_mib']:.0f} | "
@@ -225,9 +266,12 @@ def main() -> None:
         f"Images: drawn 224x224 JPEGs (quality 85, like the real ones) read from disk. Training: the second of two "
         f"epochs over {args.train_images} images, through the same loader, transforms and module as a leaves "
         f"fold, under Lightning; its ceiling is the same model, batch and optimizer stepping on one random batch "
-        f"in memory. Submit: a fresh loader over {args.submit_images} images (worker start-up included) with "
-        f"the TTA views; its ceiling is the in-memory forward + softmax divided by the number of views. "
-        f"{args.repeats} alternating repeats: best and median.",
+        f"in memory. Submit: the {cfg.folds} fold models each predict the same {args.fold_images} test images "
+        f"with the TTA views, from the test set decoded once into a fresh cache (building it is timed; as in "
+        f"`make leaves-submit`), each fold's pass timed between two ceiling runs; one model: a fresh loader over {args.submit_images} images (worker start-up "
+        f"included) decoding as it goes. Ceiling: the in-memory forward + softmax divided by the number of views. "
+        f"Every pipeline run is measured between two ceiling runs and divided by their mean (the machine's speed "
+        f"drifts within seconds); {args.repeats} repeats: the median ratio and the range.",
         "", *table, "",
         f"Peak memory of one training epoch, each size in a fresh process (the dataset holds file names only; "
         f"images are decoded per item in the workers): {sizes[-1]:,} images use **{growth:.2f}x** the memory of "

@@ -109,3 +109,53 @@ def test_detectors_train_and_predict(kind, backbone):
     for o, im in zip(out, images, strict=True):
         assert (o["boxes"][:, 2] <= im.shape[2] + 1e-3).all() and (o["labels"] >= off).all()
         assert (o["labels"] < 5 + off).all()
+
+
+def test_fcos_box_regression_recovers_from_negative_outputs():
+    """torchvision's FCOS ReLU on box distances dies when every pre-activation is negative (seen on the sample:
+    a fold stuck at AP50 ~0); the detector's regression keeps a gradient there and still gives positive
+    distances."""
+    import torch
+
+    from kaggle_kit.detectors import build_detector
+
+    torch.manual_seed(0)
+    det = build_detector("fcos", "resnet10t", 5, 64, fpn_channels=32, head_convs=1, anchor_size=8)
+    conv = det.head.regression_head.bbox_reg[0]
+    with torch.no_grad():
+        conv.bias.fill_(-3.0)                               # every distance's pre-activation below zero
+    images = [torch.rand(3, 64, 64), torch.rand(3, 64, 64)]
+    targets = [{"boxes": torch.tensor([[5.0, 6.0, 40.0, 50.0]]), "labels": torch.tensor([2])}] * 2
+    losses = det.train()(images, targets)
+    losses["bbox_regression"].backward()
+    assert conv.bias.grad is not None and conv.bias.grad.abs().sum() > 0 and (conv.bias.grad < 0).any()
+    with torch.no_grad():
+        regression, _ = det.eval().head.regression_head(list(det.backbone(torch.rand(2, 3, 64, 64)).values()))
+    assert (regression > 0).all()
+
+
+def test_class_weighted_fcos_loss():
+    """Weights of 1 give torchvision's loss; a weight on the target's class raises only the classification loss,
+    a weight on an absent class changes nothing."""
+    import torch
+
+    from kaggle_kit.detectors import build_detector
+
+    images = [torch.rand(3, 64, 64), torch.rand(3, 64, 64)]
+
+    def losses(weights, label):
+        torch.manual_seed(0)
+        det = build_detector("fcos", "resnet10t", 5, 64, fpn_channels=32, head_convs=1, anchor_size=8,
+                             class_weights=weights).train()
+        targets = [{"boxes": torch.tensor([[5.0, 6.0, 40.0, 50.0]]), "labels": torch.tensor([label])}] * 2
+        torch.manual_seed(1)
+        return {k: v.item() for k, v in det(images, targets).items()}
+
+    plain = losses(None, 2)
+    assert losses([1.0] * 5, 2) == pytest.approx(plain, rel=1e-5)
+    up = losses([1, 1, 4, 1, 1], 2)
+    assert up["classification"] > plain["classification"] * 1.01
+    assert up["bbox_regression"] == pytest.approx(plain["bbox_regression"], rel=1e-5)
+    assert losses([1, 1, 4, 1, 1], 0) == pytest.approx(losses(None, 0), rel=1e-5)
+    with pytest.raises(ValueError):
+        build_detector("retinanet", "resnet10t", 5, 64, fpn_channels=32, class_weights=[1.0] * 5)

@@ -50,6 +50,31 @@ def test_train_and_submit_on_the_sample(tmp_path, cowboy_sample):
         assert all(set(d) == {"image_id", "category_id", "bbox", "score"} for d in answer)
         assert all(d["bbox"][2] > 0 and d["bbox"][3] > 0 and d["bbox"][0] >= 0 for d in answer)
 
+    # another TTA: every fold predicted again from its checkpoint into its own prediction set, OOF scored
+    proc = make("cowboy-submit", tmp_path, DATA=str(cowboy_sample), ARGS=TINY + " tta=hflip", CONFIG=CPU)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr.count("predicting validation and test rows with tta-hflip") == 2
+    assert (run / "fold0" / "tta-hflip" / "test_pred.json").is_file()
+    cv_flip = json.loads((run / "cv-tta-hflip.json").read_text())
+    assert cv_flip["predictions"] == "tta-hflip" and f"{cv_flip['score']:.5f}" in proc.stderr
+    assert json.loads((run / "cv.json").read_text()) == cv                      # the trained set is untouched
+
+
+def test_imbalance_handling_and_tta_on_the_sample(tmp_path, cowboy_sample):
+    args = TINY + " sampler=repeat_factor repeat_threshold=0.3 class_weight_power=0.5 tta=hflip_scales"
+    proc = make("cowboy-train", tmp_path, DATA=str(cowboy_sample), ARGS=args, CONFIG=CPU)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = tmp_path / "runs" / "cowboy" / "cowboy-cpu"
+    m = json.loads((run / "fold0" / "metrics.json").read_text())
+    assert m["sampler"] == "repeat_factor" and m["images_per_epoch"] > m["n_train"]   # rare-class images repeat
+    weights = dict(zip(CATEGORIES.values(), m["class_weights"], strict=True))
+    assert min(weights.values()) == 1.0 and max(weights, key=weights.get) == "belt"   # the rarest weighs most
+    assert m["tta"] == "hflip_scales-0.8-1.2"
+    proc = make("cowboy-submit", tmp_path, DATA=str(cowboy_sample), ARGS=args, CONFIG=CPU)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "predicting" not in proc.stderr                                       # trained with this TTA
+    assert read_answer(tmp_path / "submissions" / "cowboy" / "cowboy-cpu.zip")
+
 
 def copy_of(sample, tmp_path):
     data = tmp_path / "dl"

@@ -105,6 +105,16 @@ def test_predictions_saved_per_tta(tmp_path, leaves, trained):
     with torch.no_grad():
         probs = torch.softmax(net(ImageNormalize.for_model(net)(x)), 1).numpy()
     assert np.allclose(probs, first[labels].to_numpy(), atol=1e-4)
+    # the test set came from the decoded-once cache (one file for both folds) and gives the same probabilities
+    assert len(list((tmp_path / "runs" / "leaves" / "cache").glob("test-*.npy"))) == 1
+    test_ids = pd.read_csv(leaves / "test.csv")["image"].tolist()[:4]
+    images = ImageDataset(leaves, test_ids, None, eval_transform(cfg, False))
+    x = torch.stack([images[i][0] for i in range(len(images))])
+    with torch.no_grad():
+        probs = torch.softmax(net(ImageNormalize.for_model(net)(x)), 1).numpy()
+    saved = pd.read_csv(run / "fold0" / "tta-none" / "test_pred.csv")
+    assert saved["image"].tolist()[:4] == test_ids
+    assert np.allclose(probs, saved[labels].to_numpy()[:4], atol=1e-4)
 
     again = make("leaves-submit", tmp_path, DATA=str(leaves), ARGS=args, CONFIG="configs/leaves-cpu.yaml")
     assert again.returncode == 0 and "predicting" not in again.stderr            # saved sets are reused

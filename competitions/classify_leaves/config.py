@@ -19,7 +19,8 @@ class AugmentOverrides(StrictModel):
 
 class LeavesConfig(TrainConfig):
     PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS | {"tta"}   # one prediction set each
-    EXECUTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.EXECUTION_KEYS | {"channels_last", "worker_nice"}
+    EXECUTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.EXECUTION_KEYS | {"channels_last", "worker_nice",
+                                                                                  "cache_test_images"}
 
     model: str = "resnet18"                      # any timm model name
     pretrained: bool = False                     # timm's hub weights (online users)
@@ -42,6 +43,8 @@ class LeavesConfig(TrainConfig):
     worker_nice: int = Field(0, ge=0, le=19)      # lower priority of loader workers: on a machine with few cores
     #                                              they fill idle moments instead of preempting the training threads
     channels_last: bool = True                   # NHWC weights: faster convolutions on GPUs and CPUs
+    cache_test_images: bool = True               # decode + resize the test set once (runs/leaves/cache/), not
+    #                                              once per fold and TTA setting
 
     @model_validator(mode="after")
     def _even_batches_for_mixing(self):

@@ -7,6 +7,7 @@ import os
 from functools import partial
 from pathlib import Path
 
+import albumentations as A
 import cv2
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from torch.utils.data import DataLoader
 from competitions.classify_leaves.config import LeavesConfig
 from competitions.classify_leaves.dataset import ImageDataset
 from competitions.classify_leaves.transforms import eval_transform, train_transform
-from kaggle_kit import atomic
+from kaggle_kit import atomic, image_cache
 from kaggle_kit.errors import UserError
 from kaggle_kit.lightning_fit import fit_fold
 from kaggle_kit.loaders import EpochShuffleSampler
@@ -96,12 +97,26 @@ def predict_sets(cfg: LeavesConfig, data: TrainData, net: torch.nn.Module, val_i
     names, labels = data.extra["images"], data.extra["labels"]
     device = "cuda" if torch.cuda.is_available() and cfg.accelerator != "cpu" else "cpu"
     transform = eval_transform(cfg, crops(cfg.tta))
+    val_names, test_names = [names[i] for i in val_idx], data.extra["test_images"]
     frames = []
-    for ids in ([names[i] for i in val_idx], data.extra["test_images"]):
-        probs = predict_probs(net, loader(data, ids, None, transform, cfg), cfg.tta, cfg.image_size, device,
-                              ImageNormalize.for_model(net))
+    for ids, batches in ((val_names, loader(data, val_names, None, transform, cfg)),
+                         (test_names, test_batches(cfg, data, transform))):
+        probs = predict_probs(net, batches, cfg.tta, cfg.image_size, device, ImageNormalize.for_model(net))
         frames.append(pd.concat([pd.DataFrame({"image": ids}), pd.DataFrame(probs.numpy(), columns=labels)], axis=1))
     return frames[0], frames[1]
+
+
+def test_batches(cfg: LeavesConfig, data: TrainData, transform):
+    """Batches of the test images through the eval transform: from the decoded-once cache
+    (runs/leaves/cache/test-<key>.npy) every fold and TTA setting shares, or from the files."""
+    names = data.extra["test_images"]
+    if not (cfg.cache_test_images and data.cache_dir):
+        return loader(data, names, None, transform, cfg)
+    key = image_cache.cache_key([Path(data.extra["root"]) / n for n in names], A.to_dict(transform))
+    images = image_cache.cached_images(
+        data.cache_dir / f"test-{key}.npy", ImageDataset(data.extra["root"], names, None, transform), cfg.batch_size,
+        cfg.num_workers, init_worker if cfg.num_workers > 0 else None, "decoding the test images once")
+    return image_cache.batches(images, None, cfg.batch_size)
 
 
 def load_fold_model(cfg: LeavesConfig, data: TrainData, fold: int, fold_dir: Path) -> torch.nn.Module:

@@ -14,27 +14,51 @@ from competitions.cowboy_outfits.config import CowboyConfig
 from competitions.cowboy_outfits.data import CATEGORIES, Images
 from competitions.cowboy_outfits.dataset import DetectionDataset, collate, make_transform
 from kaggle_kit import atomic
+from kaggle_kit.detection_tta import fuse_views, predict_views, tta_views
 from kaggle_kit.detectors import build_detector, label_offset
 from kaggle_kit.errors import UserError
 from kaggle_kit.lightning_fit import fit_fold
 from kaggle_kit.loaders import EpochShuffleSampler
 from kaggle_kit.modules.detector import DetectorModule, detections_array, to_float
 from kaggle_kit.predictions import DetectionPredictions
+from kaggle_kit.samplers import ClassAwareSampler, RepeatFactorSampler
 from kaggle_kit.seeding import derive_seed
 from kaggle_kit.task import FoldOutput, TrainData
 
 
-def create_detector(cfg: CowboyConfig) -> torch.nn.Module:
+def create_detector(cfg: CowboyConfig, class_weights: list[float] | None = None) -> torch.nn.Module:
     if cfg.pretrained_path and not Path(cfg.pretrained_path).is_file():
         raise UserError(f"pretrained_path {cfg.pretrained_path} does not exist")
     try:
         return build_detector(cfg.detector, cfg.backbone, len(CATEGORIES), cfg.image_size, cfg.fpn_channels,
                               cfg.head_convs, cfg.anchor_size, cfg.pretrained, cfg.pretrained_path,
-                              cfg.score_thresh, cfg.detections_per_img)
+                              cfg.score_thresh, cfg.detections_per_img, class_weights)
     except RuntimeError as e:
         if "Unknown model" in str(e):
             raise UserError(f"backbone={cfg.backbone} is not a timm model; see timm.list_models()") from None
         raise
+
+
+def image_classes(images: Images, idx) -> list[set[int]]:
+    """The category ids each image holds."""
+    return [{b[4] for b in images.boxes[i]} for i in idx]
+
+
+def class_weights(cfg: CowboyConfig, classes: list[set[int]]) -> list[float] | None:
+    """(f_max / f(c)) ** class_weight_power per category (in CATEGORIES order), f(c) the fraction of the
+    training images holding c; None when off."""
+    if not cfg.class_weight_power:
+        return None
+    freq = np.array([max(sum(c in s for s in classes), 1) for c in CATEGORIES], dtype=float) / len(classes)
+    return ((freq.max() / freq) ** cfg.class_weight_power).round(4).tolist()
+
+
+def train_sampler(cfg: CowboyConfig, classes: list[set[int]], seed: int):
+    if cfg.sampler == "repeat_factor":
+        return RepeatFactorSampler(classes, cfg.repeat_threshold, seed)
+    if cfg.sampler == "class_aware":
+        return ClassAwareSampler(classes, seed)
+    return EpochShuffleSampler(len(classes), seed)
 
 
 def label_map(cfg: CowboyConfig) -> dict[int, int]:
@@ -57,9 +81,12 @@ def predict_frame(cfg: CowboyConfig, detector: torch.nn.Module, data: TrainData,
     """Detections of images[idx] as a frame of DetectionPredictions columns, original ids and pixels."""
     device = "cuda" if torch.cuda.is_available() and cfg.accelerator != "cpu" else "cpu"
     detector = detector.to(device).eval()
+    views = tta_views(cfg.tta, cfg.tta_scales)
     parts = []
     for batch, targets, rows in loader(data, images, idx, cfg, "none", False):
-        outputs = detector([im.to(device) for im in to_float(batch)])
+        inputs = [im.to(device) for im in to_float(batch)]
+        outputs = fuse_views(predict_views(detector, inputs, views, cfg.image_size), inputs, cfg.tta_wbf_iou,
+                             cfg.score_thresh, cfg.detections_per_img)
         parts.append(detections_array(outputs, rows, [t["scale"] for t in targets], label_offset(cfg.detector),
                                       list(CATEGORIES)))
     dets = np.concatenate(parts) if parts else np.zeros((0, 7))
@@ -74,8 +101,10 @@ def fit_cowboy_fold(cfg: CowboyConfig, data: TrainData, fold: int, train_idx: np
     train: Images = data.extra["train"]
     seed = derive_seed(cfg.seed, fold)
     torch.manual_seed(seed)
-    detector = create_detector(cfg)
-    train_loader = loader(data, train, train_idx, cfg, cfg.augment, True, EpochShuffleSampler(len(train_idx), seed))
+    classes = image_classes(train, train_idx)
+    weights = class_weights(cfg, classes)
+    detector = create_detector(cfg, weights)
+    train_loader = loader(data, train, train_idx, cfg, cfg.augment, True, train_sampler(cfg, classes, seed))
     val_loader = loader(data, train, val_idx, cfg, "none", True)
     module = DetectorModule(detector, cfg, len(train_loader), label_offset(cfg.detector), CATEGORIES,
                             data.extra["gt"])
@@ -87,4 +116,38 @@ def fit_cowboy_fold(cfg: CowboyConfig, data: TrainData, fold: int, train_idx: np
     test: Images = data.extra["test"]
     return FoldOutput(val=predict_frame(cfg, detector, data, train, val_idx),
                       test=predict_frame(cfg, detector, data, test, range(len(test.ids))),
-                      metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3), "val_ap50_last": fit.score})
+                      metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3), "val_ap50_last": fit.score,
+                               "tta": cfg.tta_name(), "sampler": cfg.sampler, "images_per_epoch": len(train_loader.sampler),
+                               "class_weights": weights})
+
+
+def load_fold_detector(cfg: CowboyConfig, fold: int, fold_dir: Path) -> torch.nn.Module:
+    """The fold's saved detector; an error naming the fold if the checkpoint is missing, damaged or of another
+    detector or backbone."""
+    try:
+        ckpt = torch.load(fold_dir / "best.ckpt", map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise UserError(f"{fold_dir}/best.ckpt is missing; retrain fold {fold} with FORCE=1") from None
+    except Exception as e:  # noqa: BLE001 (a damaged file: pickle, zip and EOF errors all mean the same)
+        raise UserError(f"{fold_dir}/best.ckpt cannot be read ({type(e).__name__}); retrain fold {fold} "
+                        "with FORCE=1") from None
+    if (ckpt.get("detector"), ckpt.get("backbone")) != (cfg.detector, cfg.backbone):
+        raise UserError(f"{fold_dir}/best.ckpt holds {ckpt.get('detector')} on {ckpt.get('backbone')}, the config "
+                        f"says {cfg.detector} on {cfg.backbone}; retrain fold {fold} with FORCE=1")
+    detector = create_detector(cfg.model_copy(update={"pretrained": False, "pretrained_path": None}))
+    try:
+        detector.load_state_dict(ckpt["state_dict"])
+    except (RuntimeError, KeyError) as e:
+        first = str(e).strip().splitlines()[0][:160]
+        raise UserError(f"{fold_dir}/best.ckpt does not fit this detector ({first}); retrain fold {fold} with "
+                        "FORCE=1") from None
+    return detector
+
+
+def predict_cowboy_fold(cfg: CowboyConfig, data: TrainData, fold: int, val_idx: np.ndarray,
+                        fold_dir: Path) -> FoldOutput:
+    detector = load_fold_detector(cfg, fold, fold_dir)
+    train: Images = data.extra["train"]
+    test: Images = data.extra["test"]
+    return FoldOutput(val=predict_frame(cfg, detector, data, train, val_idx),
+                      test=predict_frame(cfg, detector, data, test, range(len(test.ids))))

@@ -36,6 +36,7 @@ class CowboyTask(Task):
     preds = DetectionPredictions()
     splits: ClassVar[tuple[str, ...]] = ("valid", "test")
     split = "valid"                      # which csv the submission answers (SPLIT=test for test.csv)
+    prediction_key = "tta"               # one prediction set per TTA setting (fold<k>/tta-<name>/)
 
     def default_config(self, using_sample: bool) -> str:
         return "cowboy-cpu" if using_sample else "cowboy"
@@ -63,6 +64,15 @@ class CowboyTask(Task):
         from competitions.cowboy_outfits.fit import fit_cowboy_fold  # torch, torchvision load only now
 
         return fit_cowboy_fold(cfg, data, fold, train_idx, val_idx, out_dir)
+
+    def prediction_value(self, cfg: CowboyConfig) -> str:
+        return cfg.tta_name()
+
+    def predict_fold(self, cfg: CowboyConfig, data: TrainData, fold: int, val_idx: np.ndarray,
+                     fold_dir: Path) -> FoldOutput:
+        from competitions.cowboy_outfits.fit import predict_cowboy_fold
+
+        return predict_cowboy_fold(cfg, data, fold, val_idx, fold_dir)
 
     def target(self, data: TrainData) -> np.ndarray:
         return data.stratify

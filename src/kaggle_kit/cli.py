@@ -104,6 +104,7 @@ def run(argv: list[str]) -> None:
         ensure_sample(task, data_dir)
     data = task.load(data_dir)
     paths = RunPaths(root, task.name, config_path.stem)
+    data.cache_dir = paths.comp_dir / "cache"
     if args.command == "train":
         from kaggle_kit.kfold import train_folds
 

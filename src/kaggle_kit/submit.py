@@ -39,8 +39,8 @@ def prediction_variant(task: Task, cfg: TrainConfig, paths: RunPaths, folds: lis
     key = task.prediction_key
     if key is None:
         return None
-    value = getattr(cfg, key)
-    trained = {runs.fold_metrics(paths, k).get(key) for k in folds}
+    value = task.prediction_value(cfg)
+    trained = {str(runs.fold_metrics(paths, k).get(key)) for k in folds}
     return None if trained == {value} else f"{key}-{value}"
 
 

@@ -24,6 +24,7 @@ class TrainData:
     groups: np.ndarray | None = None
     sample_submission: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    cache_dir: Path | None = None  # runs/<comp>/cache: derived data kept between runs (set by the CLI)
 
 
 @dataclass
@@ -65,6 +66,10 @@ class Task(ABC):
     @abstractmethod
     def fit_fold(self, cfg: TrainConfig, data: TrainData, fold: int, train_idx: np.ndarray,
                  val_idx: np.ndarray, out_dir: Path) -> FoldOutput: ...
+
+    def prediction_value(self, cfg: TrainConfig) -> str:
+        """The name of cfg's prediction set: the value of prediction_key (a task may fold more keys into it)."""
+        return str(getattr(cfg, self.prediction_key))
 
     def predict_fold(self, cfg: TrainConfig, data: TrainData, fold: int, val_idx: np.ndarray,
                      fold_dir: Path) -> FoldOutput:

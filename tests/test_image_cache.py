@@ -1,0 +1,76 @@
+"""The decoded-once image cache: same images as the loader, built once, rebuilt when the files or the transform
+change, nothing left behind by a failed build."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import Dataset
+
+from kaggle_kit import image_cache
+
+
+class Images(Dataset):
+    """n random uint8 images; counts reads; raises at item `fail_at`."""
+
+    def __init__(self, n, fail_at=None, shape=(3, 6, 5)):
+        g = torch.Generator().manual_seed(n)
+        self.x = torch.randint(0, 256, (n, *shape), dtype=torch.uint8, generator=g)
+        self.fail_at, self.reads = fail_at, 0
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        self.reads += 1
+        if i == self.fail_at:
+            raise OSError("disk gone")
+        return self.x[i], torch.tensor(-1)
+
+
+def test_cache_holds_the_loader_images_and_is_built_once(tmp_path):
+    data = Images(23)
+    path = tmp_path / "cache" / "test-abc.npy"
+    stored = image_cache.cached_images(path, data, batch_size=4)
+    assert stored.shape == (23, 3, 6, 5) and stored.dtype == np.uint8
+    assert np.array_equal(stored, data.x.numpy()) and data.reads == 23
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+    again = image_cache.cached_images(path, data, batch_size=4)
+    assert data.reads == 23 and np.array_equal(again, data.x.numpy())          # read back, not decoded
+    got = list(image_cache.batches(again, None, 5))
+    assert [len(b[0]) for b in got] == [5, 5, 5, 5, 3]
+    assert torch.equal(torch.cat([b[0] for b in got]), data.x)
+    rows = np.array([7, 2, 19, 2])
+    assert torch.equal(torch.cat([b[0] for b in image_cache.batches(again, rows, 3)]), data.x[rows])
+
+
+def test_cache_of_another_length_is_rebuilt(tmp_path):
+    path = tmp_path / "test-abc.npy"
+    image_cache.cached_images(path, Images(5), batch_size=4)
+    bigger = Images(9)
+    assert np.array_equal(image_cache.cached_images(path, bigger, batch_size=4), bigger.x.numpy())
+
+
+def test_failed_build_leaves_nothing(tmp_path):
+    path = tmp_path / "test-abc.npy"
+    good = image_cache.cached_images(path, Images(6), batch_size=2).copy()
+    other = tmp_path / "test-def.npy"
+    with pytest.raises(OSError, match="disk gone"):
+        image_cache.cached_images(other, Images(9, fail_at=7), batch_size=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test-abc.npy"]       # no half file, no temp file
+    assert np.array_equal(np.load(path), good)
+
+
+def test_key_follows_files_and_transform(tmp_path):
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"{i}.jpg")
+        files[-1].write_bytes(b"x" * (i + 1))
+    key = image_cache.cache_key(files, {"resize": 128})
+    assert key == image_cache.cache_key(files, {"resize": 128})
+    assert key != image_cache.cache_key(files, {"resize": 112})
+    assert key != image_cache.cache_key(files[:2], {"resize": 128})
+    st = files[1].stat()
+    os.utime(files[1], ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))             # a re-downloaded file
+    assert key != image_cache.cache_key(files, {"resize": 128})
