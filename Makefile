@@ -23,7 +23,7 @@ export NO_ALBUMENTATIONS_UPDATE := 1
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: help setup test lint bench bench-house bench-leaves bench-cowboy house-sample house-train house-submit house-blend \
+.PHONY: help setup test lint bench bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend \
 	leaves-sample leaves-train leaves-submit leaves-blend cowboy-sample cowboy-train cowboy-submit
 
 help: ## list the targets
@@ -53,6 +53,9 @@ bench-leaves: ## leaves loading/training/submit throughput against the in-memory
 
 bench-cowboy: ## cowboy training/inference throughput against the in-memory ceiling
 	$(PY) scripts/bench_cowboy.py $(if $(CONFIG),--config "$(CONFIG)")
+
+study-cowboy: ## cowboy imbalance handling and detection TTA per class on the sample (~1 h; BEST="ARGS")
+	$(PY) scripts/study_cowboy.py $(if $(BEST),--best "$(BEST)")
 
 house-sample: ## build the synthetic house-prices sample in data/samples/
 	$(KIT) sample house

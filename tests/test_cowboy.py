@@ -55,9 +55,13 @@ def test_coco_eval_of_ground_truth_is_perfect():
     result = evaluate(gt, np.arange(3), dets, CATEGORIES)
     assert result["AP"] == pytest.approx(1.0) and result["AP50"] == pytest.approx(1.0)
     assert result["per_class"]["belt"] == pytest.approx(1.0) and np.isnan(result["per_class"]["boot"])
+    assert result["per_class_AP50"]["belt"] == pytest.approx(1.0) and np.isnan(result["per_class_AP50"]["boot"])
     shifted = dets.copy()
     shifted[:, 1] += 12                                                     # IoU below 0.5 for the small boxes
-    assert evaluate(gt, np.arange(3), shifted, CATEGORIES)["AP50"] < 0.7
+    moved = evaluate(gt, np.arange(3), shifted, CATEGORIES)
+    assert moved["AP50"] < 0.7
+    assert moved["per_class_AP50"]["sunglasses"] == pytest.approx(1.0)                  # the big box still matches
+    assert moved["per_class_AP50"]["belt"] < 0.5 and moved["per_class"]["sunglasses"] < 1.0
     assert evaluate(gt, np.array([1]), dets, CATEGORIES)["AP"] == pytest.approx(1.0)   # restricted to rows
 
 

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 from torch import nn
+from torchvision.models.detection.transform import GeneralizedRCNNTransform
 
 from kaggle_kit.detection_tta import fuse_views, predict_views, tta_views, unflip
 
@@ -67,3 +68,32 @@ def test_every_view_maps_back_and_identical_views_fuse_to_one(mode):
         assert len(out["boxes"]) == 1 and out["labels"].tolist() == [2]
         assert torch.allclose(out["boxes"][0], box, atol=1e-3)
         assert out["scores"][0].item() == pytest.approx(0.9, abs=1e-6)
+
+
+class ResizingBrightBox(nn.Module):
+    """Like BrightBox, behind torchvision's own detection transform: inputs resized to its size, the box found
+    on the resized image, mapped back to the input's pixels by the transform's postprocess."""
+
+    def __init__(self, size):
+        super().__init__()
+        self.transform = GeneralizedRCNNTransform(size, size, [0.0] * 3, [1.0] * 3)
+        self.resized = []
+
+    def forward(self, images):
+        originals = [tuple(im.shape[-2:]) for im in images]
+        batch, _ = self.transform(images)
+        self.resized.append(batch.image_sizes)
+        found = BrightBox()([t[:, :h, :w] for t, (h, w) in zip(batch.tensors, batch.image_sizes, strict=True)])
+        return self.transform.postprocess(found, batch.image_sizes, originals)
+
+
+def test_scale_views_resize_through_the_detector_transform_and_come_back():
+    det, (ims, truth) = ResizingBrightBox(64).eval(), images()     # eval: postprocess maps boxes back
+    views = tta_views("hflip_scales", [0.5, 1.5])
+    per_view = predict_views(det, ims, views, image_size=64)
+    for (_, scale), sizes in zip(views, det.resized, strict=True):
+        assert [max(s) for s in sizes] == [round(64 * scale)] * 2              # the longer side at the view's scale
+    for outs in per_view:
+        for out, box in zip(outs, truth, strict=True):
+            assert torch.allclose(out["boxes"][0], box, atol=2.5)              # back in input pixels (resampling)
+    assert det.transform.min_size == (64,) and det.transform.max_size == 64

@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import Dataset
 
 from kaggle_kit import image_cache
+from kaggle_kit.errors import UserError
 
 
 class Images(Dataset):
@@ -56,10 +57,20 @@ def test_failed_build_leaves_nothing(tmp_path):
     path = tmp_path / "test-abc.npy"
     good = image_cache.cached_images(path, Images(6), batch_size=2).copy()
     other = tmp_path / "test-def.npy"
-    with pytest.raises(OSError, match="disk gone"):
+    with pytest.raises(UserError, match="building the image cache .*test-def.npy failed \\(disk gone\\)"):
         image_cache.cached_images(other, Images(9, fail_at=7), batch_size=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["test-abc.npy"]       # no half file, no temp file
     assert np.array_equal(np.load(path), good)
+
+
+def test_damaged_cache_and_stale_temp_files_are_replaced(tmp_path):
+    path = tmp_path / "test-abc.npy"
+    image_cache.cached_images(path, Images(6), batch_size=4)
+    path.write_bytes(path.read_bytes()[:100])                                    # cut short (a crash, a bad copy)
+    (tmp_path / ".test-abc.npy.999.tmp").write_bytes(b"x" * 10)                 # left by a killed build
+    data = Images(6)
+    assert np.array_equal(image_cache.cached_images(path, data, batch_size=4), data.x.numpy())
+    assert data.reads == 6 and sorted(p.name for p in tmp_path.iterdir()) == ["test-abc.npy"]
 
 
 def test_key_follows_files_and_transform(tmp_path):

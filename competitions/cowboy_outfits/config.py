@@ -38,18 +38,22 @@ class CowboyConfig(TrainConfig):
     tta_wbf_iou: float = Field(0.55, gt=0, lt=1)
 
     def tta_name(self) -> str:
-        """The prediction set's name: the tta mode, with its scales where they matter."""
-        if self.tta != "hflip_scales":
-            return self.tta
-        return "-".join([self.tta, *(f"{s:g}" for s in self.tta_scales)])
+        """The prediction set's name: the tta mode, with its scales and a non-default fusion IoU where they
+        matter, so that changing any of them predicts again instead of reusing another setting's boxes."""
+        if self.tta == "none":
+            return "none"
+        parts = [self.tta, *(f"{s:g}" for s in self.tta_scales)] if self.tta == "hflip_scales" else [self.tta]
+        default_iou = type(self).model_fields["tta_wbf_iou"].default
+        return "-".join(parts + ([f"iou{self.tta_wbf_iou:g}"] if self.tta_wbf_iou != default_iou else []))
 
     @model_validator(mode="after")
     def _fcos_only_keys(self):
         if self.detector == "fcos" and self.fpn_channels % 32:
             raise ValueError(f"fpn_channels must be a multiple of 32 with detector=fcos (its head uses GroupNorm "
                              f"with 32 groups); got {self.fpn_channels}")
-        if any(s <= 0 for s in self.tta_scales):
-            raise ValueError(f"tta_scales must be positive; got {self.tta_scales}")
+        if any(s <= 0 or s == 1 for s in self.tta_scales) or len(set(self.tta_scales)) < len(self.tta_scales):
+            raise ValueError(f"tta_scales must be distinct positive scales other than 1 (the plain view is always "
+                             f"there); got {self.tta_scales}")
         if self.class_weight_power and self.detector != "fcos":
             raise ValueError(f"class_weight_power needs detector=fcos (got {self.detector}); set it to 0")
         return self

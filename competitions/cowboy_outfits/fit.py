@@ -57,6 +57,8 @@ def train_sampler(cfg: CowboyConfig, classes: list[set[int]], seed: int):
     if cfg.sampler == "repeat_factor":
         return RepeatFactorSampler(classes, cfg.repeat_threshold, seed)
     if cfg.sampler == "class_aware":
+        if not any(classes):
+            raise UserError("sampler=class_aware needs training images with boxes; this fold has none")
         return ClassAwareSampler(classes, seed)
     return EpochShuffleSampler(len(classes), seed)
 

@@ -82,7 +82,7 @@ class CowboyTask(Task):
 
     def extra_scores(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict:
         result = self._evaluate(data, rows, pred)
-        return {"AP50": result["AP50"], "per_class": result["per_class"]}
+        return {key: result[key] for key in ("AP50", "per_class", "per_class_AP50")}
 
     def _evaluate(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict:
         """COCOeval, remembered for the last input: score and extra_scores ask about the same predictions."""

@@ -30,7 +30,7 @@ def coco_ground_truth(sizes: list[tuple[int, int]], boxes: list[list], categorie
 
 
 def evaluate(gt: COCO, image_rows: np.ndarray, dets: np.ndarray, categories: dict[int, str]) -> dict:
-    """AP@[.5:.95], AP50 and AP per category name over the images `image_rows` (indices into gt).
+    """AP@[.5:.95], AP50, and both per category name over the images `image_rows` (indices into gt).
 
     dets: (n, 7) array of [image_row, x, y, w, h, score, category_id]."""
     image_rows = [int(i) for i in image_rows]
@@ -38,7 +38,8 @@ def evaluate(gt: COCO, image_rows: np.ndarray, dets: np.ndarray, categories: dic
     dets = dets[keep]
     nan = float("nan")
     if not gt.getAnnIds(imgIds=image_rows):
-        return {"AP": nan, "AP50": nan, "per_class": {n: nan for n in categories.values()}}
+        return {"AP": nan, "AP50": nan, "per_class": {n: nan for n in categories.values()},
+                "per_class_AP50": {n: nan for n in categories.values()}}
     with contextlib.redirect_stdout(io.StringIO()):
         res = gt.loadRes(dets) if len(dets) else COCO()
         if not len(dets):
@@ -50,9 +51,10 @@ def evaluate(gt: COCO, image_rows: np.ndarray, dets: np.ndarray, categories: dic
         ev.evaluate()
         ev.accumulate()
         ev.summarize()
-    per_class = {}
-    precision = ev.eval["precision"]                 # [iou, recall, category, area, max dets]
+    per_class, per_class_50 = {}, {}
+    precision = ev.eval["precision"]                 # [iou, recall, category, area, max dets]; iou 0 is 0.5
     for k, cat in enumerate(ev.params.catIds):
-        p = precision[:, :, k, 0, -1]
-        per_class[categories[cat]] = float(p[p > -1].mean()) if (p > -1).any() else nan
-    return {"AP": float(max(ev.stats[0], 0.0)), "AP50": float(max(ev.stats[1], 0.0)), "per_class": per_class}
+        for out, p in ((per_class, precision[:, :, k, 0, -1]), (per_class_50, precision[0, :, k, 0, -1])):
+            out[categories[cat]] = float(p[p > -1].mean()) if (p > -1).any() else nan
+    return {"AP": float(max(ev.stats[0], 0.0)), "AP50": float(max(ev.stats[1], 0.0)), "per_class": per_class,
+            "per_class_AP50": per_class_50}

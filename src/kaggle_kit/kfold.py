@@ -113,5 +113,7 @@ def print_cv(metric: str, cv: dict) -> str:
     lines.append(f"CV {metric}{which}: {cv['score']:.5f} over all out-of-fold rows "
                  f"(fold mean {f.mean():.5f} +- {f.std():.5f})")
     lines += [f"   {k}: {v:.5f}" for k, v in cv.items() if k.startswith("score_") or k == "AP50"]
-    lines += [f"   AP {name}: {v:.5f}" for name, v in cv.get("per_class", {}).items()]
+    ap50 = cv.get("per_class_AP50", {})
+    lines += [f"   AP {name}: {v:.5f}" + (f"  (AP50 {ap50[name]:.5f})" if name in ap50 else "")
+              for name, v in cv.get("per_class", {}).items()]
     return "\n".join(lines)
