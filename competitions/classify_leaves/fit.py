@@ -19,6 +19,7 @@ from competitions.classify_leaves.config import LeavesConfig
 from competitions.classify_leaves.dataset import ImageDataset
 from competitions.classify_leaves.transforms import eval_transform, train_transform
 from kaggle_kit import atomic, image_cache
+from kaggle_kit.checkpoints import read_fold_checkpoint
 from kaggle_kit.errors import UserError
 from kaggle_kit.lightning_fit import fit_fold
 from kaggle_kit.loaders import EpochShuffleSampler
@@ -122,13 +123,7 @@ def test_batches(cfg: LeavesConfig, data: TrainData, transform):
 def load_fold_model(cfg: LeavesConfig, data: TrainData, fold: int, fold_dir: Path) -> torch.nn.Module:
     """The fold's saved weights in a fresh model; an error if they belong to another model or label set."""
     labels = data.extra["labels"]
-    try:
-        ckpt = torch.load(fold_dir / "best.ckpt", map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise UserError(f"{fold_dir}/best.ckpt is missing; retrain fold {fold} with FORCE=1") from None
-    except Exception as e:  # noqa: BLE001 (a damaged file: pickle, zip and EOF errors all mean the same)
-        raise UserError(f"{fold_dir}/best.ckpt cannot be read ({type(e).__name__}); retrain fold {fold} "
-                        "with FORCE=1") from None
+    ckpt = read_fold_checkpoint(fold_dir, fold)
     if ckpt.get("model") != cfg.model:
         raise UserError(f"{fold_dir}/best.ckpt holds a {ckpt.get('model')} model, but the config says "
                         f"model={cfg.model}; retrain fold {fold} with FORCE=1")

@@ -14,6 +14,7 @@ from competitions.cowboy_outfits.config import CowboyConfig
 from competitions.cowboy_outfits.data import CATEGORIES, Images
 from competitions.cowboy_outfits.dataset import DetectionDataset, collate, make_transform
 from kaggle_kit import atomic
+from kaggle_kit.checkpoints import read_fold_checkpoint
 from kaggle_kit.detection_tta import fuse_views, predict_views, tta_views
 from kaggle_kit.detectors import build_detector, label_offset
 from kaggle_kit.errors import UserError
@@ -119,20 +120,14 @@ def fit_cowboy_fold(cfg: CowboyConfig, data: TrainData, fold: int, train_idx: np
     return FoldOutput(val=predict_frame(cfg, detector, data, train, val_idx),
                       test=predict_frame(cfg, detector, data, test, range(len(test.ids))),
                       metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3), "val_ap50_last": fit.score,
-                               "tta": cfg.tta_name(), "sampler": cfg.sampler, "images_per_epoch": len(train_loader.sampler),
-                               "class_weights": weights})
+                               "tta": cfg.tta_name(), "sampler": cfg.sampler,
+                               "images_per_epoch": len(train_loader.sampler), "class_weights": weights})
 
 
 def load_fold_detector(cfg: CowboyConfig, fold: int, fold_dir: Path) -> torch.nn.Module:
     """The fold's saved detector; an error naming the fold if the checkpoint is missing, damaged or of another
     detector or backbone."""
-    try:
-        ckpt = torch.load(fold_dir / "best.ckpt", map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise UserError(f"{fold_dir}/best.ckpt is missing; retrain fold {fold} with FORCE=1") from None
-    except Exception as e:  # noqa: BLE001 (a damaged file: pickle, zip and EOF errors all mean the same)
-        raise UserError(f"{fold_dir}/best.ckpt cannot be read ({type(e).__name__}); retrain fold {fold} "
-                        "with FORCE=1") from None
+    ckpt = read_fold_checkpoint(fold_dir, fold)
     if (ckpt.get("detector"), ckpt.get("backbone")) != (cfg.detector, cfg.backbone):
         raise UserError(f"{fold_dir}/best.ckpt holds {ckpt.get('detector')} on {ckpt.get('backbone')}, the config "
                         f"says {cfg.detector} on {cfg.backbone}; retrain fold {fold} with FORCE=1")
