@@ -117,7 +117,7 @@ def test_batches(cfg: LeavesConfig, data: TrainData, transform):
     images = image_cache.cached_images(
         data.cache_dir / f"test-{key}.npy", ImageDataset(data.extra["root"], names, None, transform), cfg.batch_size,
         cfg.num_workers, init_worker if cfg.num_workers > 0 else None, "decoding the test images once")
-    return image_cache.batches(images, None, cfg.batch_size)
+    return image_cache.batches(images, cfg.batch_size)
 
 
 def load_fold_model(cfg: LeavesConfig, data: TrainData, fold: int, fold_dir: Path) -> torch.nn.Module:

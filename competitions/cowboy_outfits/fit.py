@@ -99,6 +99,13 @@ def predict_frame(cfg: CowboyConfig, detector: torch.nn.Module, data: TrainData,
                         columns=DetectionPredictions.columns)
 
 
+def predict_sets(cfg: CowboyConfig, detector: torch.nn.Module, data: TrainData, val_idx: np.ndarray):
+    """Detections of the fold's validation images and of every valid/test image, with the configured TTA."""
+    test: Images = data.extra["test"]
+    return (predict_frame(cfg, detector, data, data.extra["train"], val_idx),
+            predict_frame(cfg, detector, data, test, range(len(test.ids))))
+
+
 def fit_cowboy_fold(cfg: CowboyConfig, data: TrainData, fold: int, train_idx: np.ndarray, val_idx: np.ndarray,
                     out_dir: Path) -> FoldOutput:
     train: Images = data.extra["train"]
@@ -116,9 +123,7 @@ def fit_cowboy_fold(cfg: CowboyConfig, data: TrainData, fold: int, train_idx: np
         "state_dict": {k: v.cpu() for k, v in detector.state_dict().items()}, "detector": cfg.detector,
         "backbone": cfg.backbone, "image_size": cfg.image_size, "categories": list(CATEGORIES),
         "epoch": fit.epoch})
-    test: Images = data.extra["test"]
-    return FoldOutput(val=predict_frame(cfg, detector, data, train, val_idx),
-                      test=predict_frame(cfg, detector, data, test, range(len(test.ids))),
+    return FoldOutput(*predict_sets(cfg, detector, data, val_idx),
                       metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3), "val_ap50_last": fit.score,
                                "tta": cfg.tta_name(), "sampler": cfg.sampler,
                                "images_per_epoch": len(train_loader.sampler), "class_weights": weights})
@@ -143,8 +148,4 @@ def load_fold_detector(cfg: CowboyConfig, fold: int, fold_dir: Path) -> torch.nn
 
 def predict_cowboy_fold(cfg: CowboyConfig, data: TrainData, fold: int, val_idx: np.ndarray,
                         fold_dir: Path) -> FoldOutput:
-    detector = load_fold_detector(cfg, fold, fold_dir)
-    train: Images = data.extra["train"]
-    test: Images = data.extra["test"]
-    return FoldOutput(val=predict_frame(cfg, detector, data, train, val_idx),
-                      test=predict_frame(cfg, detector, data, test, range(len(test.ids))))
+    return FoldOutput(*predict_sets(cfg, load_fold_detector(cfg, fold, fold_dir), data, val_idx))

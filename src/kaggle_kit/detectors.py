@@ -109,16 +109,17 @@ class ClassWeightedFCOSHead(FCOSHead):
         self.register_buffer("class_weights", torch.tensor(class_weights, dtype=torch.float32), persistent=False)
 
     def compute_loss(self, targets, head_outputs, anchors, matched_idxs):
+        """torchvision's losses, plus (weights[c] - 1) times the focal term of each positive (location, c):
+        only the positives' terms are computed again, not the whole (N, HWA, C) map."""
         losses = super().compute_loss(targets, head_outputs, anchors, matched_idxs)
-        cls_logits = head_outputs["cls_logits"]                                  # (N, HWA, C)
         classes = torch.stack([t["labels"][m.clip(min=0)] if len(t["labels"]) else m.new_zeros(len(m))
                                for t, m in zip(targets, matched_idxs, strict=True)])
         foreground = torch.stack(matched_idxs) >= 0
-        onehot = torch.zeros_like(cls_logits)
-        onehot[foreground, classes[foreground]] = 1.0
-        weight = 1.0 + onehot * (self.class_weights.to(cls_logits.dtype) - 1.0)  # positives of c: weights[c]
-        loss = (sigmoid_focal_loss(cls_logits, onehot, reduction="none") * weight).sum()
-        losses["classification"] = loss / max(1, int(foreground.sum()))
+        positive = classes[foreground]
+        logits = head_outputs["cls_logits"][foreground, positive]
+        extra = sigmoid_focal_loss(logits, torch.ones_like(logits), reduction="none")
+        extra = (extra * (self.class_weights.to(logits.dtype)[positive] - 1.0)).sum()
+        losses["classification"] = losses["classification"] + extra / max(1, int(foreground.sum()))
         return losses
 
 

@@ -108,9 +108,7 @@ def _allocate(tmp: Path, shape: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def batches(images: np.ndarray, rows: np.ndarray | None, batch_size: int) -> Iterator[tuple[torch.Tensor]]:
-    """Batches (x,) of the cached images at `rows` (all rows if None), in that order."""
-    n = len(images) if rows is None else len(rows)
-    for s in range(0, n, batch_size):
-        part = images[s:s + batch_size] if rows is None else images[rows[s:s + batch_size]]
-        yield (torch.from_numpy(np.array(part)),)     # a copy: the memmap is read-only
+def batches(images: np.ndarray, batch_size: int) -> Iterator[tuple[torch.Tensor]]:
+    """Batches (x,) of the cached images, in order."""
+    for s in range(0, len(images), batch_size):
+        yield (torch.from_numpy(np.array(images[s:s + batch_size])),)     # a copy: the memmap is read-only
