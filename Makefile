@@ -5,6 +5,7 @@
 #   FOLDS="0 2"    train only these folds
 #   FORCE=1        retrain folds that are already complete / replace a run trained with other settings
 #   EXPS="a b"     experiments to blend (config stems);  RULE=mean|weighted|stack  (default: best nested OOF)
+#   EXP=<name>     experiment (config stem) of a report
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -17,6 +18,7 @@ FOLDS ?=
 FORCE ?=
 EXPS ?=
 RULE ?=
+EXP ?=
 export HF_HUB_OFFLINE ?= 0
 export NO_ALBUMENTATIONS_UPDATE := 1
 
@@ -24,10 +26,11 @@ COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --a
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
 .PHONY: help setup test lint bench bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend \
-	leaves-sample leaves-train leaves-submit leaves-blend cowboy-sample cowboy-train cowboy-submit
+	house-leaderboard house-report leaves-sample leaves-train leaves-submit leaves-blend leaves-leaderboard \
+	leaves-report cowboy-sample cowboy-train cowboy-submit cowboy-blend cowboy-leaderboard cowboy-report
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-19s %s\n", $$1, $$2}'
 
 setup: $(VENV)/.installed ## create .venv and install the project with its dev tools (idempotent)
 
@@ -69,6 +72,12 @@ house-submit: ## write submissions/house/<exp>.csv from the trained folds
 house-blend: ## blend experiments' OOF/test predictions: EXPS="house house-gbdt house-linear" [RULE=]
 	$(KIT) blend house $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)")
 
+house-leaderboard: ## table of every house run and blend by CV (runs/house/leaderboard.md)
+	$(KIT) leaderboard house $(if $(DATA),--data "$(DATA)")
+
+house-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>)
+	$(KIT) report house $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
+
 leaves-sample: ## build the synthetic classify-leaves sample in data/samples/
 	$(KIT) sample leaves
 
@@ -81,6 +90,12 @@ leaves-submit: ## write submissions/leaves/<exp>.csv (image,label) from the trai
 leaves-blend: ## blend experiments' OOF/test probabilities: EXPS="leaves leaves-b" [RULE=mean|vote|weighted]
 	$(KIT) blend leaves $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)")
 
+leaves-leaderboard: ## table of every leaves run and blend by CV (runs/leaves/leaderboard.md)
+	$(KIT) leaderboard leaves $(if $(DATA),--data "$(DATA)")
+
+leaves-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>)
+	$(KIT) report leaves $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
+
 cowboy-sample: ## build the synthetic cowboyoutfits sample in data/samples/
 	$(KIT) sample cowboy
 
@@ -89,3 +104,12 @@ cowboy-train: ## k-fold detector training on cowboyoutfits (DATA, CONFIG, ARGS, 
 
 cowboy-submit: ## write submissions/cowboy/<exp>.zip (answer.json) for valid.csv, or SPLIT=test
 	$(KIT) submit cowboy $(COMMON) $(if $(SPLIT),--split "$(SPLIT)")
+
+cowboy-blend: ## fuse experiments' saved OOF/test detections by WBF (weights, IoU tuned on OOF AP): EXPS="a b" [RULE=mean|weighted]
+	$(KIT) blend cowboy $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)")
+
+cowboy-leaderboard: ## table of every cowboy run and blend by CV (runs/cowboy/leaderboard.md)
+	$(KIT) leaderboard cowboy $(if $(DATA),--data "$(DATA)")
+
+cowboy-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>)
+	$(KIT) report cowboy $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"

@@ -28,11 +28,13 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_report import write_section  # noqa: E402
 
 VARIANTS = [
-    ("none (shuffle, plain focal loss)", "base", ""),
+    ("none (shuffle, plain focal loss)", "base", "sampler=shuffle"),
     ("repeat-factor sampling, t = 0.3", "rfs", "sampler=repeat_factor repeat_threshold=0.3"),
     ("class-aware sampling", "cas", "sampler=class_aware"),
-    ("class-weighted focal loss, power 0.5", "cw", "class_weight_power=0.5"),
+    ("class-weighted focal loss, power 0.5", "cw", "sampler=shuffle class_weight_power=0.5"),
 ]
+PREDICTION_ONLY = ("tta=", "tta_scales=", "tta_wbf_iou=")   # keys that re-predict saved checkpoints
+TTA_ON = "cas"             # detection TTA is measured on the default configuration's checkpoints
 TTAS = ("hflip", "hflip_scales")
 CLASSES = ("belt", "boot", "cowboy_hat", "jacket", "sunglasses")
 
@@ -62,6 +64,29 @@ def run_variant(work: Path, name: str, args: str) -> dict:
     return {"root": root, **times}
 
 
+def run_best(work: Path, trained: list[tuple[str, dict]], args: str) -> dict:
+    """The best combination. Where its training keys are those of a variant already trained, that variant's
+    checkpoints are submitted again with its prediction keys (tta...), as `make cowboy-submit` would; else it is
+    trained as a variant of its own."""
+    words = args.split()
+    train_args = " ".join(w for w in words if not w.startswith(PREDICTION_ONLY))
+    for _, r in trained:
+        if set(r["args"].split()) == set(train_args.split()):
+            submit_s = make("cowboy-submit", r["root"], args, r["root"] / "submit-best.log")
+            tta = {w.split("=", 1)[0]: w.split("=", 1)[1] for w in words if w.startswith(PREDICTION_ONLY)}
+            return {**r, "args": args, "submit_s": submit_s, "variant": prediction_set(tta)}
+    return {**run_variant(work, "best", args), "variant": None}
+
+
+def prediction_set(overrides: dict) -> str | None:
+    """The saved prediction set a submit with these prediction keys writes (None: the plain one)."""
+    from competitions.cowboy_outfits.config import CowboyConfig
+
+    name = CowboyConfig(**{k: (v.strip("[]").split(",") if k == "tta_scales" else v)
+                           for k, v in overrides.items()}).tta_name()
+    return None if name == "none" else f"tta-{name}"
+
+
 def load_sample(root: Path):
     from competitions.cowboy_outfits.task import CowboyTask
     from kaggle_kit.data_source import resolve_data_dir
@@ -83,14 +108,14 @@ def cv_of(root: Path, variant: str | None = None) -> dict:
     return cv
 
 
-def tta_cost(root: Path, tta: str) -> float:
+def tta_cost(root: Path, args: str) -> float:
     """Seconds per image of one fold's prediction (decode, views, detector, fusion) over the test images."""
     from competitions.cowboy_outfits.config import CowboyConfig
     from competitions.cowboy_outfits.fit import load_fold_detector, predict_frame
     from kaggle_kit.config import load_config
 
     _, data = load_sample(root)
-    cfg = load_config(CowboyConfig, ROOT / "configs" / "cowboy-cpu.yaml", ROOT / "configs", f"tta={tta}")
+    cfg = load_config(CowboyConfig, ROOT / "configs" / "cowboy-cpu.yaml", ROOT / "configs", args)
     run = root / "runs" / "cowboy" / "cowboy-cpu"
     detector = load_fold_detector(cfg, 0, run / "fold0")
     test = data.extra["test"]
@@ -118,23 +143,28 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/cowboy-study"))
     ap.add_argument("--best", default=None, help="ARGS of the best combination, run as one more variant")
     args = ap.parse_args()
-    variants = VARIANTS + ([("best combination: " + args.best, "best", args.best)] if args.best else [])
-    results = [(what, run_variant(args.work, name, a)) for what, name, a in variants]
-    base = results[0][1]["root"]
+    results = [(what, run_variant(args.work, name, a)) for what, name, a in VARIANTS]
+    variants = list(VARIANTS)
+    if args.best:
+        variants.append(("best combination", "best", args.best))
+        results.append(("best combination", run_best(args.work, results, args.best)))
+    tta_what, tta_run = next((what, r) for what, r in results if r["root"].name == TTA_ON)
+    base = tta_run["root"]
+    tta_args = tta_run["args"]
     tta_times = {}
     for tta in TTAS:
-        tta_times[tta] = make("cowboy-submit", base, f"tta={tta}", base / f"submit-{tta}.log")
-    cost = {t: tta_cost(base, t) for t in ("none", *TTAS)}
+        tta_times[tta] = make("cowboy-submit", base, f"{tta_args} tta={tta}", base / f"submit-{tta}.log")
+    cost = {t: tta_cost(base, f"{tta_args} tta={t}") for t in ("none", *TTAS)}
 
     head = ("| variant | OOF AP50 / AP | " + " | ".join(f"{c} AP50 / AP" for c in CLASSES) + " | train + submit |\n"
             "| --- | --- | " + " | ".join("---" for _ in CLASSES) + " | --- |")
-    table = [head] + [row(what, cv_of(r["root"]), seconds(r))
+    table = [head] + [row(what, cv_of(r["root"], r.get("variant")), seconds(r))
                       for what, r in results]
     from competitions.cowboy_outfits.config import CowboyConfig
 
     names = {t: CowboyConfig(tta=t).tta_name() for t in TTAS}
     tta_table = [head.replace("train + submit", "prediction + fusion per image (one fold)")]
-    tta_table.append(row(f"{results[0][0]}, tta=none", cv_of(base), f"{cost['none'] * 1000:.0f} ms"))
+    tta_table.append(row(f"{tta_what}, tta=none", cv_of(base), f"{cost['none'] * 1000:.0f} ms"))
     for t in TTAS:
         tta_table.append(row(f"same checkpoints, tta={t}", cv_of(base, f"tta-{names[t]}"),
                              f"{cost[t] * 1000:.0f} ms ({cost[t] / cost['none']:.1f}x)"))
@@ -145,7 +175,7 @@ def main() -> None:
         f"Times are wall seconds on this machine ({os.cpu_count()} CPUs).", "",
         "| variant | ARGS |", "| --- | --- |", *[f"| {w} | `{a or '-'}` |" for w, _, a in variants], "",
         *table, "",
-        "Detection TTA on the first variant's checkpoints: every fold predicts its OOF and test images again with "
+        f"Detection TTA on the checkpoints of {tta_what}: every fold predicts its OOF and test images again with "
         "the views (the image, its horizontal flip, and for hflip_scales the image at 0.8x and 1.2x of image_size, "
         "each flipped too; `tta_scales` as configured), maps boxes back and fuses the views with weighted boxes fusion; folds are then fused "
         "as before. Cost: one fold's prediction over the test images, decode to fused boxes, per image.", "",

@@ -60,7 +60,7 @@ def test_blend_end_to_end_on_saved_runs(tmp_path, capsys):
     sub = pd.read_csv(path)
     assert sub["id"].tolist() == data.test_ids
     summary = json.loads((tmp_path / "runs" / "toy" / "blends" / "blend-a+b.json").read_text())
-    assert set(summary["rules"]) == {"mean", "weighted", "stack"}
+    assert set(summary["rules"]) == {"mean", "weighted", "stack", "rank_mean"}
     best = min(summary["rules"], key=lambda r: summary["rules"][r]["nested_oof"])
     assert summary["rule"] == best
     oof_a = pd.read_csv(tmp_path / "runs/toy/a/oof.csv")["pred"]

@@ -74,6 +74,30 @@ def test_imbalance_handling_and_tta_on_the_sample(tmp_path, cowboy_sample):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "predicting" not in proc.stderr                                       # trained with this TTA
     assert read_answer(tmp_path / "submissions" / "cowboy" / "cowboy-cpu.zip")
+    for name in ("learning_curves.png", "per_class_ap.png", "validation_images.png"):
+        assert (run / "plots" / name).read_bytes().startswith(b"\x89PNG") and (run / "plots" / name).stat().st_size > 5000
+
+    # a second experiment (a copy with the boxes of one member moved) blended with the first by WBF
+    other = run.with_name("cowboy-b")
+    shutil.copytree(run, other)
+    oof = json.loads((other / "oof.json").read_text())
+    for d in oof:
+        d["bbox"][0] = round(d["bbox"][0] * 0.5, 2)
+    (other / "oof.json").write_text(json.dumps(oof))
+    proc = make("cowboy-blend", tmp_path, DATA=str(cowboy_sample), EXPS="cowboy-cpu cowboy-b")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "blend: weighted" in proc.stderr and "AP50" in proc.stderr and "rule:" in proc.stderr
+    answer = read_answer(tmp_path / "submissions" / "cowboy" / "blend-cowboy-cpu+cowboy-b.zip")
+    assert answer and {d["category_id"] for d in answer} <= set(CATEGORIES)
+    summary = json.loads((run.parent / "blends" / "blend-cowboy-cpu+cowboy-b.json").read_text())
+    tuned = summary["rules"]["weighted"]
+    assert tuned["weights"][0] >= tuned["weights"][1] and tuned["oof"] >= summary["members"]["cowboy-b"]
+    assert summary["members"]["cowboy-cpu"] > summary["members"]["cowboy-b"]      # moved boxes score lower
+    proc = make("cowboy-leaderboard", tmp_path, DATA=str(cowboy_sample))
+    assert proc.returncode == 0 and "blend-cowboy-cpu+cowboy-b" in proc.stdout and "| cowboy-b |" in proc.stdout
+    proc = make("cowboy-report", tmp_path, DATA=str(cowboy_sample), EXP="cowboy-cpu")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (run / "report.html").read_text().count("data:image/png;base64,") == 3
 
 
 def copy_of(sample, tmp_path):

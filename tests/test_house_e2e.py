@@ -1,5 +1,6 @@
 """The real make targets on the synthetic sample with a shrunk config."""
 
+import base64
 import json
 import shutil
 
@@ -99,3 +100,33 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     assert (sub["SalePrice"] > 0).all()
     summary = json.loads((runs / "blends" / "blend-house+house-gbdt+house-linear.json").read_text())
     assert summary["rule"] == "weighted" and sum(summary["rules"]["weighted"]["weights"]) == pytest.approx(1)
+
+    # every run drew its plots; the report page holds them; the leaderboard lists every run and the blend
+    png = b"\x89PNG\r\n\x1a\n"
+    plots = {exp: sorted((runs / exp / "plots").iterdir()) for exp in learners}
+    assert [p.name for p in plots["house"]] == ["largest_residuals.png", "learning_curves.png", "oof_pred_vs_true.png"]
+    assert [p.name for p in plots["house-gbdt"]] == ["largest_residuals.png", "oof_pred_vs_true.png"]  # no epochs
+    assert all(p.read_bytes().startswith(png) and p.stat().st_size > 5000 for ps in plots.values() for p in ps)
+    proc = make("house-report", tmp_path, DATA=str(house_sample), EXP="house")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    page = (runs / "house" / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 3 and "<img" in page and "http" not in page
+    assert all(base64.b64encode(p.read_bytes()).decode() in page for p in plots["house"])
+    assert f"{cvs['house']['score']:.5f}" in page and f"{cvs['house']['folds'][1]:.5f}" in page
+    assert_user_error(make("house-report", tmp_path, DATA=str(house_sample), EXP="nope"), "'nope' has no complete run")
+
+    proc = make("house-leaderboard", tmp_path, DATA=str(house_sample))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = (runs / "leaderboard.md").read_text()
+    assert proc.stdout.endswith(table)                                    # printed as written
+    rows = [line[2:-2].split(" | ") for line in table.splitlines() if line.startswith("| ") and not line.startswith("| #")]
+    names = [r[1] for r in rows]
+    assert sorted(names) == sorted([*learners, "blend-house+house-gbdt+house-linear"])
+    scores = [float(r[2]) for r in rows]
+    assert scores == sorted(scores)                                        # rmse: lowest first
+    row = dict(zip(names, rows, strict=True))
+    assert float(row["house-svr"][2]) == pytest.approx(cvs["house-svr"]["score"], abs=1e-5)
+    assert "model=svr" in row["house-svr"][5] and "folds=2" in row["house-svr"][5]
+    assert row["house-gbdt"][6].endswith(" s") and row["house-gbdt"][7] == "-"        # trained, not submitted
+    assert "rule=weighted" in row["blend-house+house-gbdt+house-linear"][5]
+    assert row["blend-house+house-gbdt+house-linear"][7].startswith("submissions/house/blend-")

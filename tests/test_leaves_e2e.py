@@ -61,6 +61,8 @@ def test_train_and_submit_on_the_sample(tmp_path, leaves, trained):
         assert json.loads((run / f"fold{k}" / "metrics.json").read_text())["tta"] == "hflip"
         ckpt = torch.load(run / f"fold{k}" / "best.ckpt", weights_only=True)
         assert ckpt["labels"] == labels and ckpt["model"] == "resnet10t"
+    for name in ("learning_curves.png", "confused_pairs.png"):          # one epoch of a tiny net: many mistakes
+        assert (run / "plots" / name).read_bytes().startswith(b"\x89PNG") and (run / "plots" / name).stat().st_size > 5000
 
     proc = make("leaves-submit", tmp_path, DATA=str(leaves), ARGS=TINY, CONFIG="configs/leaves-cpu.yaml")
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import Dataset
 
 from kaggle_kit.images import read_rgb
+from kaggle_kit.replay import seeded_index
 
 
 class ImageDataset(Dataset):
@@ -18,7 +19,8 @@ class ImageDataset(Dataset):
     def __len__(self) -> int:
         return len(self.names)
 
-    def __getitem__(self, i: int):
+    def __getitem__(self, i: int | tuple[int, int]):
+        i = seeded_index(i, self.transform)      # (index, seed) from a training sampler: replayable augmentation
         x = self.transform(image=read_rgb(self.root / self.names[i]))["image"]
         y = -1 if self.labels is None else int(self.labels[i])
         return x, torch.tensor(y)

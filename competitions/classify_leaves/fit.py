@@ -25,6 +25,7 @@ from kaggle_kit.lightning_fit import fit_fold
 from kaggle_kit.loaders import EpochShuffleSampler
 from kaggle_kit.modules.classifier import ClassifierModule
 from kaggle_kit.modules.normalize import ImageNormalize
+from kaggle_kit.replay import SampleSeeds
 from kaggle_kit.seeding import derive_seed
 from kaggle_kit.task import FoldOutput, TrainData
 from kaggle_kit.tta import crops, predict_probs
@@ -79,7 +80,7 @@ def fit_leaves_fold(cfg: LeavesConfig, data: TrainData, fold: int, train_idx: np
     train_names = [names[i] for i in train_idx]
     mixing = bool(cfg.mixup or cfg.cutmix)
     train_loader = loader(data, train_names, y[train_idx], train_transform(cfg), cfg,
-                          EpochShuffleSampler(len(train_idx), seed), drop_last=mixing)
+                          SampleSeeds(EpochShuffleSampler(len(train_idx), seed), seed), drop_last=mixing)
     val_names = [names[i] for i in val_idx]
     val_loader = loader(data, val_names, y[val_idx], eval_transform(cfg, False), cfg)
     module = build_module(cfg, net, len(train_loader), len(labels))

@@ -79,6 +79,33 @@ class LeavesTask(Task):
     def score(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> float:
         return float(np.mean(pred.argmax(1) == data.extra["y"][rows]))
 
+    def plot_oof(self, cfg: LeavesConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
+        """The most-confused class pairs (true a predicted as b), each with its most confident mistake and an
+        image of b."""
+        from kaggle_kit import plots
+        from kaggle_kit.images import read_rgb
+        from kaggle_kit.predictions import pred_array
+
+        probs = pred_array(oof, data.extra["labels"])
+        y, guess = data.extra["y"], probs.argmax(1)
+        wrong = np.flatnonzero(guess != y)
+        if not len(wrong):
+            return []
+        pairs = pd.Series(list(zip(y[wrong], guess[wrong], strict=True))).value_counts().head(6)
+        labels, root, names = data.extra["labels"], data.extra["root"], data.extra["images"]
+        panels = []
+        for (a, b), count in pairs.items():
+            mistakes = wrong[(y[wrong] == a) & (guess[wrong] == b)]
+            worst = mistakes[np.argmax(probs[mistakes, b])]
+            of_b = np.flatnonzero(y == b)
+            example = of_b[np.argmax(probs[of_b, b])]
+            panels.append({"image": read_rgb(root / names[worst]),
+                           "title": f"{labels[a]}\npredicted {labels[b]} ({count}x; p={probs[worst, b]:.2f})"})
+            panels.append({"image": read_rgb(root / names[example]), "title": f"a {labels[b]}\n({names[example]})"})
+        return [plots.image_grid(panels, out / "confused_pairs.png",
+                                 f"most-confused class pairs out of fold ({len(wrong)} of {len(y)} rows wrong)",
+                                 columns=4)]
+
     def fold_ensemble(self, cfg: LeavesConfig, preds: list[np.ndarray], data: TrainData | None = None) -> np.ndarray:
         if cfg.ensemble == "vote":
             return np.eye(preds[0].shape[1])[ensemble.majority_vote(preds)]

@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import Dataset
 
 from kaggle_kit.images import read_rgb
+from kaggle_kit.replay import seeded_index
 
 AUGMENTS = {
     "none": [],
@@ -36,7 +37,8 @@ class DetectionDataset(Dataset):
     def __len__(self) -> int:
         return len(self.files)
 
-    def __getitem__(self, i: int):
+    def __getitem__(self, i: int | tuple[int, int]):
+        i = seeded_index(i, self.transform)      # (index, seed) from a training sampler: replayable augmentation
         image = read_rgb(self.root / "images" / self.files[i])
         gt = self.boxes[i] if self.boxes is not None else []
         out = self.transform(image=image, bboxes=np.asarray([b[:4] for b in gt], dtype=np.float32).reshape(-1, 4),

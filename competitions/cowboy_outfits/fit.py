@@ -22,6 +22,7 @@ from kaggle_kit.lightning_fit import fit_fold
 from kaggle_kit.loaders import EpochShuffleSampler
 from kaggle_kit.modules.detector import DetectorModule, detections_array, to_float
 from kaggle_kit.predictions import DetectionPredictions
+from kaggle_kit.replay import SampleSeeds
 from kaggle_kit.samplers import ClassAwareSampler, RepeatFactorSampler
 from kaggle_kit.seeding import derive_seed
 from kaggle_kit.task import FoldOutput, TrainData
@@ -114,7 +115,8 @@ def fit_cowboy_fold(cfg: CowboyConfig, data: TrainData, fold: int, train_idx: np
     classes = image_classes(train, train_idx)
     weights = class_weights(cfg, classes)
     detector = create_detector(cfg, weights)
-    train_loader = loader(data, train, train_idx, cfg, cfg.augment, True, train_sampler(cfg, classes, seed))
+    train_loader = loader(data, train, train_idx, cfg, cfg.augment, True,
+                          SampleSeeds(train_sampler(cfg, classes, seed), seed))
     val_loader = loader(data, train, val_idx, cfg, "none", True)
     module = DetectorModule(detector, cfg, len(train_loader), label_offset(cfg.detector), CATEGORIES,
                             data.extra["gt"])

@@ -16,7 +16,7 @@ from competitions.cowboy_outfits.config import CowboyConfig
 from competitions.cowboy_outfits.data import CATEGORIES, SLUG, Images, read_download
 from competitions.cowboy_outfits.sample import build_sample
 from kaggle_kit import atomic
-from kaggle_kit.box_fusion import fuse_image
+from kaggle_kit.box_fusion import by_row, fuse_sets
 from kaggle_kit.coco_eval import coco_ground_truth, evaluate
 from kaggle_kit.errors import UserError
 from kaggle_kit.predictions import DetectionPredictions, to_coco_results
@@ -92,18 +92,41 @@ class CowboyTask(Task):
             self._last = (key, evaluate(data.extra["gt"], rows, pred, CATEGORIES))
         return self._last[1]
 
+    def plot_oof(self, cfg: CowboyConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
+        """Per-class AP bars, and validation images (one per class, rarest class first) with the true boxes
+        (green) and the out-of-fold detections scoring at least 0.3 (red)."""
+        from kaggle_kit import plots
+        from kaggle_kit.images import read_rgb
+
+        rows = np.arange(len(data.ids))
+        dets = self.preds.values(self, data, oof, "train")
+        scores = self.extra_scores(data, rows, dets)
+        written = [plots.class_bars({"AP50": scores["per_class_AP50"], "AP": scores["per_class"]},
+                                    out / "per_class_ap.png", f"out-of-fold AP per class (AP50 {scores['AP50']:.3f}, "
+                                    f"AP {self.score(data, rows, dets):.3f})")]
+        train, present = data.extra["train"], data.stratify
+        panels, shown = [], set()
+        for c in np.argsort(present.sum(0), kind="stable"):
+            holding = [i for i in np.flatnonzero(present[:, c]) if i not in shown]
+            if not holding:
+                continue
+            i = holding[0]
+            shown.add(i)
+            mine = dets[(dets[:, 0] == i) & (dets[:, 5] >= 0.3)]
+            mine = mine[np.argsort(-mine[:, 5])][:20]
+            boxes = [(x1, y1, x2, y2, "limegreen", CATEGORIES[int(k)]) for x1, y1, x2, y2, k in train.boxes[i]]
+            boxes += [(x, y, x + w, y + h, "red", f"{CATEGORIES[int(k)]} {s:.2f}") for _, x, y, w, h, s, k in mine]
+            panels.append({"image": read_rgb(Path(data.extra["root"]) / "images" / train.files[i]), "boxes": boxes,
+                           "title": f"image {data.ids[i]} (holds {CATEGORIES[list(CATEGORIES)[c]]})"})
+        if panels:
+            written.append(plots.image_grid(panels, out / "validation_images.png",
+                                            "out-of-fold detections (red, score >= 0.3) and true boxes (green)"))
+        return written
+
     def fold_ensemble(self, cfg: CowboyConfig, preds: list[np.ndarray], data: TrainData | None = None) -> np.ndarray:
         """Weighted boxes fusion of the folds' detections, image by image (rows of data.test_ids)."""
-        sizes = data.extra["test"].sizes
-        by_fold = [{int(r): p[p[:, 0] == r] for r in np.unique(p[:, 0])} for p in preds]
-        fused = []
-        for row in sorted(set().union(*by_fold)):
-            w, h = sizes[row]
-            sets = [xyxy(f.get(row, np.zeros((0, 7)))) for f in by_fold]
-            out = fuse_image(sets, w, h, cfg.fold_weights, cfg.wbf_iou, cfg.wbf_skip)
-            fused.append(np.column_stack([np.full(len(out), row), out[:, 0], out[:, 1], out[:, 2] - out[:, 0],
-                                          out[:, 3] - out[:, 1], out[:, 4], out[:, 5]]))
-        return np.concatenate(fused) if fused else np.zeros((0, 7))
+        return fuse_sets([by_row(p) for p in preds], data.extra["test"].sizes, cfg.fold_weights, cfg.wbf_iou,
+                         cfg.wbf_skip)
 
     def submission_frame(self, data: TrainData, pred: np.ndarray) -> pd.DataFrame:
         ids = np.asarray(data.test_ids, dtype=object)
@@ -123,12 +146,6 @@ class CowboyTask(Task):
 
     def submission_stem(self, exp: str) -> str:
         return exp if self.split == "valid" else f"{exp}-{self.split}"
-
-
-def xyxy(dets: np.ndarray) -> np.ndarray:
-    """(n, 7) [row, x, y, w, h, score, category] -> (n, 6) [x1, y1, x2, y2, score, category]."""
-    return np.column_stack([dets[:, 1], dets[:, 2], dets[:, 1] + dets[:, 3], dets[:, 2] + dets[:, 4], dets[:, 5],
-                            dets[:, 6]]) if len(dets) else np.zeros((0, 6))
 
 
 def check_answer(frame: pd.DataFrame, data: TrainData, split: str) -> None:

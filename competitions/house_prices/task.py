@@ -51,6 +51,15 @@ class HouseTask(Task):
         keep = ~data.extra["outlier"][rows]
         return {"score_without_outliers": rmse(data.extra["log_price"][rows][keep], pred[keep])}
 
+    def plot_oof(self, cfg: HouseConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
+        from kaggle_kit import plots
+
+        y, pred = data.extra["log_price"], oof["pred"].to_numpy(float)
+        return [plots.pred_vs_true(y, pred, out / "oof_pred_vs_true.png", "out-of-fold predictions",
+                                   "log(SalePrice)", data.extra["outlier"]),
+                plots.largest_residuals(data.ids, pred - y, out / "largest_residuals.png",
+                                        f"largest out-of-fold residuals ({ID}), log(SalePrice)")]
+
     def fold_ensemble(self, cfg: HouseConfig, preds: list[np.ndarray], data: TrainData | None = None) -> np.ndarray:
         return np.median(preds, 0) if cfg.ensemble == "median" else np.mean(preds, 0)
 

@@ -10,16 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import yaml
 from scipy.optimize import minimize
 
-from kaggle_kit import atomic, ensemble
+from kaggle_kit import atomic, detection_blend, ensemble
 from kaggle_kit.config import validate
 from kaggle_kit.errors import UserError
-from kaggle_kit.kfold import say
+from kaggle_kit.kfold import run_folds, say
 from kaggle_kit.paths import RunPaths
-from kaggle_kit.predictions import pred_array
 from kaggle_kit.submit import complete_run_folds, fold_test_preds, write_submission
 from kaggle_kit.task import Task, TrainData
 
@@ -40,14 +38,22 @@ def load_member(task: Task, data: TrainData, root: Path, exp: str) -> Member:
                         f"make {task.name}-train CONFIG=configs/{exp}.yaml")
     cfg = validate(task.config_class, yaml.safe_load(paths.config.read_text()))
     folds = complete_run_folds(task, cfg, data, paths)
-    if not paths.oof.is_file():
-        raise UserError(f"experiment '{exp}' has no oof.csv; rerun make {task.name}-train for it")
-    oof = pd.read_csv(paths.oof, dtype={task.id_column: str})
-    if oof[task.id_column].tolist() != [str(i) for i in data.ids]:
-        raise UserError(f"oof.csv of '{exp}' does not match the training rows; retrain it with FORCE=1")
+    oof_path = paths.oof_for(None, task.preds.ext)
+    if not oof_path.is_file():
+        raise UserError(f"experiment '{exp}' has no {oof_path.name}; rerun make {task.name}-train for it")
+    oof = task.preds.read(oof_path, task.id_column)
+    ids = [str(i) for i in data.ids]
+    if task.blend_kind == "detection":
+        stray = set(oof[task.id_column]) - set(ids)
+        if stray:
+            raise UserError(f"{oof_path.name} of '{exp}' has images that are not training rows "
+                            f"({sorted(stray)[:2]}); retrain it with FORCE=1")
+    elif oof[task.id_column].tolist() != ids:
+        raise UserError(f"{oof_path.name} of '{exp}' does not match the training rows; retrain it with FORCE=1")
     test = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds), data)
     folds_file = json.loads(paths.fingerprint.read_text())["folds_file"]
-    return Member(exp, pred_array(oof, task.pred_columns), test, oof["fold"].to_numpy(), Path(folds_file).name)
+    return Member(exp, task.preds.values(task, data, oof, "train"), test, run_folds(paths, data),
+                  Path(folds_file).name)
 
 
 def check_same_folds(members: list[Member]) -> None:
@@ -127,17 +133,39 @@ def nested_predictions(rule, P: np.ndarray, y: np.ndarray, fold: np.ndarray, los
     return out
 
 
-def blend(task: Task, data: TrainData, root: Path, exps: list[str], rule: str | None) -> Path:
-    if task.blend_kind not in RULES:
-        raise UserError(f"blending {task.name} experiments is not available yet; submit each with "
-                        f"`make {task.name}-submit`")
-    rules = RULES[task.blend_kind]
-    if len(exps) < 2:
-        raise UserError('name at least two experiments to blend, e.g. EXPS="house house-gbdt"')
-    if rule is not None and rule not in rules:
-        raise UserError(f"RULE={rule} is not one of {', '.join(rules)}")
-    members = [load_member(task, data, root, e) for e in exps]
-    check_same_folds(members)
+def rank_mean(Q: np.ndarray) -> np.ndarray:
+    """Mean over members of each row's rank among the rows (0..1), per column for (rows, members, classes)."""
+    from scipy.stats import rankdata
+
+    return (rankdata(Q, axis=0) - 1).mean(1) / max(len(Q) - 1, 1)
+
+
+def rule_rank_mean(P, y, rows, loss):
+    """The members' ranks averaged, mapped back onto the value scale of their plain mean (its quantiles), so
+    a member with a stretched or shifted scale weighs as much as the others."""
+    def apply(Q):
+        from scipy.stats import rankdata
+
+        order = (rankdata(rank_mean(Q)) - 1) / max(len(Q) - 1, 1)    # the rows' order by mean rank, 0..1
+        return np.quantile(Q.mean(1), order)
+    return apply, {}
+
+
+def rule_prob_rank_mean(P, y, rows, loss):
+    """Per class, the members' ranks of its probability over the rows, averaged; rows normalised to sum one
+    (a class's rank, not a calibrated probability: for accuracy, not log loss)."""
+    def apply(Q):
+        r = rank_mean(Q) + 1e-9
+        return r / r.sum(1, keepdims=True)
+    return apply, {}
+
+
+RULES["regression"]["rank_mean"] = rule_rank_mean
+RULES["classification"]["rank_mean"] = rule_prob_rank_mean
+
+
+def table_rules(task: Task, data: TrainData, members: list[Member], rules: dict) -> dict:
+    """Every rule on rows x members predictions: in-sample and nested OOF score, and its test predictions."""
     y, fold = task.target(data), members[0].fold
     rows = np.arange(len(y))
     P = np.stack([m.oof for m in members], 1)
@@ -147,34 +175,78 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], rule: str | 
     def loss(fit_rows, pred):
         return sign * task.score(data, fit_rows, pred)
 
-    extra_names = list(task.extra_scores(data, rows, members[0].oof))
+    results = {}
+    for name, fn in rules.items():
+        apply, info = fn(P, y, rows, loss)
+        results[name] = {"oof": task.score(data, rows, apply(P)), "nested_pred": nested_predictions(fn, P, y, fold, loss),
+                         "info": info, "test": lambda apply=apply: apply(T)}
+    return results
+
+
+def detection_rules(task: Task, data: TrainData, members: list[Member], rules: dict) -> dict:
+    """Every WBF rule: the setting tuned on all OOF images (in-sample score), nested scores, test fusion."""
+    fused = detection_blend.Fused([m.oof for m in members], data.extra["train"].sizes)
+    fold, m = members[0].fold, len(members)
+    rows = np.arange(len(fold))
+
+    def score(fit_rows, dets):
+        return task.score(data, fit_rows, dets)
+
+    results = {}
+    for name, fn in rules.items():
+        say(f"blend: {name}: tuning on OOF AP" if name != "mean" else "blend: mean")
+        setting = fn(fused, rows, score, m)
+        results[name] = {"oof": task.score(data, rows, fused(tuple(setting["weights"]), setting["iou"])),
+                         "nested_pred": detection_blend.nested(fn, fused, fold, score, m), "info": setting,
+                         "test": lambda s=setting: detection_blend.apply(s, [mm.test for mm in members],
+                                                                         data.extra["test"].sizes)}
+    return results
+
+
+def scalar_extras(task: Task, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    return {k: v for k, v in task.extra_scores(data, rows, pred).items() if isinstance(v, float)}
+
+
+def blend(task: Task, data: TrainData, root: Path, exps: list[str], rule: str | None) -> Path:
+    rules = detection_blend.RULES if task.blend_kind == "detection" else RULES.get(task.blend_kind)
+    if rules is None:
+        raise UserError(f"blending {task.name} experiments is not available yet; submit each with "
+                        f"`make {task.name}-submit`")
+    if len(exps) < 2:
+        raise UserError(f'name at least two experiments to blend, e.g. EXPS="{task.name} {task.name}-b"')
+    if rule is not None and rule not in rules:
+        raise UserError(f"RULE={rule} is not one of {', '.join(rules)}")
+    members = [load_member(task, data, root, e) for e in exps]
+    check_same_folds(members)
+    rows = np.arange(len(data.ids))
+    results = (detection_rules if task.blend_kind == "detection" else table_rules)(task, data, members, rules)
+    extra_names = list(scalar_extras(task, data, rows, members[0].oof))
     head = "".join(f" {n.removeprefix('score_'):>22}" for n in extra_names)
     lines = [f"{'experiment / rule':<28} {'OOF ' + task.metric:>16} {'nested OOF':>12}{head}"]
 
     def extras(pred):
-        return "".join(f" {v:>22.5f}" for v in task.extra_scores(data, rows, pred).values())
+        return "".join(f" {v:>22.5f}" for v in scalar_extras(task, data, rows, pred).values())
 
     for m in members:
         lines.append(f"{m.name:<28} {task.score(data, rows, m.oof):>16.5f} {'':>12}{extras(m.oof)}")
-    results = {}
-    for name, fn in rules.items():
-        apply, info = fn(P, y, rows, loss)
-        in_sample = task.score(data, rows, apply(P))
-        nested_pred = nested_predictions(fn, P, y, fold, loss)
-        nested = task.score(data, rows, nested_pred)
-        more = {f"nested_{k}": v for k, v in task.extra_scores(data, rows, nested_pred).items()}
-        results[name] = {"oof": in_sample, "nested_oof": nested, **more, **info, "_apply": apply}
-        lines.append(f"{'blend: ' + name:<28} {in_sample:>16.5f} {nested:>12.5f}{extras(nested_pred)}"
-                     + (f"  weights {info['weights']}" if "weights" in info else ""))
+    for name, r in results.items():
+        r["nested_oof"] = task.score(data, rows, r["nested_pred"])
+        r.update({f"nested_{k}": v for k, v in scalar_extras(task, data, rows, r["nested_pred"]).items()})
+        info = r["info"]
+        lines.append(f"{'blend: ' + name:<28} {r['oof']:>16.5f} {r['nested_oof']:>12.5f}{extras(r['nested_pred'])}"
+                     + (f"  weights {info['weights']}" if "weights" in info else "")
+                     + (f"  iou {info['iou']}" if "iou" in info else ""))
     chosen = rule or (max if task.higher_is_better else min)(results, key=lambda r: results[r]["nested_oof"])
     say("\n".join(lines) + f"\nrule: {chosen}" + ("" if rule else " (best nested OOF score)"))
-    pred = results[chosen].pop("_apply")(T)
+    pred = results[chosen]["test"]()
     name = "blend-" + "+".join(exps)
     path = root / "submissions" / task.name / f"{name}.{task.submission_ext}"
     write_submission(task, data, pred, path)
     summary = {"experiments": exps, "rule": chosen, "metric": task.metric,
                "members": {m.name: task.score(data, rows, m.oof) for m in members},
-               "rules": {k: {kk: vv for kk, vv in v.items() if kk != "_apply"} for k, v in results.items()}}
+               "rules": {k: {"oof": v["oof"], "nested_oof": v["nested_oof"], **v["info"],
+                             **{kk: vv for kk, vv in v.items() if kk.startswith("nested_") and kk != "nested_pred"}}
+                         for k, v in results.items()}}
     atomic.write_json(root / "runs" / task.name / "blends" / f"{name}.json", summary)
     say(f"wrote {path}")
     return path

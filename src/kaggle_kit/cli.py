@@ -1,4 +1,4 @@
-"""One CLI for every competition: `python -m kaggle_kit {sample,train,submit,blend} <comp> [options]`.
+"""One CLI for every competition: `python -m kaggle_kit {sample,train,submit,blend,leaderboard,report} <comp>`.
 The Makefile targets are thin wrappers over it."""
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     helps = {"sample": "build the synthetic sample in data/samples/<slug>/",
              "train": "train every fold (or FOLDS) and write oof.csv and cv.json",
              "submit": "ensemble the folds' test predictions into submissions/<comp>/<exp>.<ext>",
-             "blend": "blend experiments' saved OOF and test predictions into submissions/<comp>/blend-..."}
+             "blend": "blend experiments' saved OOF and test predictions into submissions/<comp>/blend-...",
+             "leaderboard": "table of every run and blend by CV, also written to runs/<comp>/leaderboard.md",
+             "report": "one self-contained HTML page of a run: runs/<comp>/<exp>/report.html"}
     for name, text in helps.items():
         s = sub.add_parser(name, help=text)
         s.add_argument("comp", choices=sorted(TASKS))
@@ -30,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
         if name == "blend":
             s.add_argument("--exps", default="", help='experiment names, "house house-gbdt"')
             s.add_argument("--rule", default=None, help="blending rule (default: the best nested OOF score)")
+            continue
+        if name == "report":
+            s.add_argument("--exp", default="", help="experiment (config stem) to report on")
             continue
         s.add_argument("--config", help="YAML config (default configs/<comp>.yaml)")
         s.add_argument("--args", default="", help='overrides, "key=value key.sub=value"')
@@ -90,8 +95,16 @@ def run(argv: list[str]) -> None:
             ensure_sample(task, data_dir)
         blend(task, task.load(data_dir), root, exps, args.rule)
         return
+    if args.command == "report":
+        report(task, root, data_dir, using_sample, args.exp)
+        return
     config_path = Path(args.config) if args.config else CONFIGS_DIR / f"{task.default_config(using_sample)}.yaml"
     cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)
+    if args.command == "leaderboard":
+        from kaggle_kit.leaderboard import leaderboard
+
+        print(leaderboard(task, root, cfg, config_path), end="")
+        return
     only = parse_folds(args.folds, cfg.folds) if args.command == "train" else None
     if getattr(args, "split", None):
         splits = getattr(task, "splits", ())
@@ -113,6 +126,36 @@ def run(argv: list[str]) -> None:
         from kaggle_kit.submit import submit
 
         submit(task, cfg, data, paths)
+
+
+def report(task, root: Path, data_dir: Path, using_sample: bool, exp: str) -> None:
+    """Write runs/<comp>/<exp>/report.html; a run trained before plots existed gets its plots made first."""
+    import yaml
+
+    from kaggle_kit.config import validate
+    from kaggle_kit.data_source import ensure_sample
+    from kaggle_kit.paths import RunPaths
+
+    exp = Path(exp).stem if exp.endswith((".yaml", ".yml")) else exp.strip()
+    if not exp:
+        raise UserError(f"name the experiment to report on: make {task.name}-report EXP=<config stem>")
+    paths = RunPaths(root, task.name, exp)
+    if not paths.cv.is_file():
+        raise UserError(f"experiment '{exp}' has no complete run in {paths.run_dir} (no cv.json); train every "
+                        f"fold first: make {task.name}-train CONFIG=configs/{exp}.yaml")
+    plots = sorted((paths.run_dir / "plots").glob("*.png"))
+    if not plots:
+        from kaggle_kit.plots import write_run_plots
+
+        if using_sample:
+            ensure_sample(task, data_dir)
+        data = task.load(data_dir)
+        cfg = validate(task.config_class, yaml.safe_load(paths.config.read_text()))
+        plots = write_run_plots(task, cfg, data, paths)
+    from kaggle_kit.report import write_report
+
+    path = write_report(task, paths, plots)
+    print(f"wrote {path} ({len(plots)} plots)", file=sys.stderr)
 
 
 def user_message(e: UserError) -> str:

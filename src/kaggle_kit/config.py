@@ -27,7 +27,7 @@ class TrainConfig(StrictModel):
     """Keys every competition accepts. Execution keys change how a run executes, not what it learns."""
 
     EXECUTION_KEYS: ClassVar[frozenset[str]] = frozenset(
-        {"accelerator", "devices", "num_workers", "progress_bar"})
+        {"accelerator", "devices", "num_workers", "progress_bar", "deterministic"})
     PREDICTION_KEYS: ClassVar[frozenset[str]] = frozenset({"ensemble"})
 
     seed: int = 0
@@ -51,6 +51,7 @@ class TrainConfig(StrictModel):
     devices: int | Literal["auto"] | list[int] = 1
     num_workers: int = Field(0, ge=0)
     progress_bar: bool = True
+    deterministic: bool | None = None            # torch's deterministic algorithms; null: on for the CPU
 
     def fingerprint_dict(self) -> dict[str, Any]:
         """The training-relevant part of the config: prediction and execution keys left out."""

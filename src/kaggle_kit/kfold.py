@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pandas as pd
 from kaggle_kit import atomic, runs
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
-from kaggle_kit.folds import load_or_make_folds
+from kaggle_kit.folds import ids_fingerprint, load_or_make_folds
 from kaggle_kit.paths import RunPaths
 from kaggle_kit.task import Task, TrainData
 
@@ -42,19 +43,44 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
             continue
         train_idx, val_idx = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
         say(f"fold {k}/{cfg.folds - 1}: training on {len(train_idx)} rows, validating on {len(val_idx)}")
-        stage = paths.staging_dir(k)
-        shutil.rmtree(stage, ignore_errors=True)
-        stage.mkdir(parents=True)
+        stage = prepare_stage(paths, k, fingerprint["hash"], ids_fingerprint([data.ids[i] for i in train_idx]),
+                              force)
+        start = time.perf_counter()
         out = task.fit_fold(cfg, data, k, train_idx, val_idx, stage)
+        seconds = time.perf_counter() - start
         task.preds.check_val(task, data, out.val, val_idx, k)
         score = task.score(data, val_idx, task.preds.values(task, data, out.val, "train"))
         write_fold_preds(task, stage, out)
         atomic.write_json(stage / "metrics.json", {
             "fold": k, "metric": task.metric, "score": score, "n_train": len(train_idx),
-            "n_val": len(val_idx), **out.metrics, "fingerprint": fingerprint["hash"]})
+            "n_val": len(val_idx), "train_seconds": round(seconds, 1), **out.metrics, "fingerprint": fingerprint["hash"]})
         runs.publish_fold(paths, k)
         say(f"fold {k}: {task.metric} {score:.5f}")
     return assemble_cv(task, cfg, data, paths, fingerprint["hash"])
+
+
+def prepare_stage(paths: RunPaths, k: int, fp_hash: str, train_ids: str, force: bool) -> Path:
+    """The folder fold k trains in. An interrupted fold's folder is kept, and the fold resumes from its
+    last.ckpt, only if it was started with the same fingerprint (config and data) and the same training ids;
+    anything else (or FORCE) starts the fold afresh."""
+    stage = paths.staging_dir(k)
+    marker = stage / "started.json"
+    ident = {"fingerprint": fp_hash, "train_ids": train_ids}
+    if not force and read_json(marker) == ident and any(stage.glob("last*.ckpt")):
+        say(f"fold {k}: resuming the interrupted fold from its last epoch ({stage.name}/last.ckpt); FORCE=1 "
+            "starts it afresh")
+        return stage
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    atomic.write_json(marker, ident)
+    return stage
+
+
+def read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def write_fold_preds(task: Task, folder, out) -> None:
@@ -80,7 +106,14 @@ def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, 
         say(f"folds {' '.join(map(str, missing))} not trained yet: oof.csv and cv.json are written once "
             "every fold is complete")
         return None
-    return pool_oof(task, data, paths, cfg.folds, None)
+    cv = pool_oof(task, data, paths, cfg.folds, None)
+    from kaggle_kit.plots import write_run_plots  # matplotlib loads only once a run is complete
+
+    plots = write_run_plots(task, cfg, data, paths)
+    if plots:
+        say(f"plots: {', '.join(p.name for p in plots)} in {paths.run_dir / 'plots'}; "
+            f"`make {task.name}-report EXP={paths.exp}` puts them in one page")
+    return cv
 
 
 def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, variant: str | None) -> dict:

@@ -90,6 +90,11 @@ class Task(ABC):
         """More views of the same OOF predictions, stored in cv.json beside `score`."""
         return {}
 
+    def plot_oof(self, cfg: TrainConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
+        """PNG views of a complete run's OOF predictions (oof file as read by self.preds) written into `out`,
+        with kaggle_kit.plots; the core adds the learning curves."""
+        return []
+
     def fold_ensemble(self, cfg: TrainConfig, preds: list[np.ndarray], data: TrainData | None = None) -> np.ndarray:
         """Combine the folds' test predictions (arrays of pred_columns) into one."""
         return np.mean(preds, axis=0)
