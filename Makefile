@@ -26,7 +26,7 @@ COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --a
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
 .PHONY: help setup test lint bench bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend \
-	house-leaderboard house-report leaves-sample leaves-train leaves-submit leaves-blend leaves-leaderboard \
+	house-leaderboard house-report house-cv leaves-cv cowboy-cv leaves-sample leaves-train leaves-submit leaves-blend leaves-leaderboard \
 	leaves-report cowboy-sample cowboy-train cowboy-submit cowboy-blend cowboy-leaderboard cowboy-report
 
 help: ## list the targets
@@ -66,6 +66,9 @@ house-sample: ## build the synthetic house-prices sample in data/samples/
 house-train: ## k-fold training of the house-prices model (DATA, CONFIG, ARGS, FOLDS, FORCE)
 	$(KIT) train house $(TRAIN_FLAGS)
 
+house-cv: ## pool a run's folds (trained as separate jobs) into OOF + cv.json; names missing folds
+	$(KIT) cv house $(COMMON)
+
 house-submit: ## write submissions/house/<exp>.csv from the trained folds
 	$(KIT) submit house $(COMMON)
 
@@ -84,6 +87,9 @@ leaves-sample: ## build the synthetic classify-leaves sample in data/samples/
 leaves-train: ## k-fold fine-tuning of a timm model on classify-leaves (DATA, CONFIG, ARGS, FOLDS, FORCE)
 	$(KIT) train leaves $(TRAIN_FLAGS)
 
+leaves-cv: ## pool a run's folds (trained as separate jobs) into OOF + cv.json; names missing folds
+	$(KIT) cv leaves $(COMMON)
+
 leaves-submit: ## write submissions/leaves/<exp>.csv (image,label) from the trained folds
 	$(KIT) submit leaves $(COMMON)
 
@@ -101,6 +107,9 @@ cowboy-sample: ## build the synthetic cowboyoutfits sample in data/samples/
 
 cowboy-train: ## k-fold detector training on cowboyoutfits (DATA, CONFIG, ARGS, FOLDS, FORCE)
 	$(KIT) train cowboy $(TRAIN_FLAGS)
+
+cowboy-cv: ## pool a run's folds (trained as separate jobs) into OOF + cv.json; names missing folds
+	$(KIT) cv cowboy $(COMMON)
 
 cowboy-submit: ## write submissions/cowboy/<exp>.zip (answer.json) for valid.csv, or SPLIT=test
 	$(KIT) submit cowboy $(COMMON) $(if $(SPLIT),--split "$(SPLIT)")

@@ -148,36 +148,6 @@ def test_bad_checkpoint(case, tmp_path, leaves, trained):
     assert files_under(tmp_path) == before
 
 
-def copy_of(leaves, tmp_path):
-    data = tmp_path / "dl"
-    shutil.copytree(leaves, data)
-    return data
-
-
-@pytest.mark.parametrize("case", ["missing image", "no label column", "corrupt image", "truncated image"])
-def test_bad_input(case, tmp_path, leaves):
-    data = copy_of(leaves, tmp_path)
-    if case == "missing image":
-        for n in (3, 5, 7, 9):
-            (data / "images" / f"{n}.jpg").unlink()
-        words = ["4 listed images are missing", "images/3.jpg, images/5.jpg, images/7.jpg and 1 more"]
-    elif case == "no label column":
-        pd.read_csv(data / "train.csv").rename(columns={"label": "class"}).to_csv(data / "train.csv", index=False)
-        words = ["train.csv has no column label"]
-    elif case == "corrupt image":
-        (data / "images" / "2.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-        words = ["images/2.jpg is corrupt or truncated"]
-    else:                                     # a download cut short: found when the data is read
-        jpg = data / "images" / "6.jpg"
-        jpg.write_bytes(jpg.read_bytes()[:3000])
-        words = ["images/6.jpg is corrupt or truncated"]
-    before = files_under(tmp_path)
-    proc = kit("train", "leaves", "--data", str(data), "--config", str(REPO / "configs" / "leaves-cpu.yaml"),
-               "--args", TINY, root=tmp_path)
-    assert_user_error(proc, *words)
-    assert files_under(tmp_path) == before
-
-
 def test_unreadable_image_in_a_loader_worker_is_one_line(tmp_path):
     """PyTorch re-raises a worker's UserError with the worker's traceback in its message: the CLI prints
     only the last line."""

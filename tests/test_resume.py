@@ -72,13 +72,19 @@ def test_killed_mid_fold_then_rerun_gives_the_same_cv(tmp_path, leaves_sample):
 
 def test_a_stage_is_reused_only_for_the_same_fingerprint_and_training_ids(tmp_path):
     paths = RunPaths(tmp_path, "toy", "exp")
-    stage = prepare_stage(paths, 0, "fp1", "ids1", force=False)
-    (stage / "last.ckpt").write_bytes(b"epoch")
-    assert (prepare_stage(paths, 0, "fp1", "ids1", force=False) / "last.ckpt").is_file()   # resumed
-    assert not (prepare_stage(paths, 0, "fp1", "ids2", force=False) / "last.ckpt").exists()  # other rows
-    (stage / "last.ckpt").write_bytes(b"epoch")
-    assert not (prepare_stage(paths, 0, "fp2", "ids2", force=False) / "last.ckpt").exists()  # other settings
-    (stage / "last.ckpt").write_bytes(b"epoch")
-    assert not (prepare_stage(paths, 0, "fp2", "ids2", force=True) / "last.ckpt").exists()   # FORCE
-    (stage / "started.json").write_text("{cut")
-    assert prepare_stage(paths, 0, "fp2", "ids2", force=False).is_dir()                    # damaged marker
+
+    def stage_for(fp, ids, force=False):
+        stage, resume = prepare_stage(paths, 0, fp, ids, force)
+        assert resume == (stage / "last.ckpt").is_file()
+        return resume
+
+    assert not stage_for("fp1", "ids1")                             # a fresh stage
+    (paths.staging_dir(0) / "last.ckpt").write_bytes(b"epoch")
+    assert stage_for("fp1", "ids1")                                 # resumed
+    assert not stage_for("fp1", "ids2")                             # other training rows: afresh
+    (paths.staging_dir(0) / "last.ckpt").write_bytes(b"epoch")
+    assert not stage_for("fp2", "ids2")                             # other settings or data
+    (paths.staging_dir(0) / "last.ckpt").write_bytes(b"epoch")
+    assert not stage_for("fp2", "ids2", force=True)                 # FORCE
+    (paths.staging_dir(0) / "started.json").write_text("{cut")
+    assert not stage_for("fp2", "ids2")                             # a damaged marker

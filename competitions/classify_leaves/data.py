@@ -66,6 +66,14 @@ def check_images(root: Path, names: list[str]) -> list[int]:
 def read_download(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     train = read_csv(root / "train.csv", ["image", "label"])
     test = read_csv(root / "test.csv", ["image"])
+    empty = train.index[train["label"].str.strip() == ""]
+    if len(empty):
+        raise UserError(f"{root / 'train.csv'} has {len(empty)} row(s) without a label (first: {train['image'][empty[0]]}); "
+                        "fix or drop them")
+    for name, frame in (("train.csv", train), ("test.csv", test)):
+        dup = frame["image"][frame["image"].duplicated()]
+        if len(dup):
+            raise UserError(f"{root / name} lists image {dup.iloc[0]} more than once; download it again")
     sizes = check_images(root, train["image"].tolist() + test["image"].tolist())
     digest = hashlib.sha256((root / "train.csv").read_bytes() + (root / "test.csv").read_bytes()
                             + str(sizes).encode()).hexdigest()[:16]

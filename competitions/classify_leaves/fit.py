@@ -20,6 +20,7 @@ from competitions.classify_leaves.dataset import ImageDataset
 from competitions.classify_leaves.transforms import eval_transform, train_transform
 from kaggle_kit import atomic, image_cache
 from kaggle_kit.checkpoints import read_fold_checkpoint
+from kaggle_kit.distributed import is_rank_zero
 from kaggle_kit.errors import UserError
 from kaggle_kit.lightning_fit import fit_fold
 from kaggle_kit.loaders import EpochShuffleSampler
@@ -112,7 +113,7 @@ def test_batches(cfg: LeavesConfig, data: TrainData, transform):
     """Batches of the test images through the eval transform: from the decoded-once cache
     (runs/leaves/cache/test-<key>.npy) every fold and TTA setting shares, or from the files."""
     names = data.extra["test_images"]
-    if not (cfg.cache_test_images and data.cache_dir):
+    if not (cfg.cache_test_images and data.cache_dir and is_rank_zero()):   # other DDP ranks: no shared file
         return loader(data, names, None, transform, cfg)
     key = image_cache.cache_key([Path(data.extra["root"]) / n for n in names], A.to_dict(transform))
     images = image_cache.cached_images(

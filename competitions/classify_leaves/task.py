@@ -13,7 +13,7 @@ from competitions.classify_leaves.sample import build_sample
 from kaggle_kit import atomic, ensemble
 from kaggle_kit.errors import UserError
 from kaggle_kit.kfold import say
-from kaggle_kit.submission import check_table
+from kaggle_kit.submission import check_sample_ids, check_table
 from kaggle_kit.task import FoldOutput, Task, TrainData
 
 
@@ -39,8 +39,11 @@ class LeavesTask(Task):
         labels = sorted(train["label"].unique())      # the label order: sorted strings, byte-exact
         self.pred_columns = labels
         y = pd.Index(labels).get_indexer(train["label"])
+        sample = read_sample_submission(data_dir)
+        check_sample_ids(sample, "image", test["image"].tolist())
+        # labels, not their indices, to stratify on: the same folds, and errors that name the class
         return TrainData(ids=train["image"].tolist(), test_ids=test["image"].tolist(), fingerprint=fingerprint,
-                         stratify=y, sample_submission=read_sample_submission(data_dir),
+                         stratify=train["label"].to_numpy(object), sample_submission=sample,
                          extra={"root": data_dir, "images": train["image"].tolist(), "y": y, "labels": labels,
                                 "test_images": test["image"].tolist()})
 

@@ -13,7 +13,7 @@ from competitions.house_prices.sample import build_sample
 from competitions.house_prices.schema import ID, TARGET, is_outlier
 from kaggle_kit.errors import UserError
 from kaggle_kit.metrics import rmse
-from kaggle_kit.submission import check_table
+from kaggle_kit.submission import check_sample_ids, check_table
 from kaggle_kit.task import FoldOutput, Task, TrainData
 
 
@@ -30,8 +30,10 @@ class HouseTask(Task):
 
     def load(self, data_dir: Path) -> TrainData:
         train, test, fingerprint = house_data.read_split(data_dir)
+        sample = house_data.read_sample_submission(data_dir)
+        check_sample_ids(sample, ID, test[ID].tolist())
         return TrainData(ids=train[ID].tolist(), test_ids=test[ID].tolist(), fingerprint=fingerprint,
-                         sample_submission=house_data.read_sample_submission(data_dir),
+                         sample_submission=sample,
                          extra={"train": train, "test": test, "log_price": np.log(train[TARGET].to_numpy(float)),
                                 "outlier": is_outlier(train)})
 

@@ -24,8 +24,15 @@ UMASK = _umask()
 
 @contextmanager
 def atomic_path(path: str | Path):
-    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds. In a
+    distributed run only global rank zero writes: the other processes write into a scratch file, discarded."""
     path = Path(path)
+    from kaggle_kit.distributed import is_rank_zero
+
+    if not is_rank_zero():
+        with tempfile.TemporaryDirectory() as scratch:
+            yield Path(scratch) / path.name
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

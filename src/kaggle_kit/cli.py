@@ -1,4 +1,4 @@
-"""One CLI for every competition: `python -m kaggle_kit {sample,train,submit,blend,leaderboard,report} <comp>`.
+"""One CLI for every competition: `python -m kaggle_kit {sample,train,cv,submit,blend,leaderboard,report} <comp>`.
 The Makefile targets are thin wrappers over it."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
              "train": "train every fold (or FOLDS) and write oof.csv and cv.json",
              "submit": "ensemble the folds' test predictions into submissions/<comp>/<exp>.<ext>",
              "blend": "blend experiments' saved OOF and test predictions into submissions/<comp>/blend-...",
+             "cv": "pool the trained folds of a run into oof and cv.json now, naming any fold still missing",
              "leaderboard": "table of every run and blend by CV, also written to runs/<comp>/leaderboard.md",
              "report": "one self-contained HTML page of a run: runs/<comp>/<exp>/report.html"}
     for name, text in helps.items():
@@ -122,6 +123,10 @@ def run(argv: list[str]) -> None:
         from kaggle_kit.kfold import train_folds
 
         train_folds(task, cfg, data, paths, only, args.force)
+    elif args.command == "cv":
+        from kaggle_kit.kfold import assemble_run
+
+        assemble_run(task, cfg, data, paths)
     else:
         from kaggle_kit.submit import submit
 

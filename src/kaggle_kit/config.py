@@ -27,7 +27,7 @@ class TrainConfig(StrictModel):
     """Keys every competition accepts. Execution keys change how a run executes, not what it learns."""
 
     EXECUTION_KEYS: ClassVar[frozenset[str]] = frozenset(
-        {"accelerator", "devices", "num_workers", "progress_bar", "deterministic"})
+        {"accelerator", "devices", "num_nodes", "strategy", "num_workers", "progress_bar", "deterministic"})
     PREDICTION_KEYS: ClassVar[frozenset[str]] = frozenset({"ensemble"})
 
     seed: int = 0
@@ -49,6 +49,8 @@ class TrainConfig(StrictModel):
     ensemble: str = "mean"
     accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
     devices: int | Literal["auto"] | list[int] = 1
+    num_nodes: int = Field(1, ge=1)              # machines of one DDP run (SLURM: one task per device)
+    strategy: str = "auto"                       # Lightning's: auto, ddp, ddp_find_unused_parameters_true, fsdp...
     num_workers: int = Field(0, ge=0)
     progress_bar: bool = True
     deterministic: bool | None = None            # torch's deterministic algorithms; null: on for the CPU

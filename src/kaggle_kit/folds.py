@@ -16,6 +16,16 @@ from kaggle_kit.errors import UserError
 KINDS = ("kfold", "stratified", "group", "stratified_group", "multilabel")
 
 
+def check_classes(kind: str, y, n_folds: int) -> None:
+    """Stratified folds need every class in at least n_folds rows."""
+    if kind not in ("stratified", "stratified_group") or y is None:
+        return
+    labels, counts = np.unique(np.asarray(y), return_counts=True)
+    if counts.min() < n_folds:
+        raise UserError(f"class {labels[counts.argmin()]!r} has {counts.min()} rows, fewer than {n_folds} "
+                        "folds; lower `folds` or drop/merge that class")
+
+
 def make_folds(n_rows: int, n_folds: int, seed: int, kind: str = "kfold", y=None, groups=None) -> np.ndarray:
     """Fold number (0..n_folds-1) of every row."""
     if kind not in KINDS:
@@ -35,11 +45,7 @@ def make_folds(n_rows: int, n_folds: int, seed: int, kind: str = "kfold", y=None
         from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
         splitter, args = MultilabelStratifiedKFold(n_folds, shuffle=True, random_state=seed), (X, y)
-    if kind in ("stratified", "stratified_group"):
-        labels, counts = np.unique(np.asarray(y), return_counts=True)
-        if counts.min() < n_folds:
-            raise UserError(f"class {labels[counts.argmin()]!r} has {counts.min()} rows, fewer than {n_folds} "
-                            "folds; lower `folds` or drop/merge that class")
+    check_classes(kind, y, n_folds)
     fold = np.full(n_rows, -1, dtype=np.int64)
     for k, (_, val_idx) in enumerate(splitter.split(*args)):
         fold[val_idx] = k

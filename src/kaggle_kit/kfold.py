@@ -14,8 +14,10 @@ import pandas as pd
 
 from kaggle_kit import atomic, runs
 from kaggle_kit.config import TrainConfig
+from kaggle_kit.distributed import barrier, is_rank_zero, world_size
 from kaggle_kit.errors import UserError
-from kaggle_kit.folds import ids_fingerprint, load_or_make_folds
+from kaggle_kit.folds import check_classes, ids_fingerprint, load_or_make_folds
+from kaggle_kit.lightning_fit import may_resume
 from kaggle_kit.paths import RunPaths
 from kaggle_kit.task import Task, TrainData
 
@@ -23,13 +25,16 @@ GROUPED_KIND = {"kfold": "group", "stratified": "stratified_group"}
 
 
 def say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    """A progress line for the user (from one process of a distributed run)."""
+    if is_rank_zero():
+        print(msg, file=sys.stderr, flush=True)
 
 
 def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
                 only: list[int] | None, force: bool) -> dict | None:
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
     replacing = runs.check_fingerprint(paths, fingerprint, force, "train")
+    check_classes(task.fold_kind, data.stratify, cfg.folds)      # before any work is cached
     groups = task.fold_groups(cfg, data, paths.comp_dir / "cache")
     kind = task.fold_kind if groups is None else GROUPED_KIND.get(task.fold_kind, task.fold_kind)
     fold_of, folds_file = load_or_make_folds(paths.folds_dir, data.ids, cfg.folds, cfg.fold_seed, kind,
@@ -43,37 +48,46 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
             continue
         train_idx, val_idx = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
         say(f"fold {k}/{cfg.folds - 1}: training on {len(train_idx)} rows, validating on {len(val_idx)}")
-        stage = prepare_stage(paths, k, fingerprint["hash"], ids_fingerprint([data.ids[i] for i in train_idx]),
-                              force)
+        stage, resume = prepare_stage(paths, k, fingerprint["hash"],
+                                      ids_fingerprint([data.ids[i] for i in train_idx]), force)
         start = time.perf_counter()
-        out = task.fit_fold(cfg, data, k, train_idx, val_idx, stage)
+        with may_resume(resume):
+            out = task.fit_fold(cfg, data, k, train_idx, val_idx, stage)
         seconds = time.perf_counter() - start
+        if not is_rank_zero():        # DDP: rank zero scores and publishes the fold; the others wait for it
+            barrier()
+            continue
         task.preds.check_val(task, data, out.val, val_idx, k)
         score = task.score(data, val_idx, task.preds.values(task, data, out.val, "train"))
         write_fold_preds(task, stage, out)
         atomic.write_json(stage / "metrics.json", {
             "fold": k, "metric": task.metric, "score": score, "n_train": len(train_idx),
-            "n_val": len(val_idx), "train_seconds": round(seconds, 1), **out.metrics, "fingerprint": fingerprint["hash"]})
+            "n_val": len(val_idx), "train_seconds": round(seconds, 1), "processes": world_size(), **out.metrics, "fingerprint": fingerprint["hash"]})
         runs.publish_fold(paths, k)
         say(f"fold {k}: {task.metric} {score:.5f}")
+        barrier()
+    if not is_rank_zero():
+        return None
     return assemble_cv(task, cfg, data, paths, fingerprint["hash"])
 
 
-def prepare_stage(paths: RunPaths, k: int, fp_hash: str, train_ids: str, force: bool) -> Path:
-    """The folder fold k trains in. An interrupted fold's folder is kept, and the fold resumes from its
-    last.ckpt, only if it was started with the same fingerprint (config and data) and the same training ids;
-    anything else (or FORCE) starts the fold afresh."""
+def prepare_stage(paths: RunPaths, k: int, fp_hash: str, train_ids: str, force: bool) -> tuple[Path, bool]:
+    """The folder fold k trains in, and whether the fold resumes there. An interrupted fold's folder is kept,
+    and the fold resumes from its last.ckpt, only if it was started with the same fingerprint (config and
+    data) and the same training ids; anything else (or FORCE) starts the fold afresh. Every DDP process
+    takes the same decision; only rank zero changes the folder."""
     stage = paths.staging_dir(k)
     marker = stage / "started.json"
     ident = {"fingerprint": fp_hash, "train_ids": train_ids}
     if not force and read_json(marker) == ident and any(stage.glob("last*.ckpt")):
         say(f"fold {k}: resuming the interrupted fold from its last epoch ({stage.name}/last.ckpt); FORCE=1 "
             "starts it afresh")
-        return stage
-    shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir(parents=True)
-    atomic.write_json(marker, ident)
-    return stage
+        return stage, True
+    if is_rank_zero():
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
+        atomic.write_json(marker, ident)
+    return stage, False
 
 
 def read_json(path: Path):
@@ -98,6 +112,21 @@ def run_folds(paths: RunPaths, data: TrainData) -> np.ndarray:
     if stored["id"].tolist() != [str(i) for i in data.ids]:
         raise UserError(f"folds file {folds_file} does not match the training ids; retrain with FORCE=1")
     return stored["fold"].to_numpy()
+
+
+def assemble_run(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths) -> dict:
+    """`make <comp>-cv`: the OOF file and cv.json of a run whose folds were trained as separate jobs; an
+    error naming the folds that are not complete yet."""
+    if not paths.fingerprint.is_file():
+        raise UserError(f"no trained run in {paths.run_dir}; run `make {task.name}-train` (FOLDS=...) first")
+    fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
+    runs.check_fingerprint(paths, fingerprint, force=False, command="cv")
+    missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fingerprint["hash"])]
+    if missing:
+        todo = " ".join(map(str, missing))
+        raise UserError(f"folds {todo} of {paths.run_dir} are not complete yet; train them (make {task.name}-train "
+                        f'FOLDS="{todo}" with the same CONFIG and ARGS) or wait for their jobs')
+    return assemble_cv(task, cfg, data, paths, fingerprint["hash"])
 
 
 def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, fp_hash: str) -> dict | None:

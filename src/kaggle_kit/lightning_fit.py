@@ -11,6 +11,8 @@ import logging
 import os
 import time
 import warnings
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 from lightning.pytorch.loggers import CSVLogger
 
 from kaggle_kit.config import TrainConfig
+from kaggle_kit.distributed import distribute_training_loader, is_rank_zero
 from kaggle_kit.errors import UserError
 from kaggle_kit.replay import seed_epoch
 
@@ -95,8 +98,9 @@ class SaveLast(Callback):
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        trainer.save_checkpoint(tmp)
-        os.replace(tmp, self.path)
+        trainer.save_checkpoint(tmp)          # every rank calls it; Lightning writes on global rank zero only
+        if trainer.is_global_zero:
+            os.replace(tmp, self.path)
 
 
 class ProgressBar(TQDMProgressBar):
@@ -132,9 +136,23 @@ class FitResult:
     seconds: float
 
 
+_MAY_RESUME: ContextVar[bool] = ContextVar("may_resume", default=True)
+
+
+@contextmanager
+def may_resume(allowed: bool):
+    """Whether fit_fold may resume from a last checkpoint in its folder: the k-fold loop decides it once per
+    fold (kfold.prepare_stage), so every DDP process decides alike whatever another has done to the folder."""
+    token = _MAY_RESUME.set(allowed)
+    try:
+        yield
+    finally:
+        _MAY_RESUME.reset(token)
+
+
 def resumable(path: Path) -> bool:
     """True if last.ckpt is there and readable; a damaged one is an error naming the fix."""
-    if not path.is_file():
+    if not (_MAY_RESUME.get() and path.is_file()):
         return False
     try:
         torch.load(path, map_location="cpu", weights_only=False, mmap=True)
@@ -165,7 +183,7 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
     L.seed_everything(seed, workers=True, verbose=False)
     last = Path(fold_dir) / (f"last-{log_version}.ckpt" if log_version else "last.ckpt")
     resume = resumable(last)
-    if resume:
+    if resume and is_rank_zero():
         keep_earlier_logs(Path(fold_dir) / "logs" / log_version)
     keep = KeepWeights(monitor, mode, cfg.checkpoint)
     callbacks: list[Callback] = [keep, SetEpoch(train_loader, seed), SaveLast(last), *extra_callbacks]
@@ -177,11 +195,15 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
     trainer = L.Trainer(
         max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=cfg.devices, precision=cfg.precision,
         logger=CSVLogger(fold_dir, name="logs", version=log_version, flush_logs_every_n_steps=1),
-        callbacks=callbacks, deterministic=deterministic(cfg),
+        callbacks=callbacks, deterministic=deterministic(cfg), num_nodes=cfg.num_nodes, strategy=cfg.strategy,
+        use_distributed_sampler=False,        # training samplers are distributed below; validation stays whole
         enable_checkpointing=False, enable_progress_bar=step_bar, enable_model_summary=False,
         num_sanity_val_steps=0, log_every_n_steps=max(1, len(train_loader)), default_root_dir=fold_dir,
         check_val_every_n_epoch=cfg.val_every,
         gradient_clip_val=cfg.grad_clip if module.automatic_optimization else None)  # manual ones clip themselves
+    if trainer.world_size > 1:
+        train_loader = distribute_training_loader(train_loader, trainer.global_rank, trainer.world_size)
+        module.steps_per_epoch = len(train_loader)     # the schedule counts this rank's steps
     start = time.perf_counter()
     trainer.fit(module, train_loader, val_loader, ckpt_path=last if resume else None)
     seconds = time.perf_counter() - start

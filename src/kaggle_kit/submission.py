@@ -8,6 +8,18 @@ import pandas as pd
 from kaggle_kit.errors import UserError
 
 
+def check_sample_ids(sample: pd.DataFrame | None, id_column: str, test_ids: list) -> None:
+    """sample_submission.csv, where present, lists the test ids in test order: checked when the data is read,
+    long before a submission is written."""
+    if sample is None or id_column not in sample.columns:
+        return
+    got, want = [str(i) for i in sample[id_column]], [str(i) for i in test_ids]
+    if got != want:
+        first = next((i for i, (g, w) in enumerate(zip(got, want, strict=False)) if g != w), min(len(got), len(want)))
+        raise UserError(f"sample_submission.csv does not list test.csv's {id_column}s in order ({len(got)} rows "
+                        f"against {len(want)}; first difference at row {first}); download both again")
+
+
 def check_table(frame: pd.DataFrame, columns: list[str], expected_ids: list,
                 sample: pd.DataFrame | None = None) -> None:
     """Header, row count, id order and missing values; and, when given, agreement with sample_submission."""
