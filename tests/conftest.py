@@ -70,3 +70,15 @@ def cowboy_sample(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("cowboy") / "cowboyoutfits"
     build_sample(dest)
     return dest
+
+
+LEAVES_TINY = "epochs=1 folds=2 image_size=32 batch_size=32 num_workers=0 progress_bar=false tta=hflip ema_decay=0.9"
+
+
+@pytest.fixture(scope="session")
+def leaves_trained(tmp_path_factory, leaves_sample) -> Path:
+    """A tiny leaves-cpu run (LEAVES_TINY) trained once per session; tests copy its runs/ before changing it."""
+    root = tmp_path_factory.mktemp("leaves-run")
+    proc = make("leaves-train", root, DATA=str(leaves_sample), ARGS=LEAVES_TINY, CONFIG="configs/leaves-cpu.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return root

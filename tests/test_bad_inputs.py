@@ -1,6 +1,7 @@
 """The bad-input sweep: every user mistake across the three competitions, the config and the commands ends
 with exit 2 (130 for an interrupt), one line naming the problem and the fix, no traceback, and no artefact
-created or changed."""
+created or changed. The CLI runs in this process (main() as `python -m kaggle_kit` calls it: any exception
+other than a user error fails the test); the house, leaves and cowboy test modules run it as a subprocess."""
 
 import errno
 import json
@@ -9,8 +10,9 @@ import tempfile
 
 import pandas as pd
 import pytest
+import torch
 
-from .conftest import REPO, assert_user_error, files_under, kit
+from .conftest import LEAVES_TINY, REPO, assert_user_error, files_under, kit
 
 HOUSE = ["--args", "epochs=1 folds=2 seeds=1 mlp.hidden=[8] progress_bar=false"]
 LEAVES = ["--config", str(REPO / "configs" / "leaves-cpu.yaml"), "--args",
@@ -128,7 +130,7 @@ def config_file(tmp_path, text):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input(case, tmp_path, house_sample, leaves_sample, cowboy_sample):
+def test_bad_input(case, tmp_path, monkeypatch, capsys, house_sample, leaves_sample, cowboy_sample):
     comp, breaker, command, words = CASES[case]
     sample = {"house": house_sample, "leaves": leaves_sample, "cowboy": cowboy_sample}[comp]
     data = tmp_path / "download"
@@ -142,9 +144,24 @@ def test_bad_input(case, tmp_path, house_sample, leaves_sample, cowboy_sample):
         command = [c if c != "{bad}" else config_file(tmp_path / "download", "lr: [1,\nepochs 3\n") for c in command]
     before = files_under(tmp_path)
     args = command or ["train", *ARGS[comp]]
-    proc = kit(args[0], comp, "--data", str(data), *args[1:], root=tmp_path)
-    assert_user_error(proc, *words)
+    code, line = run_main([args[0], comp, "--data", str(data), *args[1:]], tmp_path, monkeypatch, capsys)
+    assert code == 2
+    assert all(w.lower() in line.lower() for w in words), (words, line)
     assert files_under(tmp_path) == before
+
+
+def run_main(argv, root, monkeypatch, capsys):
+    """The CLI in this process with runs/ under root: its exit code and its one error line."""
+    from kaggle_kit.cli import main
+
+    monkeypatch.setenv("KIT_ROOT", str(root))
+    monkeypatch.chdir(root)
+    capsys.readouterr()
+    code = main(argv)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith(("error:", "interrupted"))]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return code, lines[0]
 
 
 # The file system failing under a good run: a read-only output folder, a full disk, a write interrupted by
@@ -176,12 +193,8 @@ def interrupt_writes(monkeypatch):
 
 @pytest.mark.parametrize("how", ["read-only folder", "full disk", "interrupted write"])
 def test_failing_writes_leave_every_artefact_as_it_was(how, tmp_path, monkeypatch, capsys, submitted, house_sample):
-    from kaggle_kit.cli import main
-
     root = tmp_path / "root"
     shutil.copytree(submitted, root)
-    monkeypatch.setenv("KIT_ROOT", str(root))
-    monkeypatch.chdir(root)
     before = {p: (root / p).read_bytes() for p in files_under(root)}
     if how == "read-only folder":
         fail_writes(monkeypatch, OSError(errno.EROFS, "Read-only file system"))
@@ -192,10 +205,35 @@ def test_failing_writes_leave_every_artefact_as_it_was(how, tmp_path, monkeypatc
     else:
         interrupt_writes(monkeypatch)
         code, words = 130, ["interrupted"]
-    capsys.readouterr()
-    assert main(["submit", "house", "--data", str(house_sample), *HOUSE]) == code
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.startswith(("error:", "interrupted"))]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    assert all(w.lower() in lines[0].lower() for w in words), lines[0]
+    got, line = run_main(["submit", "house", "--data", str(house_sample), *HOUSE], root, monkeypatch, capsys)
+    assert got == code
+    assert all(w.lower() in line.lower() for w in words), line
     assert {p: (root / p).read_bytes() for p in files_under(root)} == before     # no temp file left either
+
+
+# A run's checkpoint that is not what the config says (another model, class count or label order), or damaged:
+# found when a fold is predicted again from it (a submit with another tta).
+@pytest.mark.parametrize("case", ["other model", "other class count", "label outside saved order", "damaged"])
+def test_bad_checkpoint(case, tmp_path, leaves_sample, leaves_trained):
+    shutil.copytree(leaves_trained / "runs", tmp_path / "runs")
+    ckpt_path = tmp_path / "runs" / "leaves" / "leaves-cpu" / "fold1" / "best.ckpt"
+    ckpt = torch.load(ckpt_path, weights_only=True)
+    if case == "other model":
+        ckpt["model"], words = "resnet18", ["holds a resnet18 model", "model=resnet10t", "FORCE=1"]
+    elif case == "other class count":
+        ckpt["state_dict"] = {k: (v[:3] if k.startswith("fc.") else v) for k, v in ckpt["state_dict"].items()}
+        words = ["does not fit model=resnet10t with 8 classes", "FORCE=1"]
+    elif case == "label outside saved order":
+        dropped = ckpt["labels"][-1]
+        ckpt["labels"] = ckpt["labels"][:-1] + ["not_a_leaf"]
+        words = ["labels outside its saved label order", dropped, "FORCE=1"]
+    if case == "damaged":
+        ckpt_path.write_bytes(ckpt_path.read_bytes()[:1000])
+        words = ["best.ckpt cannot be read", "FORCE=1"]
+    else:
+        torch.save(ckpt, ckpt_path)
+    before = files_under(tmp_path)
+    proc = kit("submit", "leaves", "--data", str(leaves_sample), "--config", str(REPO / "configs" / "leaves-cpu.yaml"),
+               "--args", LEAVES_TINY.replace("tta=hflip", "tta=flips"), root=tmp_path)
+    assert_user_error(proc, *words)
+    assert files_under(tmp_path) == before

@@ -38,8 +38,8 @@ def test_tuned_weights_beat_the_plain_mean_on_oof_ap():
     fused = db.Fused(members, [(100, 100)] * N)
     mean = db.rule_mean(fused, rows, score, 2)
     tuned = db.rule_weighted(fused, rows, score, 2)
-    ap_mean = score(rows, fused(tuple(mean["weights"]), mean["iou"]))
-    ap_tuned = score(rows, fused(tuple(tuned["weights"]), tuned["iou"]))
+    ap_mean = score(rows, fused.setting(mean))
+    ap_tuned = score(rows, fused.setting(tuned))
     assert score(rows, members[0]) == pytest.approx(1.0)           # the right member alone is perfect
     assert ap_mean < 0.6                                           # equal weights rank the wrong boxes first
     assert ap_tuned == pytest.approx(1.0) and ap_tuned > ap_mean + 0.3
@@ -51,7 +51,7 @@ def test_tuned_weights_beat_the_plain_mean_on_oof_ap():
     assert sorted(set(nested[:, 0].astype(int))) == list(range(N))   # every image, from its own fold's setting
     assert score(rows, nested) == pytest.approx(1.0)
     test = db.apply(tuned, members, [(100, 100)] * N)               # the test fusion is the same operation
-    assert np.allclose(test, fused(tuple(tuned["weights"]), tuned["iou"]))
+    assert np.allclose(test, fused.setting(tuned))
 
 
 def test_identical_members_fuse_to_themselves():

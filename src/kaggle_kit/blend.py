@@ -196,7 +196,7 @@ def detection_rules(task: Task, data: TrainData, members: list[Member], rules: d
     for name, fn in rules.items():
         say(f"blend: {name}: tuning on OOF AP" if name != "mean" else "blend: mean")
         setting = fn(fused, rows, score, m)
-        results[name] = {"oof": task.score(data, rows, fused(tuple(setting["weights"]), setting["iou"])),
+        results[name] = {"oof": task.score(data, rows, fused.setting(setting)),
                          "nested_pred": detection_blend.nested(fn, fused, fold, score, m), "info": setting,
                          "test": lambda s=setting: detection_blend.apply(s, [mm.test for mm in members],
                                                                          data.extra["test"].sizes)}
@@ -235,7 +235,8 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], rule: str | 
         info = r["info"]
         lines.append(f"{'blend: ' + name:<28} {r['oof']:>16.5f} {r['nested_oof']:>12.5f}{extras(r['nested_pred'])}"
                      + (f"  weights {info['weights']}" if "weights" in info else "")
-                     + (f"  iou {info['iou']}" if "iou" in info else ""))
+                     + (f"  iou {info['iou']}" if "iou" in info else "")
+                     + (f"  scores {info['conf']}" if "conf" in info else ""))
     chosen = rule or (max if task.higher_is_better else min)(results, key=lambda r: results[r]["nested_oof"])
     say("\n".join(lines) + f"\nrule: {chosen}" + ("" if rule else " (best nested OOF score)"))
     pred = results[chosen]["test"]()

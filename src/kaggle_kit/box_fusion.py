@@ -45,14 +45,14 @@ def by_row(dets: np.ndarray) -> dict[int, np.ndarray]:
 
 
 def fuse_sets(sets: list[dict[int, np.ndarray]], sizes: list[tuple[int, int]], weights: list[float] | None,
-              iou_thr: float, skip_box_thr: float, rows=None) -> np.ndarray:
+              iou_thr: float, skip_box_thr: float, rows=None, conf_type: str = "avg") -> np.ndarray:
     """Fuse detection sets (from by_row) image by image into one (n, 7) array; `rows` limits the images (default:
     every row any set has); sizes[row] is the image's (width, height)."""
     empty = np.zeros((0, 6))
     fused = []
     for row in sorted(set().union(*sets)) if rows is None else rows:
         w, h = sizes[row]
-        out = fuse_image([s.get(row, empty) for s in sets], w, h, weights, iou_thr, skip_box_thr)
+        out = fuse_image([s.get(row, empty) for s in sets], w, h, weights, iou_thr, skip_box_thr, conf_type)
         fused.append(np.column_stack([np.full(len(out), row), out[:, 0], out[:, 1], out[:, 2] - out[:, 0],
                                       out[:, 3] - out[:, 1], out[:, 4], out[:, 5]]))
     return np.concatenate(fused) if fused else np.zeros((0, 7))
