@@ -1,8 +1,8 @@
 #!/bin/bash
 # k-fold training on a SLURM cluster: one fold per array task, each fold trained by Lightning DDP on every GPU
 # of its node(s). Every task writes only its own runs/<comp>/<exp>/fold<k>/ on the shared file system; the
-# last fold to finish writes oof.csv and cv.json. A preempted task resumes its fold from fold<k>'s last.ckpt
-# when it is requeued (same command).
+# last fold to finish writes oof.csv and cv.json. A preempted task resumes its fold from the last.ckpt in
+# .fold<k>.partial/ when it is requeued (same command).
 #
 #   sbatch --export=ALL,COMP=leaves,CONFIG=configs/leaves.yaml scripts/slurm_folds.sh
 #   sbatch --dependency=afterany:<array job id> --wrap "make leaves-cv CONFIG=configs/leaves.yaml"

@@ -88,3 +88,22 @@ def test_a_stage_is_reused_only_for_the_same_fingerprint_and_training_ids(tmp_pa
     assert not stage_for("fp2", "ids2", force=True)                 # FORCE
     (paths.staging_dir(0) / "started.json").write_text("{cut")
     assert not stage_for("fp2", "ids2")                             # a damaged marker
+
+
+def test_a_fold_stopped_after_its_last_epoch_resumes_without_training(tmp_path, house_sample):
+    """house.yaml keeps the last epoch (checkpoint: last) of each of its seeds: a fold stopped after training
+    but before it was published picks every seed's final weights up from its last-seed<s>.ckpt."""
+    from .conftest import kit
+
+    args = ["--data", str(house_sample), "--args", "epochs=2 folds=2 seeds=2 mlp.hidden=[8] progress_bar=false"]
+    kit("train", "house", *args, root=tmp_path, check=True)
+    run = tmp_path / "runs" / "house" / "house"
+    cv = json.loads((run / "cv.json").read_text())
+    assert {p.name for p in (run / "fold1").glob("last*.ckpt")} == {"last-seed0.ckpt", "last-seed1.ckpt"}
+    (run / "fold1" / "metrics.json").unlink()                  # as if killed between training and publishing
+    (run / "fold1").rename(run / ".fold1.partial")
+    (run / "cv.json").unlink()
+    proc = kit("train", "house", *args, root=tmp_path, check=True)
+    assert "fold 0: complete, skipped" in proc.stderr and "fold 1: resuming the interrupted fold" in proc.stderr
+    again = json.loads((run / "cv.json").read_text())
+    assert again["folds"] == pytest.approx(cv["folds"], abs=1e-9)

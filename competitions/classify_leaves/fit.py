@@ -26,7 +26,7 @@ from kaggle_kit.lightning_fit import fit_fold
 from kaggle_kit.loaders import EpochShuffleSampler
 from kaggle_kit.modules.classifier import ClassifierModule
 from kaggle_kit.modules.normalize import ImageNormalize
-from kaggle_kit.replay import SampleSeeds
+from kaggle_kit.replay import SampleSeeds, loader_generator
 from kaggle_kit.seeding import derive_seed
 from kaggle_kit.task import FoldOutput, TrainData
 from kaggle_kit.tta import crops, predict_probs
@@ -62,7 +62,7 @@ def loader(data: TrainData, names, labels, transform, cfg: LeavesConfig, sampler
     gpu = cfg.accelerator in ("gpu", "cuda") or (cfg.accelerator == "auto" and torch.cuda.is_available())
     return DataLoader(ImageDataset(data.extra["root"], names, labels, transform), batch_size=cfg.batch_size,
                       sampler=sampler, drop_last=drop_last, num_workers=cfg.num_workers, pin_memory=gpu,
-                      persistent_workers=cfg.num_workers > 0,
+                      persistent_workers=cfg.num_workers > 0, generator=loader_generator(cfg.seed),
                       worker_init_fn=partial(init_worker, nice=cfg.worker_nice) if cfg.num_workers > 0 else None)
 
 

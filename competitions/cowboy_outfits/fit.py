@@ -22,7 +22,7 @@ from kaggle_kit.lightning_fit import fit_fold
 from kaggle_kit.loaders import EpochShuffleSampler
 from kaggle_kit.modules.detector import DetectorModule, detections_array, to_float
 from kaggle_kit.predictions import DetectionPredictions
-from kaggle_kit.replay import SampleSeeds
+from kaggle_kit.replay import SampleSeeds, loader_generator
 from kaggle_kit.samplers import ClassAwareSampler, RepeatFactorSampler
 from kaggle_kit.seeding import derive_seed
 from kaggle_kit.task import FoldOutput, TrainData
@@ -77,7 +77,7 @@ def loader(data: TrainData, images: Images, idx, cfg: CowboyConfig, augment: str
                           make_transform(cfg.image_size, augment))
     return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, collate_fn=collate,
                       num_workers=cfg.num_workers, persistent_workers=cfg.num_workers > 0,
-                      drop_last=sampler is not None and len(idx) > cfg.batch_size)
+                      generator=loader_generator(cfg.seed), drop_last=sampler is not None and len(idx) > cfg.batch_size)
 
 
 @torch.no_grad()

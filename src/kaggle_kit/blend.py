@@ -152,10 +152,12 @@ def rule_rank_mean(P, y, rows, loss):
 
 
 def rule_prob_rank_mean(P, y, rows, loss):
-    """Per class, the members' ranks of its probability over the rows, averaged; rows normalised to sum one
-    (a class's rank, not a calibrated probability: for accuracy, not log loss)."""
+    """Each member ranks the classes within a row (Borda count); ranks averaged over members and normalised to
+    sum one: a vote that weighs a member's runner-up classes too (an order, not a calibrated probability)."""
+    from scipy.stats import rankdata
+
     def apply(Q):
-        r = rank_mean(Q) + 1e-9
+        r = rankdata(Q, axis=2).mean(1)
         return r / r.sum(1, keepdims=True)
     return apply, {}
 

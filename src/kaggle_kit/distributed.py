@@ -30,6 +30,15 @@ def world_size() -> int:
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
+def planned_world_size(cfg) -> int:
+    """The number of training processes the config asks for (devices x num_nodes), known before any start."""
+    devices = cfg.devices
+    if devices == "auto":
+        devices = max(1, torch.cuda.device_count()) if cfg.accelerator in ("auto", "gpu", "cuda") else 1
+    n = len(devices) if isinstance(devices, list) else int(devices)
+    return n * cfg.num_nodes if n > 0 else max(1, torch.cuda.device_count()) * cfg.num_nodes
+
+
 def is_rank_zero() -> bool:
     return global_rank() == 0
 
@@ -59,4 +68,5 @@ def distribute_training_loader(loader, rank: int, world_size: int):
     wrapped = DistributedSamplerWrapper(sampler, num_replicas=world_size, rank=rank, shuffle=False)
     return DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=wrapped, num_workers=loader.num_workers,
                       collate_fn=loader.collate_fn, pin_memory=loader.pin_memory, drop_last=loader.drop_last,
-                      persistent_workers=loader.persistent_workers, worker_init_fn=loader.worker_init_fn)
+                      persistent_workers=loader.persistent_workers, worker_init_fn=loader.worker_init_fn,
+                      generator=loader.generator)

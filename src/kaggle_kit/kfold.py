@@ -14,7 +14,7 @@ import pandas as pd
 
 from kaggle_kit import atomic, runs
 from kaggle_kit.config import TrainConfig
-from kaggle_kit.distributed import barrier, is_rank_zero, world_size
+from kaggle_kit.distributed import barrier, is_rank_zero, planned_world_size, world_size
 from kaggle_kit.errors import UserError
 from kaggle_kit.folds import check_classes, ids_fingerprint, load_or_make_folds
 from kaggle_kit.lightning_fit import may_resume
@@ -49,7 +49,8 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
         train_idx, val_idx = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
         say(f"fold {k}/{cfg.folds - 1}: training on {len(train_idx)} rows, validating on {len(val_idx)}")
         stage, resume = prepare_stage(paths, k, fingerprint["hash"],
-                                      ids_fingerprint([data.ids[i] for i in train_idx]), force)
+                                      ids_fingerprint([data.ids[i] for i in train_idx]), force,
+                                      planned_world_size(cfg))
         start = time.perf_counter()
         with may_resume(resume):
             out = task.fit_fold(cfg, data, k, train_idx, val_idx, stage)
@@ -71,14 +72,16 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
     return assemble_cv(task, cfg, data, paths, fingerprint["hash"])
 
 
-def prepare_stage(paths: RunPaths, k: int, fp_hash: str, train_ids: str, force: bool) -> tuple[Path, bool]:
+def prepare_stage(paths: RunPaths, k: int, fp_hash: str, train_ids: str, force: bool,
+                  processes: int = 1) -> tuple[Path, bool]:
     """The folder fold k trains in, and whether the fold resumes there. An interrupted fold's folder is kept,
     and the fold resumes from its last.ckpt, only if it was started with the same fingerprint (config and
-    data) and the same training ids; anything else (or FORCE) starts the fold afresh. Every DDP process
+    data), the same training ids and the same number of processes (their steps per epoch set the schedule);
+    anything else (or FORCE) starts the fold afresh. Every DDP process
     takes the same decision; only rank zero changes the folder."""
     stage = paths.staging_dir(k)
     marker = stage / "started.json"
-    ident = {"fingerprint": fp_hash, "train_ids": train_ids}
+    ident = {"fingerprint": fp_hash, "train_ids": train_ids, "processes": processes}
     if not force and read_json(marker) == ident and any(stage.glob("last*.ckpt")):
         say(f"fold {k}: resuming the interrupted fold from its last epoch ({stage.name}/last.ckpt); FORCE=1 "
             "starts it afresh")

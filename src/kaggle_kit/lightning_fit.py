@@ -207,6 +207,9 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
     start = time.perf_counter()
     trainer.fit(module, train_loader, val_loader, ckpt_path=last if resume else None)
     seconds = time.perf_counter() - start
+    if keep.state is None and cfg.checkpoint == "last" and resume:
+        # resumed from the final epoch's last.ckpt: Lightning returns at once, without on_train_end
+        keep.on_train_end(trainer, module)
     if keep.state is None:
         raise RuntimeError(f"no validation metric '{monitor}' was logged; the module must log it each epoch")
     module.load_state_dict(keep.state)

@@ -37,12 +37,20 @@ class SampleSeeds(torch.utils.data.Sampler):
 
 
 def seeded_index(item, transform) -> int:
-    """The dataset index of a sampler item; an (index, seed) pair first seeds the albumentations transform."""
+    """The dataset index of a sampler item; an (index, seed) pair first seeds the albumentations transform:
+    one generator shared by all its transforms (set_random_seed would give each child its own generator with
+    the same seed, so every p=0.5 transform would fire together)."""
     if isinstance(item, tuple):
         i, seed = item
-        transform.set_random_seed(seed)
+        transform.set_random_state(np.random.default_rng(seed), random.Random(seed))
         return int(i)
     return int(item)
+
+
+def loader_generator(seed: int) -> torch.Generator:
+    """A DataLoader's own generator: the workers' base seed is drawn from it, not from torch's global
+    generator, whose stream (dropout) would otherwise shift by one draw in the epoch a resumed run starts."""
+    return torch.Generator().manual_seed(derive_seed(seed, 0x10AD))
 
 
 def seed_epoch(seed: int, epoch: int) -> None:
