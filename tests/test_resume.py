@@ -17,7 +17,7 @@ from kaggle_kit.paths import RunPaths
 
 from .conftest import REPO, make
 
-# mixup, EMA, dropout-free net, augmentation: every random source of a leaves epoch is exercised
+# mixup, EMA and augmentation: the random sources of a leaves epoch are all exercised
 TINY = ("epochs=3 folds=2 image_size=32 batch_size=32 num_workers=0 progress_bar=false tta=none ema_decay=0.9 "
         "mixup=0.2 mix_prob=0.5")
 CONFIG = "configs/leaves-cpu.yaml"
