@@ -28,7 +28,7 @@ def test_ddp_fold_then_a_second_fold_job_assemble_one_cv(tmp_path, leaves_sample
     assert not list(run.glob(".fold*")) and not list(run.rglob("*.tmp"))
 
     before = files_under(tmp_path)
-    assert_user_error(make("leaves-cv", tmp_path, ARGS=TINY, **common), "folds 1 of", 'FOLDS="1"')
+    assert_user_error(make("leaves-cv", tmp_path, ARGS=TINY, **common), "fold 1 of", "is not complete yet", 'FOLDS="1"')
     assert files_under(tmp_path) == before
 
     proc = make("leaves-train", tmp_path, ARGS=TINY, FOLDS="1", **common)        # another job, one process

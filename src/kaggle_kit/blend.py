@@ -13,7 +13,7 @@ import numpy as np
 import yaml
 from scipy.optimize import minimize
 
-from kaggle_kit import atomic, detection_blend, ensemble
+from kaggle_kit import atomic, detection_blend, ensemble, runs
 from kaggle_kit.config import validate
 from kaggle_kit.errors import UserError
 from kaggle_kit.kfold import run_folds, say
@@ -34,8 +34,8 @@ class Member:
 def load_member(task: Task, data: TrainData, root: Path, exp: str) -> Member:
     paths = RunPaths(root, task.name, exp)
     if not paths.config.is_file():
-        raise UserError(f"experiment '{exp}' has no run in {paths.run_dir}; train it first: "
-                        f"make {task.name}-train CONFIG=configs/{exp}.yaml")
+        raise UserError(f"experiment '{exp}' has no run in {paths.run_dir} ({runs.existing_runs(paths.comp_dir)}); "
+                        f"train it first: make {task.name}-train CONFIG=configs/{exp}.yaml")
     cfg = validate(task.config_class, yaml.safe_load(paths.config.read_text()))
     folds = complete_run_folds(task, cfg, data, paths)
     oof_path = paths.oof_for(None, task.preds.ext)

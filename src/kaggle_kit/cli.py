@@ -105,6 +105,7 @@ def run(argv: list[str]) -> None:
         from kaggle_kit.leaderboard import leaderboard
 
         print(leaderboard(task, root, cfg, config_path), end="")
+        print(f"wrote {root / 'runs' / task.name / 'leaderboard.md'}", file=sys.stderr)
         return
     only = parse_folds(args.folds, cfg.folds) if args.command == "train" else None
     if getattr(args, "split", None):
@@ -146,8 +147,11 @@ def report(task, root: Path, data_dir: Path, using_sample: bool, exp: str) -> No
         raise UserError(f"name the experiment to report on: make {task.name}-report EXP=<config stem>")
     paths = RunPaths(root, task.name, exp)
     if not paths.cv.is_file():
-        raise UserError(f"experiment '{exp}' has no complete run in {paths.run_dir} (no cv.json); train every "
-                        f"fold first: make {task.name}-train CONFIG=configs/{exp}.yaml")
+        from kaggle_kit.runs import existing_runs
+
+        raise UserError(f"experiment '{exp}' has no complete run in {paths.run_dir} (no cv.json; "
+                        f"{existing_runs(paths.comp_dir)}); train every fold first: make {task.name}-train "
+                        f"CONFIG=configs/{exp}.yaml")
     plots = sorted((paths.run_dir / "plots").glob("*.png"))
     if not plots:
         from kaggle_kit.plots import write_run_plots

@@ -121,21 +121,23 @@ def assemble_run(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths)
     """`make <comp>-cv`: the OOF file and cv.json of a run whose folds were trained as separate jobs; an
     error naming the folds that are not complete yet."""
     if not paths.fingerprint.is_file():
-        raise UserError(f"no trained run in {paths.run_dir}; run `make {task.name}-train` (FOLDS=...) first")
+        raise UserError(f"no trained run in {paths.run_dir}; run `make {task.name}-train CONFIG=configs/"
+                        f"{paths.exp}.yaml` (FOLDS=...) first")
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
     runs.check_fingerprint(paths, fingerprint, force=False, command="cv")
     missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fingerprint["hash"])]
     if missing:
         todo = " ".join(map(str, missing))
-        raise UserError(f"folds {todo} of {paths.run_dir} are not complete yet; train them (make {task.name}-train "
-                        f'FOLDS="{todo}" with the same CONFIG and ARGS) or wait for their jobs')
+        raise UserError(f"{runs.fold_list(missing)} of {paths.run_dir} {'is' if len(missing) == 1 else 'are'} not "
+                        f'complete yet; train {"it" if len(missing) == 1 else "them"} (make {task.name}-train '
+                        f'FOLDS="{todo}" with the same CONFIG and ARGS) or wait for the jobs')
     return assemble_cv(task, cfg, data, paths, fingerprint["hash"])
 
 
 def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, fp_hash: str) -> dict | None:
     missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fp_hash)]
     if missing:
-        say(f"folds {' '.join(map(str, missing))} not trained yet: oof.csv and cv.json are written once "
+        say(f"{runs.fold_list(missing)} not trained yet: oof.csv and cv.json are written once "
             "every fold is complete")
         return None
     cv = pool_oof(task, data, paths, cfg.folds, None)

@@ -60,6 +60,17 @@ def _write_if_changed(path: Path, text: str) -> None:
         atomic.write_text(path, text)
 
 
+def existing_runs(comp_dir: Path) -> str:
+    """The experiments with a run folder, for an error about a name that has none (a typo, most often)."""
+    names = sorted(p.name for p in comp_dir.iterdir() if (p / "config.yaml").is_file()) if comp_dir.is_dir() else []
+    return f"runs here: {', '.join(names)}" if names else "no runs here yet"
+
+
+def fold_list(folds: list[int]) -> str:
+    """ "fold 1" / "folds 1 2", for messages."""
+    return ("fold " if len(folds) == 1 else "folds ") + " ".join(map(str, folds))
+
+
 def fold_metrics(paths: RunPaths, k: int) -> dict | None:
     f = paths.fold_dir(k) / "metrics.json"
     return json.loads(f.read_text()) if f.is_file() else None
