@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 from scipy.optimize import minimize
+from scipy.stats import rankdata
 
 from kaggle_kit import atomic, detection_blend, ensemble, runs
 from kaggle_kit.config import validate
@@ -118,10 +119,6 @@ def rule_prob_weighted(P, y, rows, loss):
     return lambda Q: np.einsum("nmc,m->nc", Q, w), {"weights": w.round(6).tolist()}
 
 
-RULES = {"regression": {"mean": rule_mean, "weighted": rule_weighted, "stack": rule_stack},
-         "classification": {"mean": rule_prob_mean, "vote": rule_vote, "weighted": rule_prob_weighted}}
-
-
 def nested_predictions(rule, P: np.ndarray, y: np.ndarray, fold: np.ndarray, loss) -> np.ndarray:
     """Each fold's rows predicted by the rule fitted on the other folds' rows only."""
     out = np.zeros((len(y), *P.shape[2:]))
@@ -135,8 +132,6 @@ def nested_predictions(rule, P: np.ndarray, y: np.ndarray, fold: np.ndarray, los
 
 def rank_mean(Q: np.ndarray) -> np.ndarray:
     """Mean over members of each row's rank among the rows (0..1), per column for (rows, members, classes)."""
-    from scipy.stats import rankdata
-
     return (rankdata(Q, axis=0) - 1).mean(1) / max(len(Q) - 1, 1)
 
 
@@ -144,8 +139,6 @@ def rule_rank_mean(P, y, rows, loss):
     """The members' ranks averaged, mapped back onto the value scale of their plain mean (its quantiles), so
     a member with a stretched or shifted scale weighs as much as the others."""
     def apply(Q):
-        from scipy.stats import rankdata
-
         order = (rankdata(rank_mean(Q)) - 1) / max(len(Q) - 1, 1)    # the rows' order by mean rank, 0..1
         return np.quantile(Q.mean(1), order)
     return apply, {}
@@ -154,16 +147,16 @@ def rule_rank_mean(P, y, rows, loss):
 def rule_prob_rank_mean(P, y, rows, loss):
     """Each member ranks the classes within a row (Borda count); ranks averaged over members and normalised to
     sum one: a vote that weighs a member's runner-up classes too (an order, not a calibrated probability)."""
-    from scipy.stats import rankdata
-
     def apply(Q):
         r = rankdata(Q, axis=2).mean(1)
         return r / r.sum(1, keepdims=True)
     return apply, {}
 
 
-RULES["regression"]["rank_mean"] = rule_rank_mean
-RULES["classification"]["rank_mean"] = rule_prob_rank_mean
+RULES = {"regression": {"mean": rule_mean, "weighted": rule_weighted, "stack": rule_stack,
+                        "rank_mean": rule_rank_mean},
+         "classification": {"mean": rule_prob_mean, "vote": rule_vote, "weighted": rule_prob_weighted,
+                            "rank_mean": rule_prob_rank_mean}}
 
 
 def table_rules(task: Task, data: TrainData, members: list[Member], rules: dict) -> dict:
