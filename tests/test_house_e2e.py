@@ -9,6 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
+from competitions.house_prices.data import read_split
+from competitions.house_prices.features import transform
+from kaggle_kit.tabular import load_catboost
+
 from .conftest import REPO, assert_user_error, files_under, kit, make
 
 TINY = "epochs=2 folds=2 seeds=1 batch_size=64 mlp.hidden=[16] progress_bar=false"
@@ -74,7 +78,8 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     data = ["--data", str(house_sample)]
     fast = "folds=2 progress_bar=false"
     learners = {"house-gbdt": fast + " gbdt.n_estimators=60 gbdt.threads=1", "house-linear": fast,
-                "house-svr": fast, "house": TINY}
+                "house-svr": fast, "house-catboost": fast + " catboost.iterations=50 catboost.threads=1 clip_to_train_range=false",
+                "house": TINY}
     for exp, args in learners.items():
         kit("train", "house", *data, "--config", str(REPO / "configs" / f"{exp}.yaml"), "--args", args, root=tmp_path, check=True)
     runs = tmp_path / "runs" / "house"
@@ -84,6 +89,14 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     assert json.loads((runs / "house-linear/fold1/model.json").read_text())["kind"] == "lasso"
     assert shared | {"model.json", "features.json"} <= {p.name for p in (runs / "house-svr/fold0").iterdir()}
     assert len(json.loads((runs / "house-svr/fold0/model.json").read_text())["support_vectors"]) > 10
+    assert shared | {"model_seed0.cbm", "features.json"} <= {p.name for p in (runs / "house-catboost/fold1").iterdir()}
+    assert not (REPO / "catboost_info").exists() and not (tmp_path / "catboost_info").exists()
+    _, test, _ = read_split(house_sample)                      # the saved trees reload without pickle, and
+    state = json.loads((runs / "house-catboost/fold1/features.json").read_text())   # predict what the fold wrote
+    trees = load_catboost(runs / "house-catboost/fold1/model_seed0.cbm")
+    assert trees.tree_count_ == 50
+    written = pd.read_csv(runs / "house-catboost/fold1/test_pred.csv")["pred"].to_numpy()
+    assert np.allclose(trees.predict(transform(test, state)), written, atol=1e-6)
     cvs = {exp: json.loads((runs / exp / "cv.json").read_text()) for exp in learners}
     assert {tuple(sorted(cv)) for cv in cvs.values()} == {tuple(sorted(cvs["house"]))}
     folds = {json.loads((runs / exp / "fingerprint.json").read_text())["folds_file"] for exp in learners}

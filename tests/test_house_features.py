@@ -69,3 +69,30 @@ def test_ames_semantics_ordinals_and_engineered_columns():
     kq = x[:, names.index("KitchenQual_ord")] * state["numeric"]["KitchenQual_ord"]["std"] \
         + state["numeric"]["KitchenQual_ord"]["mean"]
     assert kq.tolist() == [4, 5]
+
+
+def _unscaled(frame, state, name):
+    s = state["numeric"][name]
+    return (transform(frame, state)[:, list(state["numeric"]).index(name)] * s["std"] + s["mean"]).round(3).tolist()
+
+
+def test_ordered_scales_and_quality_interactions():
+    frame = pd.DataFrame({c: [np.nan, np.nan, np.nan] for c in feature_columns("numeric") + feature_columns("categorical")})
+    frame[["OverallQual", "OverallCond", "GrLivArea", "1stFlrSF", "2ndFlrSF", "TotalBsmtSF"]] = \
+        [[5, 5, 1000, 600, 400, 500], [8, 6, 2000, 1000, 1000, np.nan], [10, 3, 3000, 3000, 0, 1000]]
+    frame["BsmtExposure"] = ["Gd", "No", np.nan]                 # NA: no basement, the scale's 0
+    frame["Functional"] = ["Typ", "Maj2", "Min1"]
+    frame["GarageFinish"] = ["RFn", "Fin", "Unf"]
+    state = fit_features(frame, FeatureConfig(log_skewed=None, interactions=True))
+    assert _unscaled(frame, state, "BsmtExposure_ord") == [4, 1, 0]
+    assert _unscaled(frame, state, "Functional_ord") == [7, 2, 6]
+    assert _unscaled(frame, state, "GarageFinish_ord") == [2, 3, 1]
+    assert "BsmtExposure" in state["categorical"]                  # the scale is added, the one-hot kept
+    assert _unscaled(frame, state, "Qual_squared") == [25, 64, 100]
+    assert _unscaled(frame, state, "Qual_x_Cond") == [25, 48, 30]
+    assert np.allclose(_unscaled(frame, state, "Qual_x_LogGrLivArea"),
+                       [5 * np.log1p(1000), 8 * np.log1p(2000), 10 * np.log1p(3000)], atol=2e-3)
+    assert np.allclose(_unscaled(frame, state, "Qual_x_LogTotalSF"),
+                       [5 * np.log1p(1500), 8 * np.log1p(2000), 10 * np.log1p(4000)], atol=2e-3)
+    plain = fit_features(frame, FeatureConfig(log_skewed=None))
+    assert "Qual_squared" not in plain["numeric"] and n_features(plain) == n_features(state) - 4

@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from kaggle_kit.config import StrictModel, TrainConfig
-from kaggle_kit.tabular import GBDTConfig, LinearConfig, SVRConfig
+from kaggle_kit.tabular import CatBoostConfig, GBDTConfig, LinearConfig, SVRConfig
 
 
 class MLPConfig(StrictModel):
@@ -19,13 +19,15 @@ class FeatureConfig(StrictModel):
     numeric_fill: Literal["mean", "median"] = "median"   # remaining numeric NA (d2l: mean, i.e. 0 once scaled)
     log_skewed: float | None = Field(0.75, ge=0)          # log1p of non-negative columns skewed above this
     as_categorical: list[str] = ["MSSubClass", "MoSold", "YrSold"]   # numeric codes that are categories
-    ordinal: bool = True                # quality scales (Ex..Po) also as numbers 5..1, "None" 0
+    ordinal: bool = True                # ordered scales (quality Ex..Po, basement exposure and finish, garage
+                                        # finish, functional, lot shape, slope, paved drive) also as numbers
+    interactions: bool = False          # OverallQual x log areas, OverallQual squared, OverallQual x OverallCond
     engineered: bool = True             # TotalSF, TotalBath, HouseAge, RemodAge, PorchSF
     dummy_na: bool = True               # one indicator column per categorical for NA
 
 
 class HouseConfig(TrainConfig):
-    model: Literal["mlp", "gbdt", "linear", "svr"] = "mlp"
+    model: Literal["mlp", "gbdt", "catboost", "linear", "svr"] = "mlp"
     seeds: int = Field(1, ge=1)          # models per fold, each from its own seed, predictions averaged
     drop_outliers: bool = True           # GrLivArea > 4000 with SalePrice < 300000: left out of fitting only
     clip_to_train_range: bool = True     # predictions clipped to the fitted rows' log-price range
@@ -33,6 +35,7 @@ class HouseConfig(TrainConfig):
     features: FeatureConfig = FeatureConfig()
     mlp: MLPConfig = MLPConfig()
     gbdt: GBDTConfig = GBDTConfig()
+    catboost: CatBoostConfig = CatBoostConfig()
     linear: LinearConfig = LinearConfig()
     svr: SVRConfig = SVRConfig()
 
@@ -43,7 +46,7 @@ class HouseConfig(TrainConfig):
     def fingerprint_dict(self) -> dict:
         """The sections of the learners not in use (and, for the non-neural ones, the MLP's training keys)
         do not change what this run learns."""
-        unused = {"mlp", "gbdt", "linear", "svr"} - {self.model}
+        unused = {"mlp", "gbdt", "catboost", "linear", "svr"} - {self.model}
         if self.model != "mlp":
             unused |= self.NEURAL_KEYS
         return {k: v for k, v in super().fingerprint_dict().items() if k not in unused}

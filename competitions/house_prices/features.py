@@ -16,8 +16,20 @@ NONE_CATEGORICAL = ["Alley", "BsmtQual", "BsmtCond", "BsmtExposure", "BsmtFinTyp
 NONE_NUMERIC = ["MasVnrArea", "BsmtFinSF1", "BsmtFinSF2", "BsmtUnfSF", "TotalBsmtSF", "BsmtFullBath",
                 "BsmtHalfBath", "GarageCars", "GarageArea"]
 QUALITY = {"Ex": 5, "Gd": 4, "TA": 3, "Fa": 2, "Po": 1, "None": 0}
-QUALITY_COLUMNS = ["ExterQual", "ExterCond", "BsmtQual", "BsmtCond", "HeatingQC", "KitchenQual", "FireplaceQu",
-                   "GarageQual", "GarageCond", "PoolQC"]
+FINISH = {"GLQ": 6, "ALQ": 5, "BLQ": 4, "Rec": 3, "LwQ": 2, "Unf": 1, "None": 0}
+# Ames data_description.txt's ordered scales, best highest; each column also stays one-hot.
+ORDERED_LEVELS = {
+    **{col: QUALITY for col in ["ExterQual", "ExterCond", "BsmtQual", "BsmtCond", "HeatingQC", "KitchenQual",
+                                "FireplaceQu", "GarageQual", "GarageCond", "PoolQC"]},
+    "BsmtExposure": {"Gd": 4, "Av": 3, "Mn": 2, "No": 1, "None": 0},
+    "BsmtFinType1": FINISH, "BsmtFinType2": FINISH,
+    "GarageFinish": {"Fin": 3, "RFn": 2, "Unf": 1, "None": 0},
+    "Functional": {"Typ": 7, "Min1": 6, "Min2": 5, "Mod": 4, "Maj1": 3, "Maj2": 2, "Sev": 1, "Sal": 0},
+    "LotShape": {"Reg": 3, "IR1": 2, "IR2": 1, "IR3": 0},
+    "LandSlope": {"Gtl": 2, "Mod": 1, "Sev": 0},
+    "PavedDrive": {"Y": 2, "P": 1, "N": 0},
+    "CentralAir": {"Y": 1, "N": 0},
+}
 
 
 def prepare(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -38,9 +50,17 @@ def prepare(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, list[str], li
         df["PorchSF"] = f[["OpenPorchSF", "EnclosedPorch", "3SsnPorch", "ScreenPorch", "WoodDeckSF"]].sum(axis=1)
         numeric = numeric + ["TotalSF", "TotalBath", "HouseAge", "RemodAge", "PorchSF"]
     if cfg["ordinal"]:
-        for col in QUALITY_COLUMNS:
-            df[f"{col}_ord"] = df[col].map(QUALITY).astype(float)
-        numeric = numeric + [f"{c}_ord" for c in QUALITY_COLUMNS]
+        for col, levels in ORDERED_LEVELS.items():
+            df[f"{col}_ord"] = df[col].map(levels).astype(float)
+        numeric = numeric + [f"{c}_ord" for c in ORDERED_LEVELS]
+    if cfg["interactions"]:   # overall quality scales the worth of each square foot: products a linear model lacks
+        f = df[["OverallQual", "OverallCond", "GrLivArea", "TotalBsmtSF", "1stFlrSF", "2ndFlrSF"]].astype(float)
+        area = f["TotalBsmtSF"].fillna(0) + f["1stFlrSF"] + f["2ndFlrSF"]
+        df["Qual_x_LogGrLivArea"] = f["OverallQual"] * np.log1p(f["GrLivArea"])
+        df["Qual_x_LogTotalSF"] = f["OverallQual"] * np.log1p(area)
+        df["Qual_squared"] = f["OverallQual"] ** 2
+        df["Qual_x_Cond"] = f["OverallQual"] * f["OverallCond"]
+        numeric = numeric + ["Qual_x_LogGrLivArea", "Qual_x_LogTotalSF", "Qual_squared", "Qual_x_Cond"]
     for col in cfg["as_categorical"]:
         df[col] = df[col].astype("Int64").astype(str).where(df[col].notna())
     numeric = [c for c in numeric if c not in cfg["as_categorical"]]

@@ -13,7 +13,7 @@ from competitions.house_prices.features import fit_features, n_features, transfo
 from competitions.house_prices.schema import ID, is_outlier
 from kaggle_kit import atomic
 from kaggle_kit.seeding import derive_seed
-from kaggle_kit.tabular import fit_gbdt, fit_linear, fit_svr
+from kaggle_kit.tabular import fit_catboost, fit_gbdt, fit_linear, fit_svr
 from kaggle_kit.task import FoldOutput, TrainData
 
 
@@ -29,7 +29,7 @@ def fit_house_fold(cfg: HouseConfig, data: TrainData, fold: int, train_idx: np.n
     rows = fit_rows(cfg, train, train_idx)
     state = fit_features(train.iloc[rows], cfg.features)
     x, x_test = transform(train, state), transform(test, state)
-    learner = {"mlp": _mlp, "gbdt": _gbdt, "linear": _linear, "svr": _svr}[cfg.model]
+    learner = {"mlp": _mlp, "gbdt": _gbdt, "catboost": _catboost, "linear": _linear, "svr": _svr}[cfg.model]
     preds_val, preds_test, info = [], [], []
     for s in range(cfg.seeds):
         seed = derive_seed(cfg.seed, fold, s)
@@ -82,6 +82,11 @@ def _mlp(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
 
 def _gbdt(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
     model = fit_gbdt(cfg.gbdt, x[rows], y[rows], seed, out_dir / f"model_seed{s}.txt")
+    return model.predict(x[val_idx]), model.predict(x_test), {}
+
+
+def _catboost(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
+    model = fit_catboost(cfg.catboost, x[rows], y[rows], seed, out_dir / f"model_seed{s}.cbm")
     return model.predict(x[val_idx]), model.predict(x_test), {}
 
 
