@@ -40,6 +40,7 @@ from kaggle_kit.loaders import TensorBatches  # noqa: E402
 from kaggle_kit.metrics import rmse  # noqa: E402
 from kaggle_kit.optim import build_optimizer, param_groups  # noqa: E402
 from kaggle_kit.paths import CONFIGS_DIR, RunPaths  # noqa: E402
+from kaggle_kit.replay import seed_epoch  # noqa: E402
 from kaggle_kit.schedule import make_scheduler  # noqa: E402
 from kaggle_kit.seeding import derive_seed  # noqa: E402
 
@@ -73,9 +74,9 @@ def plain_seed(cfg, data, state, train_idx, val_idx, seed):
     opt = build_optimizer(param_groups(net, cfg.lr, cfg.weight_decay), cfg.optimizer, cfg.lr, cfg.momentum)
     sched = make_scheduler(opt, cfg.epochs * len(loader), math.ceil(cfg.warmup_epochs * len(loader)),
                            cfg.min_lr_ratio, cfg.schedule)
-    torch.manual_seed(seed)   # as the pipeline's seed_everything: dropout draws match too
     best, best_state = float("inf"), None
     for epoch in range(cfg.epochs):
+        seed_epoch(seed, epoch)   # as the pipeline at every epoch start: dropout draws match too
         loader.set_epoch(epoch)
         net.train()
         for xb, yb in loader:
@@ -138,7 +139,8 @@ def experiments_table(task, data, root: Path, exps: list[str], overrides: str = 
     summary = json.loads((root / "runs/house/blends" / f"blend-{'+'.join(members)}.json").read_text())
     for rule, r in summary["rules"].items():
         chosen = " (chosen)" if rule == summary["rule"] else ""
-        rows.append(f"| blend `{rule}`{chosen} of {', '.join(members)}: nested OOF (in-sample) | "
+        weights = f"; weights {' / '.join(f'{w:.2f}' for w in r['weights'])}" if "weights" in r else ""
+        rows.append(f"| blend `{rule}`{chosen} of {', '.join(members)}{weights}: nested OOF (in-sample) | "
                     f"{r['nested_oof']:.4f} ({r['oof']:.4f}) | {r['nested_score_without_outliers']:.4f} | |")
     return rows
 

@@ -77,3 +77,12 @@ def test_fingerprint_ignores_execution_and_prediction_keys():
     assert run_fingerprint(base, "d")["hash"] == run_fingerprint(same, "d")["hash"]
     assert run_fingerprint(base, "d")["hash"] != run_fingerprint(other, "d")["hash"]
     assert run_fingerprint(base, "d")["hash"] != run_fingerprint(base, "e")["hash"]
+
+
+def test_fingerprint_holds_only_the_learner_in_use():
+    def fp(config, args=""):
+        return run_fingerprint(load_config(HouseConfig, CONFIGS_DIR / config, CONFIGS_DIR, args), "d")["hash"]
+    for config in ("house-gbdt.yaml", "house.yaml"):                  # another learner's section: same run
+        assert fp(config) == fp(config, "catboost.depth=6")
+    assert fp("house-catboost.yaml") != fp("house-catboost.yaml", "catboost.depth=6")
+    assert fp("house-gbdt.yaml") == fp("house-gbdt.yaml", "epochs=3")   # the MLP's training keys too

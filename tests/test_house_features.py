@@ -3,8 +3,8 @@ import pandas as pd
 
 from competitions.house_prices.config import FeatureConfig
 from competitions.house_prices.data import read_split
-from competitions.house_prices.features import fit_features, n_features, transform
-from competitions.house_prices.schema import feature_columns, train_columns
+from competitions.house_prices.features import ORDERED_LEVELS, fit_features, n_features, transform
+from competitions.house_prices.schema import feature_columns, schema, train_columns
 
 
 def test_sample_has_the_real_layout(house_sample):
@@ -71,6 +71,10 @@ def test_ames_semantics_ordinals_and_engineered_columns():
     assert kq.tolist() == [4, 5]
 
 
+def column(name):
+    return next(c for c in schema()["columns"] if c["name"] == name)
+
+
 def _unscaled(frame, state, name):
     s = state["numeric"][name]
     return (transform(frame, state)[:, list(state["numeric"]).index(name)] * s["std"] + s["mean"]).round(3).tolist()
@@ -94,5 +98,7 @@ def test_ordered_scales_and_quality_interactions():
                        [5 * np.log1p(1000), 8 * np.log1p(2000), 10 * np.log1p(3000)], atol=2e-3)
     assert np.allclose(_unscaled(frame, state, "Qual_x_LogTotalSF"),
                        [5 * np.log1p(1500), 8 * np.log1p(2000), 10 * np.log1p(4000)], atol=2e-3)
+    for col, levels in ORDERED_LEVELS.items():                     # every level the data has is on its scale
+        assert set(column(col)["levels"]) <= set(levels), col
     plain = fit_features(frame, FeatureConfig(log_skewed=None))
     assert "Qual_squared" not in plain["numeric"] and n_features(plain) == n_features(state) - 4

@@ -53,7 +53,8 @@ def prepare(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, list[str], li
         for col, levels in ORDERED_LEVELS.items():
             df[f"{col}_ord"] = df[col].map(levels).astype(float)
         numeric = numeric + [f"{c}_ord" for c in ORDERED_LEVELS]
-    if cfg["interactions"]:   # overall quality scales the worth of each square foot: products a linear model lacks
+    # overall quality scales the worth of each square foot: products a linear model cannot form itself
+    if cfg.get("interactions"):   # .get: feature states saved before the key existed lack it
         f = df[["OverallQual", "OverallCond", "GrLivArea", "TotalBsmtSF", "1stFlrSF", "2ndFlrSF"]].astype(float)
         area = f["TotalBsmtSF"].fillna(0) + f["1stFlrSF"] + f["2ndFlrSF"]
         df["Qual_x_LogGrLivArea"] = f["OverallQual"] * np.log1p(f["GrLivArea"])

@@ -42,7 +42,7 @@ class SVRConfig(StrictModel):
 
 
 class CatBoostConfig(StrictModel):
-    """CatBoost's oblivious trees (one split per depth level, ordered boosting): smoother than LightGBM's
+    """CatBoost's oblivious trees (one split shared by every node of a depth level): smoother than LightGBM's
     leaf-wise trees on a thousand rows, and different enough to add to a blend."""
     iterations: int = Field(3000, ge=1)
     learning_rate: float = Field(0.03, gt=0)
