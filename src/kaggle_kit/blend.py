@@ -5,17 +5,14 @@ rule is fitted on the other folds' OOF rows only and applied to it), the honest 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 from scipy.optimize import minimize
 from scipy.stats import rankdata
 
 from kaggle_kit import atomic, detection_blend, ensemble, runs
-from kaggle_kit.config import validate
 from kaggle_kit.errors import UserError
 from kaggle_kit.kfold import run_folds, say
 from kaggle_kit.paths import RunPaths
@@ -37,7 +34,7 @@ def load_member(task: Task, data: TrainData, root: Path, exp: str) -> Member:
     if not paths.config.is_file():
         raise UserError(f"experiment '{exp}' has no run in {paths.run_dir} ({runs.existing_runs(paths.comp_dir)}); "
                         f"train it first: make {task.name}-train CONFIG=configs/{exp}.yaml")
-    cfg = validate(task.config_class, yaml.safe_load(paths.config.read_text()))
+    cfg = runs.run_config(task.config_class, paths)
     folds = complete_run_folds(task, cfg, data, paths)
     oof_path = paths.oof_for(None, task.preds.ext)
     if not oof_path.is_file():
@@ -52,7 +49,7 @@ def load_member(task: Task, data: TrainData, root: Path, exp: str) -> Member:
     elif oof[task.id_column].tolist() != ids:
         raise UserError(f"{oof_path.name} of '{exp}' does not match the training rows; retrain it with FORCE=1")
     test = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds), data)
-    folds_file = json.loads(paths.fingerprint.read_text())["folds_file"]
+    folds_file = runs.read_fingerprint(paths)["folds_file"]
     return Member(exp, task.preds.values(task, data, oof, "train"), test, run_folds(paths, data),
                   Path(folds_file).name)
 

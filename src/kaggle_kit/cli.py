@@ -136,19 +136,15 @@ def run(argv: list[str]) -> None:
 
 def report(task, root: Path, data_dir: Path, using_sample: bool, exp: str) -> None:
     """Write runs/<comp>/<exp>/report.html; a run trained before plots existed gets its plots made first."""
-    import yaml
-
-    from kaggle_kit.config import validate
     from kaggle_kit.data_source import ensure_sample
     from kaggle_kit.paths import RunPaths
+    from kaggle_kit.runs import existing_runs, run_config
 
     exp = Path(exp).stem if exp.endswith((".yaml", ".yml")) else exp.strip()
     if not exp:
         raise UserError(f"name the experiment to report on: make {task.name}-report EXP=<config stem>")
     paths = RunPaths(root, task.name, exp)
     if not paths.cv.is_file():
-        from kaggle_kit.runs import existing_runs
-
         raise UserError(f"experiment '{exp}' has no complete run in {paths.run_dir} (no cv.json; "
                         f"{existing_runs(paths.comp_dir)}); train every fold first: make {task.name}-train "
                         f"CONFIG=configs/{exp}.yaml")
@@ -159,7 +155,7 @@ def report(task, root: Path, data_dir: Path, using_sample: bool, exp: str) -> No
         if using_sample:
             ensure_sample(task, data_dir)
         data = task.load(data_dir)
-        cfg = validate(task.config_class, yaml.safe_load(paths.config.read_text()))
+        cfg = run_config(task.config_class, paths)
         plots = write_run_plots(task, cfg, data, paths)
     from kaggle_kit.report import write_report
 

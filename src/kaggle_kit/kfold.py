@@ -63,7 +63,8 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
         write_fold_preds(task, stage, out)
         atomic.write_json(stage / "metrics.json", {
             "fold": k, "metric": task.metric, "score": score, "n_train": len(train_idx),
-            "n_val": len(val_idx), "train_seconds": round(seconds, 1), "processes": world_size(), **out.metrics, "fingerprint": fingerprint["hash"]})
+            "n_val": len(val_idx), "train_seconds": round(seconds, 1), "processes": world_size(), **out.metrics,
+            "fingerprint": fingerprint["hash"]})
         runs.publish_fold(paths, k)
         say(f"fold {k}: {task.metric} {score:.5f}")
         barrier()
@@ -108,7 +109,7 @@ def write_fold_preds(task: Task, folder, out) -> None:
 
 def run_folds(paths: RunPaths, data: TrainData) -> np.ndarray:
     """Fold of every training row, from the folds file the run was trained on."""
-    folds_file = Path(json.loads(paths.fingerprint.read_text())["folds_file"])
+    folds_file = Path(runs.read_fingerprint(paths)["folds_file"])
     if not folds_file.is_absolute() or not folds_file.is_file():
         folds_file = paths.folds_dir / folds_file.name      # runs/ moved or copied to another root
     stored = pd.read_csv(folds_file, dtype={"id": str})

@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from kaggle_kit import atomic
-from kaggle_kit.config import TrainConfig, changed_keys, flatten, validate
+from kaggle_kit.config import TrainConfig, changed_keys, flatten
 from kaggle_kit.errors import UserError
 from kaggle_kit.paths import RunPaths
+from kaggle_kit.runs import fold_metrics, run_config
 
 
 def config_diff(default: TrainConfig, cfg: TrainConfig) -> str:
@@ -28,8 +28,7 @@ def train_seconds(paths: RunPaths, n_folds: int) -> float | None:
     """Training time summed over folds, from each fold's metrics.json (None if a fold did not record it)."""
     total = 0.0
     for k in range(n_folds):
-        f = paths.fold_dir(k) / "metrics.json"
-        seconds = json.loads(f.read_text()).get("train_seconds") if f.is_file() else None
+        seconds = (fold_metrics(paths, k) or {}).get("train_seconds")
         if seconds is None:
             return None
         total += seconds
@@ -55,7 +54,7 @@ def run_rows(task, root: Path, default: TrainConfig) -> list[dict]:
         if not (paths.config.is_file() and paths.cv.is_file()):
             continue                                      # folds/, cache/, blends/, an unfinished run
         try:
-            cfg = validate(task.config_class, yaml.safe_load(paths.config.read_text()))
+            cfg = run_config(task.config_class, paths)
         except UserError:                                 # a run of an older version with other keys
             cfg = None
         keys = config_diff(default, cfg) if cfg is not None else "(config no longer valid)"

@@ -6,8 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
+import yaml
+
 from kaggle_kit import atomic
-from kaggle_kit.config import TrainConfig, changed_keys, dump_yaml, stable_hash
+from kaggle_kit.config import TrainConfig, changed_keys, dump_yaml, stable_hash, validate
 from kaggle_kit.errors import UserError
 from kaggle_kit.paths import RunPaths
 
@@ -58,6 +60,11 @@ def start_run(paths: RunPaths, cfg: TrainConfig, fingerprint: dict, folds_file: 
 def _write_if_changed(path: Path, text: str) -> None:
     if not (path.is_file() and path.read_text() == text):
         atomic.write_text(path, text)
+
+
+def run_config(config_class: type[TrainConfig], paths: RunPaths) -> TrainConfig:
+    """The resolved config a run was trained with (its config.yaml); UserError if it no longer validates."""
+    return validate(config_class, yaml.safe_load(paths.config.read_text()))
 
 
 def existing_runs(comp_dir: Path) -> str:
