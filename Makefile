@@ -114,8 +114,8 @@ cowboy-cv: ## pool a run's folds (trained as separate jobs) into OOF + cv.json; 
 cowboy-submit: ## write submissions/cowboy/<exp>.zip (answer.json) for valid.csv, or SPLIT=test
 	$(KIT) submit cowboy $(COMMON) $(if $(SPLIT),--split "$(SPLIT)")
 
-cowboy-blend: ## fuse experiments' saved OOF/test detections by WBF (weights, IoU tuned on OOF AP): EXPS="a b" [RULE=mean|weighted]
-	$(KIT) blend cowboy $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)")
+cowboy-blend: ## fuse experiments' saved OOF/test detections by WBF (weights, IoU tuned on OOF AP): EXPS="a b" [RULE=mean|weighted] [SPLIT=test]
+	$(KIT) blend cowboy $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)") $(if $(SPLIT),--split "$(SPLIT)")
 
 cowboy-leaderboard: ## table of every cowboy run and blend by CV (runs/cowboy/leaderboard.md)
 	$(KIT) leaderboard cowboy $(if $(DATA),--data "$(DATA)")

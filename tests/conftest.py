@@ -72,6 +72,19 @@ def cowboy_sample(tmp_path_factory) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session")
+def cowboy_overlap(tmp_path_factory, cowboy_sample) -> Path:
+    """The cowboy sample whose test.csv also lists some of valid.csv's images."""
+    import shutil
+
+    from competitions.cowboy_outfits.sample import share_images
+
+    dest = tmp_path_factory.mktemp("cowboy-overlap") / "cowboyoutfits"
+    shutil.copytree(cowboy_sample, dest)
+    share_images(dest)
+    return dest
+
+
 LEAVES_TINY = "epochs=1 folds=2 image_size=32 batch_size=32 num_workers=0 progress_bar=false tta=hflip ema_decay=0.9"
 
 

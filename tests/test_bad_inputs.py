@@ -105,6 +105,10 @@ CASES = {
                               ["1 listed images are missing"]),
     "cowboy: non-integer id": ("cowboy", write("valid.csv", "id,file_name\nabc,x.jpg\n"), None,
                                ["valid.csv: id 'abc' is not an unsigned 64-bit integer"]),
+    "cowboy: image listed twice in one csv": ("cowboy", lambda d: edit_csv(d / "test.csv", lambda f: pd.concat(
+        [f, f.iloc[[4]]])), None, ["test.csv: row 62 repeats id", "listed once"]),
+    "cowboy: one id, two file names": ("cowboy", lambda d: edit_csv(d / "test.csv", lambda f: f.assign(id=[
+        pd.read_csv(d / "valid.csv", dtype=str)["id"][0], *f["id"][1:]])), None, ["in valid.csv but", "in test.csv"]),
     # the config
     "config: unknown key": ("house", None, ["train", "--args", "epochs=1 dropuot=0.2"], ["unknown config key 'dropuot'"]),
     "config: wrong type": ("house", None, ["train", "--args", "batch_size=big"], ["config key 'batch_size'"]),

@@ -11,6 +11,7 @@ from competitions.cowboy_outfits.data import CATEGORIES, read_download
 from competitions.cowboy_outfits.sample import N_TEST, N_TRAIN, N_VALID
 from kaggle_kit.box_fusion import fuse_image
 from kaggle_kit.coco_eval import coco_ground_truth, evaluate
+from kaggle_kit.errors import UserError
 from kaggle_kit.predictions import DetectionPredictions
 
 
@@ -40,7 +41,7 @@ def test_sample_layout(cowboy_sample):
 
 
 def test_ids_above_int64_survive_loading(cowboy_sample):
-    train, splits, _ = read_download(cowboy_sample)
+    train, splits, _, _ = read_download(cowboy_sample)
     raw = json.loads((cowboy_sample / "train.json").read_text())
     assert train.ids == [im["id"] for im in raw["images"]]
     assert splits["valid"].ids == [int(i) for i in pd.read_csv(cowboy_sample / "valid.csv", dtype=str)["id"]]
@@ -77,6 +78,36 @@ def test_weighted_boxes_fusion():
     b[0, 4] = 0.3
     one = fuse_image([a[:1], b[:1]], 100, 100, weights=[3, 1])
     assert np.allclose(one[0, :4], (3 * 0.9 * a[0, :4] + 0.3 * b[0, :4]) / (3 * 0.9 + 0.3), atol=1e-3)
+
+
+def test_detection_values_map_ids_to_their_rows():
+    """Many detections of one image all land on its row; an id index that repeats an image, or a detection of
+    an image the index lacks, is refused instead of silently misaligned."""
+    from types import SimpleNamespace
+
+    big = str(2**64 - 5)
+    frame = pd.DataFrame({"image_id": [big, "7", big], "category_id": [87, 1034, 588], "x": [1.0, 0, 2],
+                          "y": [2, 3, 4], "w": [10, 5.5, 3], "h": [4, 4, 4], "score": [0.5, 0.001, 0.2]})
+    data = SimpleNamespace(ids=["3"], test_ids=["7", big, "9"])
+    values = DetectionPredictions().values(None, data, frame, "test")
+    assert values[:, 0].tolist() == [1, 0, 1] and values[:, 6].tolist() == [87, 1034, 588]
+    assert values[2, 1:6].tolist() == [2, 4, 3, 4, 0.2]
+    with pytest.raises(ValueError, match=f"image {big} is listed twice"):
+        DetectionPredictions().values(None, SimpleNamespace(ids=[], test_ids=["7", big, big]), frame, "test")
+    with pytest.raises(UserError, match="not among the train images"):
+        DetectionPredictions().values(None, data, frame, "train")
+
+
+def test_images_in_both_splits_are_answered_once(cowboy_overlap):
+    """test.csv repeating valid.csv images: each image is predicted once (one row of the answer set), each
+    split keeps every row of its csv."""
+    train, splits, answer, _ = read_download(cowboy_overlap)
+    valid, test = splits["valid"].ids, splits["test"].ids
+    shared = set(valid) & set(test)
+    assert shared and len(answer.ids) == len(set(valid) | set(test)) == len(valid) + len(test) - len(shared)
+    assert answer.ids == list(dict.fromkeys(valid + test))
+    assert dict(zip(answer.ids, answer.files, strict=True)) == {**dict(zip(test, splits["test"].files, strict=True)),
+                                                                  **dict(zip(valid, splits["valid"].files, strict=True))}
 
 
 def test_coco_results_round_trip_keeps_64_bit_ids(tmp_path):

@@ -59,7 +59,10 @@ def test_train_and_submit_on_the_sample(tmp_path, cowboy_sample):
     assert json.loads((run / "cv.json").read_text()) == cv                      # the trained set is untouched
 
 
-def test_imbalance_handling_and_tta_on_the_sample(tmp_path, cowboy_sample):
+def test_imbalance_handling_and_tta_on_the_sample(tmp_path, cowboy_overlap):
+    """On the sample whose test.csv repeats some valid.csv images: each image predicted once, both splits
+    answered in full, and a blend."""
+    cowboy_sample = cowboy_overlap
     args = TINY + " sampler=repeat_factor repeat_threshold=0.3 class_weight_power=0.5 tta=hflip_scales"
     proc = make("cowboy-train", tmp_path, DATA=str(cowboy_sample), ARGS=args, CONFIG=CPU)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -69,10 +72,23 @@ def test_imbalance_handling_and_tta_on_the_sample(tmp_path, cowboy_sample):
     weights = dict(zip(CATEGORIES.values(), m["class_weights"], strict=True))
     assert min(weights.values()) == 1.0 and max(weights, key=weights.get) == "belt"   # the rarest weighs most
     assert m["tta"] == "hflip_scales-0.8-1.2"
-    proc = make("cowboy-submit", tmp_path, DATA=str(cowboy_sample), ARGS=args, CONFIG=CPU)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "predicting" not in proc.stderr                                       # trained with this TTA
-    assert read_answer(tmp_path / "submissions" / "cowboy" / "cowboy-cpu.zip")
+    valid, test = (pd.read_csv(cowboy_sample / f"{s}.csv", dtype=str)["id"].tolist() for s in ("valid", "test"))
+    shared = set(valid) & set(test)
+    assert shared
+    fold_test = json.loads((run / "fold0" / "test_pred.json").read_text())
+    per_image = pd.Series([str(d["image_id"]) for d in fold_test]).value_counts()
+    assert set(per_image.index) == set(valid) | set(test) and per_image.max() <= 20    # shared images once
+    answers = {}
+    for split, name in (("", "cowboy-cpu"), ("test", "cowboy-cpu-test")):
+        proc = make("cowboy-submit", tmp_path, DATA=str(cowboy_sample), ARGS=args, CONFIG=CPU, SPLIT=split)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert "predicting" not in proc.stderr                                   # trained with this TTA
+        answers[split or "valid"] = read_answer(tmp_path / "submissions" / "cowboy" / f"{name}.zip")
+    for split, ids in (("valid", valid), ("test", test)):                        # every row of its csv, exact ids
+        assert {str(d["image_id"]) for d in answers[split]} == set(ids)
+    for image_id in shared:                                                     # the same answer in both
+        assert [d for d in answers["valid"] if str(d["image_id"]) == image_id] == \
+            [d for d in answers["test"] if str(d["image_id"]) == image_id]
     for name in ("learning_curves.png", "per_class_ap.png", "validation_images.png"):
         assert (run / "plots" / name).read_bytes().startswith(b"\x89PNG") and (run / "plots" / name).stat().st_size > 5000
 
@@ -88,6 +104,12 @@ def test_imbalance_handling_and_tta_on_the_sample(tmp_path, cowboy_sample):
     assert "blend: weighted" in proc.stderr and "AP50" in proc.stderr and "rule:" in proc.stderr
     answer = read_answer(tmp_path / "submissions" / "cowboy" / "blend-cowboy-cpu+cowboy-b.zip")
     assert answer and {d["category_id"] for d in answer} <= set(CATEGORIES)
+    assert {str(d["image_id"]) for d in answer} == set(valid)
+    proc = make("cowboy-blend", tmp_path, DATA=str(cowboy_sample), EXPS="cowboy-cpu cowboy-b", RULE="mean",
+                SPLIT="test")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    answer = read_answer(tmp_path / "submissions" / "cowboy" / "blend-cowboy-cpu+cowboy-b-test.zip")
+    assert {str(d["image_id"]) for d in answer} == set(test)
     summary = json.loads((run.parent / "blends" / "blend-cowboy-cpu+cowboy-b.json").read_text())
     tuned = summary["rules"]["weighted"]
     assert tuned["weights"][0] >= tuned["weights"][1] and tuned["oof"] >= summary["members"]["cowboy-b"]

@@ -109,7 +109,34 @@ def read_split(path: Path) -> Images:
     bad = [v for v in frame["id"] if not (v.isdigit() and int(v) < 2**64)]
     if bad:
         raise _fail_download(f"{path}: id {bad[0]!r} is not an unsigned 64-bit integer ({len(bad)} such ids)")
-    return Images([int(v) for v in frame["id"]], frame["file_name"].tolist(), [(0, 0)] * len(frame))
+    ids = [int(v) for v in frame["id"]]
+    for column, values in (("id", pd.Series(ids)), ("file_name", frame["file_name"])):
+        repeated = values[values.duplicated()]
+        if len(repeated):
+            row = int(repeated.index[0])
+            raise _fail_download(f"{path}: row {row + 2} repeats {column} {frame[column][row]} of an earlier row; "
+                                 "each image is listed once")
+    return Images(ids, frame["file_name"].tolist(), [(0, 0)] * len(frame))
+
+
+def answer_images(splits: dict[str, Images]) -> Images:
+    """The images any split asks about, each once (in the order first listed): nothing says the phases' csvs
+    are disjoint, and an image listed in both is predicted once and answered in both. The same id under two
+    file names is an error."""
+    ids, files, sizes, where = [], [], [], {}
+    for split, images in splits.items():
+        for image_id, name, size in zip(images.ids, images.files, images.sizes, strict=True):
+            if image_id in where:
+                first, at = where[image_id]
+                if files[at] != name:
+                    raise _fail_download(f"image id {image_id} is {files[at]} in {first}.csv but {name} in "
+                                         f"{split}.csv")
+                continue
+            where[image_id] = (split, len(ids))
+            ids.append(image_id)
+            files.append(name)
+            sizes.append(size)
+    return Images(ids, files, sizes)
 
 
 def image_sizes(root: Path, images: Images) -> list[int]:
@@ -140,13 +167,18 @@ def image_sizes(root: Path, images: Images) -> list[int]:
     return nbytes
 
 
-def read_download(root: Path) -> tuple[Images, dict[str, Images], str]:
+def read_download(root: Path) -> tuple[Images, dict[str, Images], Images, str]:
+    """(train images, each split's images, the images to answer (every split's, each once), fingerprint)."""
     coco_path = root / "train.json"
     coco = read_coco(coco_path)
     train = train_images(coco, coco_path)
     splits = {s: read_split(root / f"{s}.csv") for s in SPLITS}
     nbytes = image_sizes(root, train) + [n for s in SPLITS for n in image_sizes(root, splits[s])]
     check_boxes_inside(train, coco_path)
+    answer = answer_images(splits)
+    # Runs made before shared images were predicted once hold them twice in test_pred.json: a download whose
+    # splits share images gets a fingerprint of its own, so such a run is retrained, never submitted.
+    shared = b"" if len(answer.ids) == sum(len(s.ids) for s in splits.values()) else b"answered once"
     digest = hashlib.sha256(coco_path.read_bytes() + b"".join((root / f"{s}.csv").read_bytes() for s in SPLITS)
-                            + str(nbytes).encode()).hexdigest()[:16]
-    return train, splits, digest
+                            + str(nbytes).encode() + shared).hexdigest()[:16]
+    return train, splits, answer, digest

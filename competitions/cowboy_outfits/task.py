@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from competitions.cowboy_outfits.config import CowboyConfig
-from competitions.cowboy_outfits.data import CATEGORIES, SLUG, Images, read_download
+from competitions.cowboy_outfits.data import CATEGORIES, SLUG, read_download
 from competitions.cowboy_outfits.sample import build_sample
 from kaggle_kit import atomic
 from kaggle_kit.box_fusion import by_row, fuse_sets
@@ -45,9 +45,7 @@ class CowboyTask(Task):
         build_sample(dest)
 
     def load(self, data_dir: Path) -> TrainData:
-        train, splits, fingerprint = read_download(data_dir)
-        test = Images(splits["valid"].ids + splits["test"].ids, splits["valid"].files + splits["test"].files,
-                      splits["valid"].sizes + splits["test"].sizes)
+        train, splits, test, fingerprint = read_download(data_dir)
         present = np.zeros((len(train.ids), len(CATEGORIES)), dtype=int)
         column = {c: k for k, c in enumerate(CATEGORIES)}
         for i, boxes in enumerate(train.boxes):

@@ -233,7 +233,7 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], rule: str | 
     say("\n".join(lines) + f"\nrule: {chosen}" + ("" if rule else " (best nested OOF score)"))
     pred = results[chosen]["test"]()
     name = "blend-" + "+".join(exps)
-    path = root / "submissions" / task.name / f"{name}.{task.submission_ext}"
+    path = root / "submissions" / task.name / f"{task.submission_stem(name)}.{task.submission_ext}"
     write_submission(task, data, pred, path)
     summary = {"experiments": exps, "rule": chosen, "metric": task.metric,
                "members": {m.name: task.score(data, rows, m.oof) for m in members},

@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--dest", help="output folder (default data/samples/<slug>)")
             continue
         s.add_argument("--data", help="competition folder as unpacked from the Kaggle download")
+        if name in ("submit", "blend"):
+            s.add_argument("--split", default=None, help="which test csv to answer (cowboy: valid or test)")
         if name == "blend":
             s.add_argument("--exps", default="", help='experiment names, "house house-gbdt"')
             s.add_argument("--rule", default=None, help="blending rule (default: the best nested OOF score)")
@@ -39,8 +41,6 @@ def _parser() -> argparse.ArgumentParser:
             continue
         s.add_argument("--config", help="YAML config (default configs/<comp>.yaml)")
         s.add_argument("--args", default="", help='overrides, "key=value key.sub=value"')
-        if name == "submit":
-            s.add_argument("--split", default=None, help="which test csv to answer (cowboy: valid or test)")
         if name == "train":
             s.add_argument("--folds", default="", help='train only these folds, "0 2"')
             s.add_argument("--force", action="store_true", help="retrain folds even if complete")
@@ -84,6 +84,12 @@ def run(argv: list[str]) -> None:
         print(f"wrote the {task.name} sample to {dest}", file=sys.stderr)
         return
     data_dir, using_sample = resolve_data_dir(task, args.data, root)
+    if getattr(args, "split", None):
+        splits = getattr(task, "splits", ())
+        if args.split not in splits:
+            raise UserError(f"SPLIT={args.split}: {task.name} answers "
+                            f"{' or '.join(splits) if splits else 'one test set only; leave SPLIT out'}")
+        task.split = args.split
     if args.command == "blend":
         from kaggle_kit.blend import blend
 
@@ -108,12 +114,6 @@ def run(argv: list[str]) -> None:
         print(f"wrote {root / 'runs' / task.name / 'leaderboard.md'}", file=sys.stderr)
         return
     only = parse_folds(args.folds, cfg.folds) if args.command == "train" else None
-    if getattr(args, "split", None):
-        splits = getattr(task, "splits", ())
-        if args.split not in splits:
-            raise UserError(f"SPLIT={args.split}: {task.name} answers "
-                            f"{' or '.join(splits) if splits else 'one test set only; leave SPLIT out'}")
-        task.split = args.split
     check_accelerator(cfg)
     if using_sample:
         ensure_sample(task, data_dir)

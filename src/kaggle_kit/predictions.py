@@ -76,12 +76,17 @@ class DetectionPredictions:
 
     def values(self, task, data, frame: pd.DataFrame, split: str) -> np.ndarray:
         """(n, 7) [row, x, y, w, h, score, category_id]; row indexes data.ids (train) or data.test_ids."""
-        ids = data.ids if split == "train" else data.test_ids
-        row = pd.Series(np.arange(len(ids)), index=[str(i) for i in ids])
+        ids = pd.Index([str(i) for i in (data.ids if split == "train" else data.test_ids)])
+        if not ids.is_unique:             # a row per image: the loader lists each image once
+            raise ValueError(f"image {ids[ids.duplicated()][0]} is listed twice among the {split} images")
         if not len(frame):
             return np.zeros((0, 7))
-        return np.column_stack([row.loc[frame["image_id"]].to_numpy(), frame[["x", "y", "w", "h", "score"]]
-                                .to_numpy(float), frame["category_id"].to_numpy(float)])
+        row = ids.get_indexer(frame["image_id"])
+        if (row < 0).any():
+            raise UserError(f"detections for image {frame['image_id'][row < 0].iloc[0]}, which is not among the "
+                            f"{split} images; retrain with FORCE=1")
+        return np.column_stack([row, frame[["x", "y", "w", "h", "score"]].to_numpy(float),
+                                frame["category_id"].to_numpy(float)])
 
     def pool(self, task, data, parts: list[tuple[int, np.ndarray, pd.DataFrame]]) -> pd.DataFrame:
         return pd.concat([f.assign(fold=k) for k, _, f in parts], ignore_index=True)
