@@ -36,10 +36,10 @@ from competitions.cowboy_outfits.fit import create_detector, loader, predict_fra
 from competitions.cowboy_outfits.sample import build_sample  # noqa: E402
 from competitions.cowboy_outfits.task import CowboyTask  # noqa: E402
 from kaggle_kit.config import load_config  # noqa: E402
-from kaggle_kit.detectors import label_offset  # noqa: E402
-from kaggle_kit.lightning_fit import fit_fold  # noqa: E402
-from kaggle_kit.loaders import EpochShuffleSampler  # noqa: E402
-from kaggle_kit.modules.detector import DetectorModule, to_float  # noqa: E402
+from kaggle_kit.detection.detector_module import DetectorModule, to_float  # noqa: E402
+from kaggle_kit.detection.detectors import label_offset  # noqa: E402
+from kaggle_kit.training.samplers import EpochShuffleSampler  # noqa: E402
+from kaggle_kit.training.trainer import fit_fold  # noqa: E402
 
 
 def pipeline_train(cfg, data, idx) -> float:

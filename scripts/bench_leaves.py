@@ -41,12 +41,12 @@ from competitions.classify_leaves.fit import build_module, create_model, loader,
 from competitions.classify_leaves.sample import CLASSES, draw_leaf  # noqa: E402
 from competitions.classify_leaves.transforms import eval_transform, train_transform  # noqa: E402
 from kaggle_kit.config import load_config  # noqa: E402
-from kaggle_kit.lightning_fit import fit_fold  # noqa: E402
-from kaggle_kit.loaders import EpochShuffleSampler  # noqa: E402
-from kaggle_kit.modules.normalize import ImageNormalize  # noqa: E402
-from kaggle_kit.optim import build_optimizer, param_groups  # noqa: E402
 from kaggle_kit.task import TrainData  # noqa: E402
-from kaggle_kit.tta import crops, n_views, predict_probs  # noqa: E402
+from kaggle_kit.training.optim import build_optimizer, param_groups  # noqa: E402
+from kaggle_kit.training.samplers import EpochShuffleSampler  # noqa: E402
+from kaggle_kit.training.trainer import fit_fold  # noqa: E402
+from kaggle_kit.vision.normalize import ImageNormalize  # noqa: E402
+from kaggle_kit.vision.tta import crops, n_views, predict_probs  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from bench_report import write_section  # noqa: E402

@@ -89,7 +89,7 @@ def prediction_set(overrides: dict) -> str | None:
 
 def load_sample(root: Path):
     from competitions.cowboy_outfits.task import CowboyTask
-    from kaggle_kit.data_source import resolve_data_dir
+    from kaggle_kit.pipeline.data_source import resolve_data_dir
 
     task = CowboyTask()
     return task, task.load(resolve_data_dir(task, None, root)[0])

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kaggle_kit.blend import blend, nested_predictions, rule_stack, simplex_weights
+from kaggle_kit.ensembling.blend import blend, nested_predictions, rule_stack, simplex_weights
 from kaggle_kit.errors import UserError
-from kaggle_kit.kfold import train_folds
 from kaggle_kit.metrics import rmse
 from kaggle_kit.paths import RunPaths
+from kaggle_kit.pipeline.cross_validate import train_folds
 
 from .test_kfold import RidgeConfig, RidgeTask, toy_data
 
@@ -86,7 +86,7 @@ def test_blend_refuses_different_folds_and_incomplete_runs(tmp_path):
 
 
 def test_classification_rules_on_hand_made_probabilities():
-    from kaggle_kit.blend import rule_prob_mean, rule_prob_weighted, rule_vote
+    from kaggle_kit.ensembling.blend import rule_prob_mean, rule_prob_weighted, rule_vote
 
     y = np.array([0, 1, 2, 0])
     good = np.eye(3)[y] * 0.7 + 0.1                       # right class 0.8 on every row

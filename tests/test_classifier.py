@@ -6,9 +6,9 @@ import torch
 from torch import nn
 
 from kaggle_kit.config import TrainConfig
-from kaggle_kit.lightning_fit import fit_fold
-from kaggle_kit.loaders import TensorBatches
-from kaggle_kit.modules.classifier import ClassifierModule
+from kaggle_kit.tabular.batches import TensorBatches
+from kaggle_kit.training.trainer import fit_fold
+from kaggle_kit.vision.classifier_module import ClassifierModule
 
 
 class TinyNet(nn.Module):

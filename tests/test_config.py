@@ -4,7 +4,7 @@ from competitions.house_prices.config import HouseConfig
 from kaggle_kit.config import load_config, parse_overrides, parse_value
 from kaggle_kit.errors import UserError
 from kaggle_kit.paths import CONFIGS_DIR
-from kaggle_kit.runs import run_fingerprint
+from kaggle_kit.pipeline.runs import run_fingerprint
 
 
 def write(path, text):

@@ -9,10 +9,10 @@ import pytest
 
 from competitions.cowboy_outfits.data import CATEGORIES, read_download
 from competitions.cowboy_outfits.sample import N_TEST, N_TRAIN, N_VALID
-from kaggle_kit.box_fusion import fuse_image
-from kaggle_kit.coco_eval import coco_ground_truth, evaluate
+from kaggle_kit.detection.box_fusion import fuse_image
+from kaggle_kit.detection.coco_eval import coco_ground_truth, evaluate
+from kaggle_kit.detection.predictions import DetectionPredictions
 from kaggle_kit.errors import UserError
-from kaggle_kit.predictions import DetectionPredictions
 
 
 def test_sample_layout(cowboy_sample):
@@ -126,7 +126,7 @@ def test_coco_results_round_trip_keeps_64_bit_ids(tmp_path):
 def test_detectors_train_and_predict(kind, backbone):
     import torch
 
-    from kaggle_kit.detectors import build_detector, label_offset
+    from kaggle_kit.detection.detectors import build_detector, label_offset
 
     torch.manual_seed(0)
     det = build_detector(kind, backbone, 5, 64, fpn_channels=32, head_convs=1, anchor_size=8,
@@ -152,7 +152,7 @@ def test_fcos_box_regression_recovers_from_negative_outputs():
     distances."""
     import torch
 
-    from kaggle_kit.detectors import build_detector
+    from kaggle_kit.detection.detectors import build_detector
 
     torch.manual_seed(0)
     det = build_detector("fcos", "resnet10t", 5, 64, fpn_channels=32, head_convs=1, anchor_size=8)
@@ -174,7 +174,7 @@ def test_class_weighted_fcos_loss():
     a weight on an absent class changes nothing."""
     import torch
 
-    from kaggle_kit.detectors import build_detector
+    from kaggle_kit.detection.detectors import build_detector
 
     images = [torch.rand(3, 64, 64), torch.rand(3, 64, 64)]
 

@@ -4,9 +4,9 @@ the other confidently wrong."""
 import numpy as np
 import pytest
 
-from kaggle_kit import detection_blend as db
-from kaggle_kit.blend import Member, check_same_folds
-from kaggle_kit.coco_eval import coco_ground_truth, evaluate
+from kaggle_kit.detection.coco_eval import coco_ground_truth, evaluate
+from kaggle_kit.ensembling import box_rules as db
+from kaggle_kit.ensembling.blend import Member, check_same_folds
 from kaggle_kit.errors import UserError
 
 CATS = {1: "thing"}
@@ -70,7 +70,7 @@ def test_members_with_other_folds_are_refused():
 
 
 def test_rank_mean_ignores_each_members_scale():
-    from kaggle_kit.blend import rule_prob_rank_mean, rule_rank_mean
+    from kaggle_kit.ensembling.blend import rule_prob_rank_mean, rule_rank_mean
 
     rng = np.random.default_rng(1)
     a, b = rng.normal(12, 0.4, size=(2, 50))

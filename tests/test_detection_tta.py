@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torchvision.models.detection.transform import GeneralizedRCNNTransform
 
-from kaggle_kit.detection_tta import fuse_views, predict_views, tta_views, unflip
+from kaggle_kit.detection.tta import fuse_views, predict_views, tta_views, unflip
 
 
 class BrightBox(nn.Module):

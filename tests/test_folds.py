@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from kaggle_kit.errors import UserError
-from kaggle_kit.folds import load_or_make_folds, make_folds
+from kaggle_kit.pipeline.folds import load_or_make_folds, make_folds
 
 
 @pytest.mark.parametrize("kind", ["kfold", "stratified"])

@@ -11,7 +11,7 @@ import torch
 
 from competitions.house_prices.data import read_split
 from competitions.house_prices.features import transform
-from kaggle_kit.tabular import load_catboost
+from kaggle_kit.tabular.learners import load_catboost
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 

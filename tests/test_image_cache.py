@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch.utils.data import Dataset
 
-from kaggle_kit import image_cache
 from kaggle_kit.errors import UserError
+from kaggle_kit.vision import image_cache
 
 
 class Images(Dataset):

@@ -5,8 +5,8 @@ import pandas as pd
 from PIL import Image
 
 from competitions.classify_leaves.sample import N_TRAIN_PER_CLASS
-from kaggle_kit.folds import make_folds
-from kaggle_kit.image_dups import cached_hashes, duplicate_groups, hamming, perceptual_hashes
+from kaggle_kit.pipeline.folds import make_folds
+from kaggle_kit.vision.duplicates import cached_hashes, duplicate_groups, hamming, perceptual_hashes
 
 
 def test_hamming_and_transitive_groups():

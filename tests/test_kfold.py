@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import Ridge
 
-from kaggle_kit import atomic
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
-from kaggle_kit.kfold import train_folds
+from kaggle_kit.io import atomic
 from kaggle_kit.metrics import rmse
 from kaggle_kit.paths import RunPaths
-from kaggle_kit.submit import complete_run_folds
+from kaggle_kit.pipeline.cross_validate import train_folds
+from kaggle_kit.pipeline.submit import complete_run_folds
 from kaggle_kit.task import FoldOutput, Task, TrainData
 
 from .conftest import files_under

@@ -14,7 +14,7 @@ from competitions.classify_leaves.fit import load_fold_model
 from competitions.classify_leaves.task import LeavesTask
 from competitions.classify_leaves.transforms import eval_transform
 from kaggle_kit.config import load_config
-from kaggle_kit.modules.normalize import ImageNormalize
+from kaggle_kit.vision.normalize import ImageNormalize
 
 from .conftest import LEAVES_TINY, REPO, make
 

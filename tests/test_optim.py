@@ -1,6 +1,6 @@
 import torch
 
-from kaggle_kit.optim import build_optimizer, param_groups
+from kaggle_kit.training.optim import build_optimizer, param_groups
 
 
 def test_no_weight_decay_on_bias_and_norm():

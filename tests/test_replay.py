@@ -3,8 +3,8 @@
 import albumentations as A
 import numpy as np
 
-from kaggle_kit.loaders import EpochShuffleSampler
-from kaggle_kit.replay import SampleSeeds, seeded_index
+from kaggle_kit.training.replay import SampleSeeds, seeded_index
+from kaggle_kit.training.samplers import EpochShuffleSampler
 
 
 def flips(transform, seed, image):

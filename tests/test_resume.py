@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import torch
 
-from kaggle_kit.kfold import prepare_stage
 from kaggle_kit.paths import RunPaths
+from kaggle_kit.pipeline.cross_validate import prepare_stage
 
 from .conftest import REPO, make
 

@@ -4,7 +4,7 @@ epoch length and determinism per (seed, epoch)."""
 import numpy as np
 import pytest
 
-from kaggle_kit.samplers import ClassAwareSampler, RepeatFactorSampler, repeat_factors
+from kaggle_kit.training.samplers import ClassAwareSampler, RepeatFactorSampler, repeat_factors
 
 TOY = [{"a"}, {"a", "b"}, {"c"}]           # f(a) = 2/3, f(b) = f(c) = 1/3
 

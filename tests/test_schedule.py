@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from kaggle_kit.schedule import lr_factor, make_scheduler
+from kaggle_kit.training.schedule import lr_factor, make_scheduler
 
 
 def test_warmup_then_cosine_hand_computed():

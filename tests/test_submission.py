@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from kaggle_kit.errors import UserError
-from kaggle_kit.submission import check_table
+from kaggle_kit.pipeline.submission_checks import check_table
 
 IDS = [1461, 1462, 1463]
 COLS = ["Id", "SalePrice"]

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from kaggle_kit.tta import n_views, predict_probs, probability_model
+from kaggle_kit.vision.tta import n_views, predict_probs, probability_model
 
 
 class LeftRight(nn.Module):
@@ -53,7 +53,7 @@ def test_image_normalize_on_the_batch_matches_albumentations():
     import albumentations as A
     import numpy as np
 
-    from kaggle_kit.modules.normalize import ImageNormalize
+    from kaggle_kit.vision.normalize import ImageNormalize
 
     img = np.random.default_rng(0).integers(0, 256, (10, 12, 3), dtype=np.uint8)
     ref = A.Normalize()(image=img)["image"].transpose(2, 0, 1)

@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from kaggle_kit.config import StrictModel, TrainConfig
-from kaggle_kit.tta import TTA_MODES
+from kaggle_kit.vision.tta import TTA_MODES
 
 
 class AugmentOverrides(StrictModel):

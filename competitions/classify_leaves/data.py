@@ -9,7 +9,7 @@ import pandas as pd
 from PIL import Image
 
 from kaggle_kit.errors import UserError
-from kaggle_kit.images import jpeg_cut_short
+from kaggle_kit.vision.images import jpeg_cut_short
 
 SLUG = "classify-leaves"
 

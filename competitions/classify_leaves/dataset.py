@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from kaggle_kit.images import read_rgb
-from kaggle_kit.replay import seeded_index
+from kaggle_kit.training.replay import seeded_index
+from kaggle_kit.vision.images import read_rgb
 
 
 class ImageDataset(Dataset):

@@ -18,18 +18,19 @@ from torch.utils.data import DataLoader
 from competitions.classify_leaves.config import LeavesConfig
 from competitions.classify_leaves.dataset import ImageDataset
 from competitions.classify_leaves.transforms import eval_transform, train_transform
-from kaggle_kit import atomic, image_cache
-from kaggle_kit.checkpoints import read_fold_checkpoint
-from kaggle_kit.distributed import is_rank_zero
 from kaggle_kit.errors import UserError
-from kaggle_kit.lightning_fit import fit_fold
-from kaggle_kit.loaders import EpochShuffleSampler
-from kaggle_kit.modules.classifier import ClassifierModule
-from kaggle_kit.modules.normalize import ImageNormalize
-from kaggle_kit.replay import SampleSeeds, loader_generator
-from kaggle_kit.seeding import derive_seed
+from kaggle_kit.io import atomic
 from kaggle_kit.task import FoldOutput, TrainData
-from kaggle_kit.tta import crops, predict_probs
+from kaggle_kit.training.checkpoints import read_fold_checkpoint
+from kaggle_kit.training.distributed import is_rank_zero
+from kaggle_kit.training.replay import SampleSeeds, loader_generator
+from kaggle_kit.training.samplers import EpochShuffleSampler
+from kaggle_kit.training.seeding import derive_seed
+from kaggle_kit.training.trainer import fit_fold
+from kaggle_kit.vision import image_cache
+from kaggle_kit.vision.classifier_module import ClassifierModule
+from kaggle_kit.vision.normalize import ImageNormalize
+from kaggle_kit.vision.tta import crops, predict_probs
 
 
 def create_model(cfg: LeavesConfig, num_classes: int) -> torch.nn.Module:

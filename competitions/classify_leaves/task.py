@@ -10,10 +10,11 @@ import pandas as pd
 from competitions.classify_leaves.config import LeavesConfig
 from competitions.classify_leaves.data import SLUG, read_download, read_sample_submission
 from competitions.classify_leaves.sample import build_sample
-from kaggle_kit import atomic, ensemble
+from kaggle_kit.ensembling import average
 from kaggle_kit.errors import UserError
-from kaggle_kit.kfold import say
-from kaggle_kit.submission import check_sample_ids, check_table
+from kaggle_kit.io import atomic
+from kaggle_kit.pipeline.cross_validate import say
+from kaggle_kit.pipeline.submission_checks import check_sample_ids, check_table
 from kaggle_kit.task import FoldOutput, Task, TrainData
 
 
@@ -51,7 +52,7 @@ class LeavesTask(Task):
         """Exact and near-duplicate training images share a fold (the real data holds duplicates)."""
         if cfg.duplicate_distance is None:
             return None
-        from kaggle_kit.image_dups import cached_hashes, duplicate_groups
+        from kaggle_kit.vision.duplicates import cached_hashes, duplicate_groups
 
         hashes = cached_hashes(cache_dir / f"phash-{data.fingerprint}.csv", data.extra["root"],
                                data.extra["images"], cfg.num_workers)
@@ -85,9 +86,9 @@ class LeavesTask(Task):
     def plot_oof(self, cfg: LeavesConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
         """The most-confused class pairs (true a predicted as b), each with its most confident mistake and an
         image of b."""
-        from kaggle_kit import plots
-        from kaggle_kit.images import read_rgb
-        from kaggle_kit.predictions import pred_array
+        from kaggle_kit.pipeline.predictions import pred_array
+        from kaggle_kit.reporting import plots
+        from kaggle_kit.vision.images import read_rgb
 
         probs = pred_array(oof, data.extra["labels"])
         y, guess = data.extra["y"], probs.argmax(1)
@@ -111,8 +112,8 @@ class LeavesTask(Task):
 
     def fold_ensemble(self, cfg: LeavesConfig, preds: list[np.ndarray], data: TrainData | None = None) -> np.ndarray:
         if cfg.ensemble == "vote":
-            return np.eye(preds[0].shape[1])[ensemble.majority_vote(preds)]
-        return ensemble.prob_mean(preds)
+            return np.eye(preds[0].shape[1])[average.majority_vote(preds)]
+        return average.prob_mean(preds)
 
     def submission_frame(self, data: TrainData, pred: np.ndarray) -> pd.DataFrame:
         labels = np.asarray(data.extra["labels"], dtype=object)

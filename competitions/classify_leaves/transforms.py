@@ -1,6 +1,6 @@
 """albumentations pipelines: `augment` presets for training, resize + centre crop (or room for TTA crops)
 for evaluation. They end in uint8 tensors: normalisation runs on the batch in the model
-(kaggle_kit.modules.normalize), not per image in the workers."""
+(kaggle_kit.vision.normalize), not per image in the workers."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from kaggle_kit.config import TrainConfig
-from kaggle_kit.detectors import KINDS
+from kaggle_kit.detection.detectors import KINDS
 
 
 class CowboyConfig(TrainConfig):

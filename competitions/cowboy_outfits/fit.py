@@ -13,19 +13,18 @@ from torch.utils.data import DataLoader
 from competitions.cowboy_outfits.config import CowboyConfig
 from competitions.cowboy_outfits.data import CATEGORIES, Images
 from competitions.cowboy_outfits.dataset import DetectionDataset, collate, make_transform
-from kaggle_kit import atomic
-from kaggle_kit.checkpoints import read_fold_checkpoint
-from kaggle_kit.detection_tta import fuse_views, predict_views, tta_views
-from kaggle_kit.detectors import build_detector, label_offset
+from kaggle_kit.detection.detector_module import DetectorModule, detections_array, to_float
+from kaggle_kit.detection.detectors import build_detector, label_offset
+from kaggle_kit.detection.predictions import DetectionPredictions
+from kaggle_kit.detection.tta import fuse_views, predict_views, tta_views
 from kaggle_kit.errors import UserError
-from kaggle_kit.lightning_fit import fit_fold
-from kaggle_kit.loaders import EpochShuffleSampler
-from kaggle_kit.modules.detector import DetectorModule, detections_array, to_float
-from kaggle_kit.predictions import DetectionPredictions
-from kaggle_kit.replay import SampleSeeds, loader_generator
-from kaggle_kit.samplers import ClassAwareSampler, RepeatFactorSampler
-from kaggle_kit.seeding import derive_seed
+from kaggle_kit.io import atomic
 from kaggle_kit.task import FoldOutput, TrainData
+from kaggle_kit.training.checkpoints import read_fold_checkpoint
+from kaggle_kit.training.replay import SampleSeeds, loader_generator
+from kaggle_kit.training.samplers import ClassAwareSampler, EpochShuffleSampler, RepeatFactorSampler
+from kaggle_kit.training.seeding import derive_seed
+from kaggle_kit.training.trainer import fit_fold
 
 
 def create_detector(cfg: CowboyConfig, class_weights: list[float] | None = None) -> torch.nn.Module:

@@ -15,11 +15,11 @@ import pandas as pd
 from competitions.cowboy_outfits.config import CowboyConfig
 from competitions.cowboy_outfits.data import CATEGORIES, SLUG, read_download
 from competitions.cowboy_outfits.sample import build_sample
-from kaggle_kit import atomic
-from kaggle_kit.box_fusion import by_row, fuse_sets
-from kaggle_kit.coco_eval import coco_ground_truth, evaluate
+from kaggle_kit.detection.box_fusion import by_row, fuse_sets
+from kaggle_kit.detection.coco_eval import coco_ground_truth, evaluate
+from kaggle_kit.detection.predictions import DetectionPredictions, to_coco_results
 from kaggle_kit.errors import UserError
-from kaggle_kit.predictions import DetectionPredictions, to_coco_results
+from kaggle_kit.io import atomic
 from kaggle_kit.task import FoldOutput, Task, TrainData
 
 
@@ -93,8 +93,8 @@ class CowboyTask(Task):
     def plot_oof(self, cfg: CowboyConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
         """Per-class AP bars, and validation images (one per class, rarest class first) with the true boxes
         (green) and the out-of-fold detections scoring at least 0.3 (red)."""
-        from kaggle_kit import plots
-        from kaggle_kit.images import read_rgb
+        from kaggle_kit.reporting import plots
+        from kaggle_kit.vision.images import read_rgb
 
         rows = np.arange(len(data.ids))
         dets = self.preds.values(self, data, oof, "train")

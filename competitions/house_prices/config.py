@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from kaggle_kit.config import StrictModel, TrainConfig
-from kaggle_kit.tabular import CatBoostConfig, GBDTConfig, LinearConfig, SVRConfig
+from kaggle_kit.tabular.learners import CatBoostConfig, GBDTConfig, LinearConfig, SVRConfig
 
 
 class MLPConfig(StrictModel):

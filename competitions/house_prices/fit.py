@@ -11,10 +11,10 @@ import pandas as pd
 from competitions.house_prices.config import HouseConfig
 from competitions.house_prices.features import fit_features, n_features, transform
 from competitions.house_prices.schema import ID, is_outlier
-from kaggle_kit import atomic
-from kaggle_kit.seeding import derive_seed
-from kaggle_kit.tabular import fit_catboost, fit_gbdt, fit_linear, fit_svr
+from kaggle_kit.io import atomic
+from kaggle_kit.tabular.learners import fit_catboost, fit_gbdt, fit_linear, fit_svr
 from kaggle_kit.task import FoldOutput, TrainData
+from kaggle_kit.training.seeding import derive_seed
 
 
 def fit_rows(cfg: HouseConfig, train: pd.DataFrame, train_idx: np.ndarray) -> np.ndarray:
@@ -56,9 +56,9 @@ def _mlp(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
     import torch
 
     from competitions.house_prices.model import build_mlp
-    from kaggle_kit.lightning_fit import fit_fold, predict_batches
-    from kaggle_kit.loaders import TensorBatches
-    from kaggle_kit.modules.regressor import RegressionModule
+    from kaggle_kit.tabular.batches import TensorBatches
+    from kaggle_kit.tabular.regression_module import RegressionModule
+    from kaggle_kit.training.trainer import fit_fold, predict_batches
 
     center, scale = float(y[rows].mean()), float(y[rows].std())   # the net learns a z-score
     x_all = torch.from_numpy(x)

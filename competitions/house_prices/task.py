@@ -13,7 +13,7 @@ from competitions.house_prices.sample import build_sample
 from competitions.house_prices.schema import ID, TARGET, is_outlier
 from kaggle_kit.errors import UserError
 from kaggle_kit.metrics import rmse
-from kaggle_kit.submission import check_sample_ids, check_table
+from kaggle_kit.pipeline.submission_checks import check_sample_ids, check_table
 from kaggle_kit.task import FoldOutput, Task, TrainData
 
 
@@ -54,7 +54,7 @@ class HouseTask(Task):
         return {"score_without_outliers": rmse(data.extra["log_price"][rows][keep], pred[keep])}
 
     def plot_oof(self, cfg: HouseConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
-        from kaggle_kit import plots
+        from kaggle_kit.reporting import plots
 
         y, pred = data.extra["log_price"], oof["pred"].to_numpy(float)
         return [plots.pred_vs_true(y, pred, out / "oof_pred_vs_true.png", "out-of-fold predictions",

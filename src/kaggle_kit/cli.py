@@ -72,8 +72,8 @@ def check_accelerator(cfg) -> None:
 def run(argv: list[str]) -> None:
     from competitions import get_task
     from kaggle_kit.config import load_config
-    from kaggle_kit.data_source import build_sample, ensure_sample, resolve_data_dir
     from kaggle_kit.paths import CONFIGS_DIR, RunPaths, work_root
+    from kaggle_kit.pipeline.data_source import build_sample, ensure_sample, resolve_data_dir
 
     args = _parser().parse_args(argv)
     task = get_task(args.comp)
@@ -91,7 +91,7 @@ def run(argv: list[str]) -> None:
                             f"{' or '.join(splits) if splits else 'one test set only; leave SPLIT out'}")
         task.split = args.split
     if args.command == "blend":
-        from kaggle_kit.blend import blend
+        from kaggle_kit.ensembling.blend import blend
 
         exps = [Path(e).stem if e.endswith((".yaml", ".yml")) else e for e in args.exps.split()]
         if len(exps) < 2:
@@ -108,7 +108,7 @@ def run(argv: list[str]) -> None:
     config_path = Path(args.config) if args.config else CONFIGS_DIR / f"{task.default_config(using_sample)}.yaml"
     cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)
     if args.command == "leaderboard":
-        from kaggle_kit.leaderboard import leaderboard
+        from kaggle_kit.reporting.leaderboard import leaderboard
 
         print(leaderboard(task, root, cfg, config_path), end="")
         print(f"wrote {root / 'runs' / task.name / 'leaderboard.md'}", file=sys.stderr)
@@ -121,24 +121,24 @@ def run(argv: list[str]) -> None:
     paths = RunPaths(root, task.name, config_path.stem)
     data.cache_dir = paths.comp_dir / "cache"
     if args.command == "train":
-        from kaggle_kit.kfold import train_folds
+        from kaggle_kit.pipeline.cross_validate import train_folds
 
         train_folds(task, cfg, data, paths, only, args.force)
     elif args.command == "cv":
-        from kaggle_kit.kfold import assemble_run
+        from kaggle_kit.pipeline.cross_validate import assemble_run
 
         assemble_run(task, cfg, data, paths)
     else:
-        from kaggle_kit.submit import submit
+        from kaggle_kit.pipeline.submit import submit
 
         submit(task, cfg, data, paths)
 
 
 def report(task, root: Path, data_dir: Path, using_sample: bool, exp: str) -> None:
     """Write runs/<comp>/<exp>/report.html; a run trained before plots existed gets its plots made first."""
-    from kaggle_kit.data_source import ensure_sample
     from kaggle_kit.paths import RunPaths
-    from kaggle_kit.runs import existing_runs, run_config
+    from kaggle_kit.pipeline.data_source import ensure_sample
+    from kaggle_kit.pipeline.runs import existing_runs, run_config
 
     exp = Path(exp).stem if exp.endswith((".yaml", ".yml")) else exp.strip()
     if not exp:
@@ -150,14 +150,14 @@ def report(task, root: Path, data_dir: Path, using_sample: bool, exp: str) -> No
                         f"CONFIG=configs/{exp}.yaml")
     plots = sorted((paths.run_dir / "plots").glob("*.png"))
     if not plots:
-        from kaggle_kit.plots import write_run_plots
+        from kaggle_kit.reporting.plots import write_run_plots
 
         if using_sample:
             ensure_sample(task, data_dir)
         data = task.load(data_dir)
         cfg = run_config(task.config_class, paths)
         plots = write_run_plots(task, cfg, data, paths)
-    from kaggle_kit.report import write_report
+    from kaggle_kit.reporting.report import write_report
 
     path = write_report(task, paths, plots)
     print(f"wrote {path} ({len(plots)} plots)", file=sys.stderr)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kaggle_kit.config import TrainConfig
-from kaggle_kit.predictions import TablePredictions
+from kaggle_kit.pipeline.predictions import TablePredictions
 
 
 @dataclass
@@ -44,9 +44,9 @@ class Task(ABC):
     fold_kind: ClassVar[str] = "kfold"
     submission_ext: ClassVar[str] = "csv"
     pred_columns: ClassVar[list[str]] = ["pred"]   # prediction columns of val_pred/test_pred/oof files
-    blend_kind: ClassVar[str] = "regression"       # which blending rules apply (kaggle_kit.blend)
+    blend_kind: ClassVar[str] = "regression"       # which blending rules apply (kaggle_kit.ensembling.blend)
     prediction_key: ClassVar[str | None] = None    # config key that selects a saved prediction set ("tta")
-    preds: ClassVar[Any] = TablePredictions()      # how predictions are stored (kaggle_kit.predictions)
+    preds: ClassVar[Any] = TablePredictions()      # how predictions are stored (kaggle_kit.pipeline.predictions)
 
     def default_config(self, using_sample: bool) -> str:
         """Stem of the config used when CONFIG is not given."""
@@ -84,7 +84,7 @@ class Task(ABC):
     @abstractmethod
     def score(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> float:
         """Metric of `pred` on training rows `rows` (table predictions: aligned with rows; detections: the
-        (n, 7) array of kaggle_kit.predictions.DetectionPredictions.values)."""
+        (n, 7) array of kaggle_kit.detection.predictions.DetectionPredictions.values)."""
 
     def extra_scores(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
         """More views of the same OOF predictions, stored in cv.json beside `score`."""
@@ -92,7 +92,7 @@ class Task(ABC):
 
     def plot_oof(self, cfg: TrainConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
         """PNG views of a complete run's OOF predictions (oof file as read by self.preds) written into `out`,
-        with kaggle_kit.plots; the core adds the learning curves."""
+        with kaggle_kit.reporting.plots; the core adds the learning curves."""
         return []
 
     def fold_ensemble(self, cfg: TrainConfig, preds: list[np.ndarray], data: TrainData | None = None) -> np.ndarray:
@@ -112,6 +112,6 @@ class Task(ABC):
         return exp
 
     def write_submission(self, frame: pd.DataFrame, path: Path) -> None:
-        from kaggle_kit import atomic
+        from kaggle_kit.io import atomic
 
         atomic.write_csv(path, frame)

@@ -1,1 +1,0 @@
-"""LightningModules shared by the competitions."""

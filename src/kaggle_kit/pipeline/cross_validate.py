@@ -1,0 +1,188 @@
+"""The k-fold loop: train the selected folds, save each fold's predictions, then pool them into oof.csv
+and cv.json once every fold is complete."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kaggle_kit.config import TrainConfig
+from kaggle_kit.errors import UserError
+from kaggle_kit.io import atomic
+from kaggle_kit.paths import RunPaths
+from kaggle_kit.pipeline import runs
+from kaggle_kit.pipeline.folds import check_classes, ids_fingerprint, load_or_make_folds
+from kaggle_kit.task import Task, TrainData
+from kaggle_kit.training.distributed import barrier, is_rank_zero, planned_world_size, world_size
+from kaggle_kit.training.trainer import may_resume
+
+GROUPED_KIND = {"kfold": "group", "stratified": "stratified_group"}
+
+
+def say(msg: str) -> None:
+    """A progress line for the user (from one process of a distributed run)."""
+    if is_rank_zero():
+        print(msg, file=sys.stderr, flush=True)
+
+
+def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
+                only: list[int] | None, force: bool) -> dict | None:
+    fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
+    replacing = runs.check_fingerprint(paths, fingerprint, force, "train")
+    check_classes(task.fold_kind, data.stratify, cfg.folds)      # before any work is cached
+    groups = task.fold_groups(cfg, data, paths.comp_dir / "cache")
+    kind = task.fold_kind if groups is None else GROUPED_KIND.get(task.fold_kind, task.fold_kind)
+    fold_of, folds_file = load_or_make_folds(paths.folds_dir, data.ids, cfg.folds, cfg.fold_seed, kind,
+                                             data.stratify, groups)
+    runs.start_run(paths, cfg, fingerprint, folds_file, replacing)
+    selected = only if only is not None else list(range(cfg.folds))
+    for k in selected:
+        if runs.fold_complete(paths, k, fingerprint["hash"]) and not force:
+            m = runs.fold_metrics(paths, k)
+            say(f"fold {k}: complete, skipped ({task.metric} {m['score']:.5f}); FORCE=1 retrains it")
+            continue
+        train_idx, val_idx = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
+        say(f"fold {k}/{cfg.folds - 1}: training on {len(train_idx)} rows, validating on {len(val_idx)}")
+        stage, resume = prepare_stage(paths, k, fingerprint["hash"],
+                                      ids_fingerprint([data.ids[i] for i in train_idx]), force,
+                                      planned_world_size(cfg))
+        start = time.perf_counter()
+        with may_resume(resume):
+            out = task.fit_fold(cfg, data, k, train_idx, val_idx, stage)
+        seconds = time.perf_counter() - start
+        if not is_rank_zero():        # DDP: rank zero scores and publishes the fold; the others wait for it
+            barrier()
+            continue
+        task.preds.check_val(task, data, out.val, val_idx, k)
+        score = task.score(data, val_idx, task.preds.values(task, data, out.val, "train"))
+        write_fold_preds(task, stage, out)
+        atomic.write_json(stage / "metrics.json", {
+            "fold": k, "metric": task.metric, "score": score, "n_train": len(train_idx),
+            "n_val": len(val_idx), "train_seconds": round(seconds, 1), "processes": world_size(), **out.metrics,
+            "fingerprint": fingerprint["hash"]})
+        runs.publish_fold(paths, k)
+        say(f"fold {k}: {task.metric} {score:.5f}")
+        barrier()
+    if not is_rank_zero():
+        return None
+    return assemble_cv(task, cfg, data, paths, fingerprint["hash"])
+
+
+def prepare_stage(paths: RunPaths, k: int, fp_hash: str, train_ids: str, force: bool,
+                  processes: int = 1) -> tuple[Path, bool]:
+    """The folder fold k trains in, and whether the fold resumes there. An interrupted fold's folder is kept,
+    and the fold resumes from its last.ckpt, only if it was started with the same fingerprint (config and
+    data), the same training ids and the same number of processes (their steps per epoch set the schedule);
+    anything else (or FORCE) starts the fold afresh. Every DDP process
+    takes the same decision; only rank zero changes the folder."""
+    stage = paths.staging_dir(k)
+    marker = stage / "started.json"
+    ident = {"fingerprint": fp_hash, "train_ids": train_ids, "processes": processes}
+    if not force and read_json(marker) == ident and any(stage.glob("last*.ckpt")):
+        say(f"fold {k}: resuming the interrupted fold from its last epoch ({stage.name}/last.ckpt); FORCE=1 "
+            "starts it afresh")
+        return stage, True
+    if is_rank_zero():
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
+        atomic.write_json(marker, ident)
+    return stage, False
+
+
+def read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_fold_preds(task: Task, folder, out) -> None:
+    ext = task.preds.ext
+    task.preds.write(folder / f"val_pred.{ext}", out.val)
+    task.preds.write(folder / f"test_pred.{ext}", out.test)
+
+
+def run_folds(paths: RunPaths, data: TrainData) -> np.ndarray:
+    """Fold of every training row, from the folds file the run was trained on."""
+    folds_file = Path(runs.read_fingerprint(paths)["folds_file"])
+    if not folds_file.is_absolute() or not folds_file.is_file():
+        folds_file = paths.folds_dir / folds_file.name      # runs/ moved or copied to another root
+    stored = pd.read_csv(folds_file, dtype={"id": str})
+    if stored["id"].tolist() != [str(i) for i in data.ids]:
+        raise UserError(f"folds file {folds_file} does not match the training ids; retrain with FORCE=1")
+    return stored["fold"].to_numpy()
+
+
+def assemble_run(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths) -> dict:
+    """`make <comp>-cv`: the OOF file and cv.json of a run whose folds were trained as separate jobs; an
+    error naming the folds that are not complete yet."""
+    if not paths.fingerprint.is_file():
+        raise UserError(f"no trained run in {paths.run_dir}; run `make {task.name}-train CONFIG=configs/"
+                        f"{paths.exp}.yaml` (FOLDS=...) first")
+    fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
+    runs.check_fingerprint(paths, fingerprint, force=False, command="cv")
+    missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fingerprint["hash"])]
+    if missing:
+        todo = " ".join(map(str, missing))
+        raise UserError(f"{runs.fold_list(missing)} of {paths.run_dir} {'is' if len(missing) == 1 else 'are'} not "
+                        f'complete yet; train {"it" if len(missing) == 1 else "them"} (make {task.name}-train '
+                        f'FOLDS="{todo}" with the same CONFIG and ARGS) or wait for the jobs')
+    return assemble_cv(task, cfg, data, paths, fingerprint["hash"])
+
+
+def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, fp_hash: str) -> dict | None:
+    missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fp_hash)]
+    if missing:
+        say(f"{runs.fold_list(missing)} not trained yet: oof.csv and cv.json are written once "
+            "every fold is complete")
+        return None
+    cv = pool_oof(task, data, paths, cfg.folds, None)
+    from kaggle_kit.reporting.plots import write_run_plots  # matplotlib loads only once a run is complete
+
+    plots = write_run_plots(task, cfg, data, paths)
+    if plots:
+        say(f"plots: {', '.join(p.name for p in plots)} in {paths.run_dir / 'plots'}; "
+            f"`make {task.name}-report EXP={paths.exp}` puts them in one page")
+    return cv
+
+
+def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, variant: str | None) -> dict:
+    """Pool every fold's validation predictions (of one prediction set) into the OOF file and its CV score."""
+    fold_of = run_folds(paths, data)
+    parts, per_fold = [], []
+    for k in range(n_folds):
+        val_idx = np.flatnonzero(fold_of == k)
+        frame = task.preds.read(paths.pred_dir(k, variant) / f"val_pred.{task.preds.ext}", task.id_column)
+        task.preds.check_val(task, data, frame, val_idx, k)
+        per_fold.append(task.score(data, val_idx, task.preds.values(task, data, frame, "train")))
+        parts.append((k, val_idx, frame))
+    oof = task.preds.pool(task, data, parts)
+    rows, pred = np.arange(len(data.ids)), task.preds.values(task, data, oof, "train")
+    cv = {"metric": task.metric, "higher_is_better": task.higher_is_better, "score": task.score(data, rows, pred),
+          "folds": per_fold, **task.extra_scores(data, rows, pred)}
+    if variant is not None:
+        cv["predictions"] = variant
+    task.preds.write(paths.oof_for(variant, task.preds.ext), oof)
+    atomic.write_json(paths.cv_for(variant), cv)
+    say(print_cv(task.metric, cv))
+    return cv
+
+
+def print_cv(metric: str, cv: dict) -> str:
+    lines = [f"{'fold':>6}  {metric}"]
+    lines += [f"{k:>6}  {s:.5f}" for k, s in enumerate(cv["folds"])]
+    f = np.asarray(cv["folds"])
+    which = f" ({cv['predictions']})" if "predictions" in cv else ""
+    lines.append(f"CV {metric}{which}: {cv['score']:.5f} over all out-of-fold rows "
+                 f"(fold mean {f.mean():.5f} +- {f.std():.5f})")
+    lines += [f"   {k}: {v:.5f}" for k, v in cv.items() if k.startswith("score_") or k == "AP50"]
+    ap50 = cv.get("per_class_AP50", {})
+    lines += [f"   AP {name}: {v:.5f}" + (f"  (AP50 {ap50[name]:.5f})" if name in ap50 else "")
+              for name, v in cv.get("per_class", {}).items()]
+    return "\n".join(lines)

@@ -1,0 +1,121 @@
+"""The experiment leaderboard: every run and blend of a competition in one table, best CV first, printed and
+written to runs/<comp>/leaderboard.md. Reads the artefacts only (cv.json, config.yaml, fold metrics, blend
+summaries), never a model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from kaggle_kit.config import TrainConfig, changed_keys, flatten
+from kaggle_kit.errors import UserError
+from kaggle_kit.io import atomic
+from kaggle_kit.paths import RunPaths
+from kaggle_kit.pipeline.runs import fold_metrics, run_config
+
+
+def config_diff(default: TrainConfig, cfg: TrainConfig) -> str:
+    """`key=value` for every training or prediction key whose value differs from the default config's."""
+    new = flatten(cfg.model_dump(mode="json"))
+    keys = [k for k in changed_keys(default.model_dump(mode="json"), cfg.model_dump(mode="json"))
+            if k.split(".")[0] not in cfg.EXECUTION_KEYS]
+    return " ".join(f"{k}={new.get(k)}" for k in keys) or "(default)"
+
+
+def train_seconds(paths: RunPaths, n_folds: int) -> float | None:
+    """Training time summed over folds, from each fold's metrics.json (None if a fold did not record it)."""
+    total = 0.0
+    for k in range(n_folds):
+        seconds = (fold_metrics(paths, k) or {}).get("train_seconds")
+        if seconds is None:
+            return None
+        total += seconds
+    return total
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
+
+
+def spread(folds: list[float]) -> str:
+    f = np.asarray(folds, float)
+    return f"{f.mean():.4f} ± {f.std():.4f} ({f.min():.4f}-{f.max():.4f})" if len(f) else "-"
+
+
+def run_rows(task, root: Path, default: TrainConfig) -> list[dict]:
+    rows = []
+    comp_dir = root / "runs" / task.name
+    for run_dir in sorted(p for p in comp_dir.iterdir() if p.is_dir()) if comp_dir.is_dir() else []:
+        paths = RunPaths(root, task.name, run_dir.name)
+        if not (paths.config.is_file() and paths.cv.is_file()):
+            continue                                      # folds/, cache/, blends/, an unfinished run
+        try:
+            cfg = run_config(task.config_class, paths)
+        except UserError:                                 # a run of an older version with other keys
+            cfg = None
+        keys = config_diff(default, cfg) if cfg is not None else "(config no longer valid)"
+        seconds = train_seconds(paths, cfg.folds) if cfg is not None else None
+        submission = paths.submission(task.submission_ext, task.submission_stem(run_dir.name))
+        for cv_file in [paths.cv, *sorted(run_dir.glob("cv-*.json"))]:
+            cv = json.loads(cv_file.read_text())
+            variant = cv.get("predictions")
+            rows.append({"experiment": run_dir.name + (f" [{variant}]" if variant else ""),
+                         "score": cv["score"], "extra": extra_score(cv), "spread": spread(cv.get("folds", [])),
+                         "keys": keys, "train": duration(seconds),
+                         "submission": rel(submission, root) if submission.is_file() and not variant else "-"})
+    return rows
+
+
+def extra_score(cv: dict) -> str:
+    """The second figure worth a column: AP50 for detection, the score without outliers for house."""
+    for key in ("AP50", "score_without_outliers"):
+        if key in cv:
+            return f"{cv[key]:.4f}"
+    return ""
+
+
+def blend_rows(task, root: Path) -> list[dict]:
+    rows = []
+    for f in sorted((root / "runs" / task.name / "blends").glob("*.json")):
+        b = json.loads(f.read_text())
+        chosen = b["rules"][b["rule"]]
+        submission = root / "submissions" / task.name / f"{f.stem}.{task.submission_ext}"
+        extra = next((f"{chosen[k]:.4f}" for k in ("nested_AP50", "nested_score_without_outliers") if k in chosen), "")
+        rows.append({"experiment": f.stem, "score": chosen["nested_oof"], "extra": extra, "spread": "-",
+                     "keys": f"rule={b['rule']} (nested OOF)", "train": "-",
+                     "submission": rel(submission, root) if submission.is_file() else "-"})
+    return rows
+
+
+def rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+EXTRA_NAME = {"AP": "AP50", "rmse_log": "without outliers"}
+
+
+def leaderboard(task, root: Path, default: TrainConfig, default_path: Path) -> str:
+    """The markdown table, also written to runs/<comp>/leaderboard.md."""
+    rows = run_rows(task, root, default) + blend_rows(task, root)
+    rows.sort(key=lambda r: -r["score"] if task.higher_is_better else r["score"])
+    extra = EXTRA_NAME.get(task.metric)
+    head = ["#", "experiment", f"CV {task.metric}", *([extra] if extra else []), "folds mean ± std (min-max)",
+            "differs from the default config", "training", "submission"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, r in enumerate(rows, 1):
+        cells = [str(i), r["experiment"], f"{r['score']:.5f}", *([r["extra"]] if extra else []), r["spread"],
+                 r["keys"], r["train"], r["submission"]]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    better = "higher" if task.higher_is_better else "lower"
+    text = (f"# {task.name} leaderboard\n\nCV over every out-of-fold row, {better} is better; blends by their "
+            f"nested OOF score. Keys are compared with {default_path.name}.\n\n" + "\n".join(lines) + "\n")
+    if rows:
+        atomic.write_text(root / "runs" / task.name / "leaderboard.md", text)
+    return text

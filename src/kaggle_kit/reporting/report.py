@@ -1,0 +1,80 @@
+"""One self-contained HTML page per experiment (runs/<comp>/<exp>/report.html): the CV table, every prediction
+set's score, the config, and every plot of the run embedded as a data URI, so the page reads offline and
+travels as one file."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from kaggle_kit.io import atomic
+from kaggle_kit.paths import RunPaths
+
+STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 9px;text-align:right}
+th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}
+img{max-width:100%;border:1px solid #ddd}figcaption{color:#555;font-size:0.9em}pre{background:#f7f7f7;padding:1em}"""
+
+
+def fmt(v) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.5f}"
+
+
+def table(head: list[str], rows: list[list[str]]) -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{th}</tr>{body}</table>"
+
+
+def cv_tables(cv: dict, variants: list[dict]) -> str:
+    folds = cv.get("folds", [])
+    parts = [table(["fold", cv["metric"]], [[str(k), fmt(s)] for k, s in enumerate(folds)]
+                   + [["all out-of-fold rows", fmt(cv["score"])],
+                      ["fold mean ± std", f"{np.mean(folds):.5f} ± {np.std(folds):.5f}" if folds else "-"]])]
+    scalars = {k: v for k, v in cv.items() if k.startswith("score_") or k == "AP50"}
+    if scalars:
+        parts.append(table(["more scores", ""], [[k, fmt(v)] for k, v in scalars.items()]))
+    if "per_class" in cv:
+        classes = list(cv["per_class"])
+        ap50 = cv.get("per_class_AP50", {})
+        parts.append(table(["class", "AP", "AP50"], [[c, fmt(cv["per_class"][c]), fmt(ap50.get(c))] for c in classes]))
+    if variants:
+        parts.append("<h3>Other prediction sets of the same checkpoints</h3>" + table(
+            ["predictions", cv["metric"], "per fold"],
+            [[v["predictions"], fmt(v["score"]), " ".join(f"{s:.4f}" for s in v.get("folds", []))]
+             for v in variants]))
+    return "\n".join(parts)
+
+
+def figure(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    name = html.escape(path.stem.replace("_", " "))
+    return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"><figcaption>{name}</figcaption></figure>'
+
+
+def write_report(task, paths: RunPaths, plots: list[Path]) -> Path:
+    cv = json.loads(paths.cv.read_text())
+    variants = [json.loads(p.read_text()) for p in sorted(paths.run_dir.glob("cv-*.json"))]
+    better = "higher" if cv.get("higher_is_better") else "lower"
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(task.name)} / {html.escape(paths.exp)}</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(task.name)}: {html.escape(paths.exp)}</h1>
+<p>CV {html.escape(cv['metric'])} <b>{fmt(cv['score'])}</b> over every out-of-fold row ({better} is better).
+Written {stamp} from {html.escape(str(paths.run_dir))}.</p>
+<h2>Cross-validation</h2>
+{cv_tables(cv, variants)}
+<h2>Plots</h2>
+{''.join(figure(p) for p in plots) or '<p>No plots.</p>'}
+<h2>Config</h2>
+<pre>{html.escape(paths.config.read_text())}</pre>
+</body></html>
+"""
+    return atomic.write_text(paths.run_dir / "report.html", page)
