@@ -64,7 +64,7 @@ def test_blend_end_to_end_on_saved_runs(tmp_path, capsys):
     best = min(summary["rules"], key=lambda r: summary["rules"][r]["nested_oof"])
     assert summary["rule"] == best
     oof_a = pd.read_csv(tmp_path / "runs/toy/a/oof.csv")["pred"]
-    assert summary["members"]["a"] == pytest.approx(rmse(data.extra["y"], oof_a))
+    assert summary["members"]["a"] == pytest.approx(rmse(data.y, oof_a))
     err = capsys.readouterr().err
     assert "blend: weighted" in err and "nested OOF" in err
     blend(task, data, tmp_path, ["a", "b"], "mean")

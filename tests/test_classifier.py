@@ -40,8 +40,8 @@ def train(tmp_path, epochs=3, **kw):
     cfg = TrainConfig(epochs=epochs, batch_size=16, lr=1e-2, progress_bar=False, warmup_epochs=0)
     loader = TensorBatches(x[:64], y[:64], batch_size=16, shuffle=True, seed=0, drop_last=True)
     module = ClassifierModule(net, cfg, len(loader), num_classes=3, **kw)
-    fit = fit_fold(module, loader, TensorBatches(x[64:], y[64:], batch_size=32), cfg, tmp_path, "val_acc",
-                   "max", 0)
+    fit = fit_fold(module, loader, TensorBatches(x[64:], y[64:], batch_size=32), cfg, fold_dir=tmp_path, monitor="val_acc",
+                   mode="max", seed=0)
     return net, module, fit
 
 
@@ -70,7 +70,8 @@ def test_frozen_backbone_for_the_first_epoch(tmp_path):
     cfg = TrainConfig(epochs=1, lr=1e-2, progress_bar=False)
     loader = TensorBatches(x, y, batch_size=16, drop_last=True)
     module = ClassifierModule(net, cfg, len(loader), num_classes=3, freeze_epochs=1)
-    fit_fold(module, loader, TensorBatches(x, y, batch_size=32), cfg, tmp_path, "val_acc", "max", 0)
+    fit_fold(module, loader, TensorBatches(x, y, batch_size=32), cfg, fold_dir=tmp_path, monitor="val_acc",
+                   mode="max", seed=0)
     after = net.state_dict()
     assert torch.equal(before["body.0.weight"], after["body.0.weight"])      # frozen backbone
     assert not torch.equal(before["fc.weight"], after["fc.weight"])          # trained head
@@ -102,7 +103,8 @@ def test_ema_of_weights_is_validated_and_kept(tmp_path):
     loader = TensorBatches(x[:64], y[:64], batch_size=16, shuffle=True, seed=0, drop_last=True)
     module = Recording(net, cfg, len(loader), num_classes=3, ema_decay=0.9)
     module.seen = []
-    fit_fold(module, loader, TensorBatches(x[64:], y[64:], batch_size=32), cfg, tmp_path, "val_acc", "max", 0)
+    fit_fold(module, loader, TensorBatches(x[64:], y[64:], batch_size=32), cfg, fold_dir=tmp_path, monitor="val_acc",
+                   mode="max", seed=0)
     assert len(module.seen) == 8
     ema = module.seen[0]                      # timm's warmup: the first update copies, then the decay grows
     for t, w in enumerate(module.seen[1:], start=1):

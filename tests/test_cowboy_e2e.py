@@ -6,7 +6,7 @@ import shutil
 import pandas as pd
 
 from competitions.cowboy_outfits.data import CATEGORIES
-from competitions.cowboy_outfits.task import read_answer
+from kaggle_kit.detection.kind import read_answer
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 

@@ -1,6 +1,7 @@
 """The core k-fold loop with a learner that is not a Lightning model (scikit-learn ridge)."""
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -36,22 +37,22 @@ class RidgeTask(Task):
     def load(self, data_dir):
         raise NotImplementedError
 
-    def fit_fold(self, cfg, data, fold, train_idx, val_idx, out_dir):
-        if fold == self.fail_on_fold:
-            (out_dir / "half-written").write_text("x")
+    def fit_fold(self, cfg, data, ctx):
+        if ctx.fold == self.fail_on_fold:
+            (ctx.dir / "half-written").write_text("x")
             raise RuntimeError("boom")
-        self.fitted.append(fold)
-        X, y = data.extra["X"], data.extra["y"]
+        self.fitted.append(ctx.fold)
+        X, y, train_idx, val_idx = data.X, data.y, ctx.train_idx, ctx.val_idx
         model = Ridge(alpha=cfg.alpha).fit(X[train_idx], y[train_idx])
-        atomic.write_json(out_dir / "model.json", {"coef": model.coef_.tolist(), "intercept": model.intercept_})
+        atomic.write_json(ctx.dir / "model.json", {"coef": model.coef_.tolist(), "intercept": model.intercept_})
         return FoldOutput(val=pd.DataFrame({"id": [data.ids[i] for i in val_idx], "pred": model.predict(X[val_idx])}),
-                          test=pd.DataFrame({"id": data.test_ids, "pred": model.predict(data.extra["Xt"])}))
+                          test=pd.DataFrame({"id": data.test_ids, "pred": model.predict(data.Xt)}))
 
     def target(self, data):
-        return data.extra["y"]
+        return data.y
 
     def score(self, data, rows, pred):
-        return rmse(data.extra["y"][rows], pred)
+        return rmse(data.y[rows], pred)
 
     def submission_frame(self, data, pred):
         return pd.DataFrame({"id": data.test_ids, "y": pred})
@@ -60,13 +61,19 @@ class RidgeTask(Task):
         pass
 
 
+@dataclass(kw_only=True)
+class ToyData(TrainData):
+    X: np.ndarray
+    y: np.ndarray
+    Xt: np.ndarray
+
+
 def toy_data(n=60, fingerprint="v1"):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, 3))
     y = X @ np.array([1.0, -2.0, 0.5]) + rng.normal(0, 0.1, n)
     ids = [f"r{i:03d}" for i in range(n)][::-1]         # ids not in sorted order: OOF must keep file order
-    return TrainData(ids=ids, test_ids=["t0", "t1"], fingerprint=fingerprint,
-                     extra={"X": X, "y": y, "Xt": rng.normal(size=(2, 3))})
+    return ToyData(ids=ids, test_ids=["t0", "t1"], fingerprint=fingerprint, X=X, y=y, Xt=rng.normal(size=(2, 3)))
 
 
 @pytest.fixture
@@ -83,11 +90,11 @@ def test_oof_covers_every_row_once_and_cv_pools_them(paths):
     assert oof["fold"].tolist() == pd.read_csv(folds_file)["fold"].tolist()
     assert cv == json.loads(paths.cv.read_text())
     assert cv["metric"] == "rmse" and cv["higher_is_better"] is False and len(cv["folds"]) == 4
-    assert cv["score"] == pytest.approx(rmse(data.extra["y"], oof["pred"]))
+    assert cv["score"] == pytest.approx(rmse(data.y, oof["pred"]))
     for k in range(4):
         m = json.loads((paths.fold_dir(k) / "metrics.json").read_text())
         rows = oof["fold"] == k
-        assert m["score"] == pytest.approx(rmse(data.extra["y"][rows], oof["pred"][rows]))
+        assert m["score"] == pytest.approx(rmse(data.y[rows], oof["pred"][rows]))
         assert (paths.fold_dir(k) / "model.json").is_file()
 
 

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from competitions.classify_leaves.config import LeavesConfig
-from competitions.classify_leaves.dataset import ImageDataset
-from competitions.classify_leaves.fit import load_fold_model
 from competitions.classify_leaves.task import LeavesTask
-from competitions.classify_leaves.transforms import eval_transform
 from kaggle_kit.config import load_config
+from kaggle_kit.vision.classification_fold import load_fold_model
+from kaggle_kit.vision.dataset import ImageDataset
 from kaggle_kit.vision.normalize import ImageNormalize
+from kaggle_kit.vision.transforms import eval_transform
 
 from .conftest import LEAVES_TINY, REPO, make
 
@@ -123,9 +123,9 @@ def test_unreadable_image_in_a_loader_worker_is_one_line(tmp_path):
     only the last line."""
     from torch.utils.data import DataLoader
 
-    from competitions.classify_leaves.dataset import ImageDataset
     from kaggle_kit.cli import user_message
     from kaggle_kit.errors import UserError
+    from kaggle_kit.vision.dataset import ImageDataset
 
     (tmp_path / "a.jpg").write_bytes(b"\xff\xd8 broken \xff\xd9")
     loader = DataLoader(ImageDataset(tmp_path, ["a.jpg"], None, lambda image: {"image": image}), num_workers=1)

@@ -6,6 +6,7 @@ import pytest
 
 from competitions.house_prices.config import HouseConfig
 from competitions.house_prices.task import HouseTask
+from kaggle_kit.task import FoldContext
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,8 @@ def fit(house, tmp_path, name, **overrides):
     idx = np.arange(len(data.ids))
     out = tmp_path / name
     out.mkdir()
-    return task.fit_fold(cfg, data, 1, idx[idx % 4 != 0], idx[idx % 4 == 0], out), out
+    ctx = FoldContext(fold=1, dir=out, train_idx=idx[idx % 4 != 0], val_idx=idx[idx % 4 == 0])
+    return task.fit_fold(cfg, data, ctx), out
 
 
 def test_a_fold_replays_exactly_and_seed_changes_it(house, tmp_path):

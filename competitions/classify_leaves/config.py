@@ -1,53 +1,8 @@
-"""classify-leaves config keys beside the core's. Values live in configs/leaves*.yaml."""
+"""classify-leaves config: the image-classification kind's keys, nothing of its own. Values live in
+configs/leaves*.yaml."""
 
-from typing import ClassVar, Literal
-
-from pydantic import Field, model_validator
-
-from kaggle_kit.config import StrictModel, TrainConfig
-from kaggle_kit.vision.tta import TTA_MODES
+from kaggle_kit.vision.config import ImageClassifierConfig
 
 
-class AugmentOverrides(StrictModel):
-    """Details of the `augment` preset; a value left null keeps the preset's."""
-    crop_scale_min: float | None = Field(None, gt=0, le=1)   # random-resized-crop lower area bound
-    hflip: float | None = Field(None, ge=0, le=1)
-    vflip: float | None = Field(None, ge=0, le=1)
-    rotate: float | None = Field(None, ge=0, le=180)          # degrees, both ways
-    color_jitter: float | None = Field(None, ge=0, le=1)      # brightness/contrast/saturation strength
-
-
-class LeavesConfig(TrainConfig):
-    PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS | {"tta"}   # one prediction set each
-    EXECUTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.EXECUTION_KEYS | {"channels_last", "worker_nice",
-                                                                                  "cache_test_images"}
-
-    model: str = "resnet18"                      # any timm model name
-    pretrained: bool = False                     # timm's hub weights (online users)
-    pretrained_path: str | None = None           # local weights file (offline users); implies pretrained
-    image_size: int = Field(224, ge=16)
-    eval_resize: float = Field(1.14, ge=1)       # eval images are resized to image_size * this, then cropped
-    augment: Literal["none", "light", "strong"] = "light"
-    aug: AugmentOverrides = AugmentOverrides()
-    duplicate_distance: int | None = Field(None, ge=0, le=16)   # group images whose 64-bit perceptual hashes
-    #                                             differ by at most this many bits into one fold; null: no grouping
-    tta: Literal[TTA_MODES] = "none"             # noqa: F821 (Literal of the tuple's values)
-    ensemble: Literal["mean", "vote"] = "mean"
-    head_lr_mult: float = Field(10.0, gt=0)
-    freeze_epochs: int = Field(0, ge=0)
-    label_smoothing: float = Field(0.1, ge=0, lt=1)
-    mixup: float = Field(0.0, ge=0)              # timm Mixup alpha; 0 is off
-    cutmix: float = Field(0.0, ge=0)             # timm CutMix alpha; 0 is off
-    mix_prob: float = Field(1.0, ge=0, le=1)
-    ema_decay: float | None = Field(None, gt=0, lt=1)   # EMA of the weights (e.g. 0.999); validated and kept
-    worker_nice: int = Field(0, ge=0, le=19)      # lower priority of loader workers: on a machine with few cores
-    #                                              they fill idle moments instead of preempting the training threads
-    channels_last: bool = True                   # NHWC weights: faster convolutions on GPUs and CPUs
-    cache_test_images: bool = True               # decode + resize the test set once (runs/leaves/cache/), not
-    #                                              once per fold and TTA setting
-
-    @model_validator(mode="after")
-    def _even_batches_for_mixing(self):
-        if (self.mixup or self.cutmix) and self.batch_size % 2:
-            raise ValueError(f"batch_size must be even with mixup/cutmix (got {self.batch_size})")
-        return self
+class LeavesConfig(ImageClassifierConfig):
+    pass

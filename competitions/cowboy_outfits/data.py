@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from kaggle_kit.detection.kind import Images
 from kaggle_kit.errors import UserError
 
 SLUG = "cowboyoutfits"
 CATEGORIES = {87: "belt", 1034: "sunglasses", 131: "boot", 318: "cowboy_hat", 588: "jacket"}
 SPLITS = ("valid", "test")
 EDGE_TOLERANCE = 1.0        # pixels a box may reach past the image edge (2-decimal rounding); clipped
-
-
-@dataclass
-class Images:
-    ids: list[int]                       # original ids, exact
-    files: list[str]
-    sizes: list[tuple[int, int]]         # (width, height); 0 where the csv does not say (read from the file)
-    boxes: list[list] = field(default_factory=list)      # per image: [x1, y1, x2, y2, category_id]
 
 
 def _fail_download(msg: str) -> UserError:

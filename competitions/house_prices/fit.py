@@ -3,8 +3,6 @@ scoring), then the configured learner, `seeds` times, predictions averaged. The 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -13,7 +11,7 @@ from competitions.house_prices.features import fit_features, n_features, transfo
 from competitions.house_prices.schema import ID, is_outlier
 from kaggle_kit.io import atomic
 from kaggle_kit.tabular.learners import fit_catboost, fit_gbdt, fit_linear, fit_svr
-from kaggle_kit.task import FoldOutput, TrainData
+from kaggle_kit.task import FoldContext, FoldOutput
 from kaggle_kit.training.seeding import derive_seed
 
 
@@ -23,17 +21,16 @@ def fit_rows(cfg: HouseConfig, train: pd.DataFrame, train_idx: np.ndarray) -> np
     return train_idx[~is_outlier(train.iloc[train_idx])]
 
 
-def fit_house_fold(cfg: HouseConfig, data: TrainData, fold: int, train_idx: np.ndarray, val_idx: np.ndarray,
-                   out_dir: Path) -> FoldOutput:
-    train, test, y = data.extra["train"], data.extra["test"], data.extra["log_price"]
-    rows = fit_rows(cfg, train, train_idx)
+def fit_house_fold(cfg: HouseConfig, data, ctx: FoldContext) -> FoldOutput:
+    train, test, y, val_idx, out_dir = data.train, data.test, data.y, ctx.val_idx, ctx.dir
+    rows = fit_rows(cfg, train, ctx.train_idx)
     state = fit_features(train.iloc[rows], cfg.features)
     x, x_test = transform(train, state), transform(test, state)
     learner = {"mlp": _mlp, "gbdt": _gbdt, "catboost": _catboost, "linear": _linear, "svr": _svr}[cfg.model]
     preds_val, preds_test, info = [], [], []
     for s in range(cfg.seeds):
-        seed = derive_seed(cfg.seed, fold, s)
-        pv, pt, meta = learner(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir)
+        seed = derive_seed(cfg.seed, ctx.fold, s)
+        pv, pt, meta = learner(cfg, x, y, x_test, rows=rows, val_idx=val_idx, seed=seed, s=s, ctx=ctx)
         preds_val.append(pv)
         preds_test.append(pt)
         info.append(meta)
@@ -52,7 +49,7 @@ def fit_house_fold(cfg: HouseConfig, data: TrainData, fold: int, train_idx: np.n
         metrics={"n_fit": len(rows), "n_features": n_features(state), "seeds": info})
 
 
-def _mlp(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
+def _mlp(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
     import torch
 
     from competitions.house_prices.model import build_mlp
@@ -69,8 +66,9 @@ def _mlp(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
     train_loader = TensorBatches(x_all[tr], y_all[tr], batch_size=cfg.batch_size, shuffle=True, seed=seed)
     val_loader = TensorBatches(x_all[va], y_all[va], batch_size=4096)
     module = RegressionModule(net, cfg, steps_per_epoch=len(train_loader))
-    name = f"fold {fold}" + (f" seed {s}" if cfg.seeds > 1 else "")
-    fit = fit_fold(module, train_loader, val_loader, cfg, out_dir, "val_loss", "min", seed, name, f"seed{s}")
+    name = f"fold {ctx.fold}" + (f" seed {s}" if cfg.seeds > 1 else "")
+    fit = fit_fold(module, train_loader, val_loader, cfg, fold_dir=ctx.dir, monitor="val_loss", mode="min", seed=seed,
+                   resume=ctx.resume, name=name, log_version=f"seed{s}")
     net = net.cpu()
     pred_val = center + scale * predict_batches(net, val_loader).squeeze(-1).numpy()
     pred_test = center + scale * predict_batches(net, TensorBatches(torch.from_numpy(x_test),
@@ -80,21 +78,21 @@ def _mlp(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
     return pred_val, pred_test, {"epoch": fit.epoch, "seconds": round(fit.seconds, 3), "checkpoint": checkpoint}
 
 
-def _gbdt(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
-    model = fit_gbdt(cfg.gbdt, x[rows], y[rows], seed, out_dir / f"model_seed{s}.txt")
+def _gbdt(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
+    model = fit_gbdt(cfg.gbdt, x[rows], y[rows], seed, ctx.dir / f"model_seed{s}.txt")
     return model.predict(x[val_idx]), model.predict(x_test), {}
 
 
-def _catboost(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
-    model = fit_catboost(cfg.catboost, x[rows], y[rows], seed, out_dir / f"model_seed{s}.cbm")
+def _catboost(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
+    model = fit_catboost(cfg.catboost, x[rows], y[rows], seed, ctx.dir / f"model_seed{s}.cbm")
     return model.predict(x[val_idx]), model.predict(x_test), {}
 
 
-def _linear(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
-    model = fit_linear(cfg.linear, x[rows], y[rows], seed, out_dir / "model.json")
+def _linear(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
+    model = fit_linear(cfg.linear, x[rows], y[rows], seed, ctx.dir / "model.json")
     return model.predict(x[val_idx]), model.predict(x_test), {"alpha": float(model.alpha_)}
 
 
-def _svr(cfg, x, y, x_test, rows, val_idx, seed, s, fold, out_dir):
-    model = fit_svr(cfg.svr, x[rows], y[rows], seed, out_dir / "model.json")
+def _svr(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
+    model = fit_svr(cfg.svr, x[rows], y[rows], seed, ctx.dir / "model.json")
     return model.predict(x[val_idx]), model.predict(x_test), {}

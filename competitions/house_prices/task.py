@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,61 +15,60 @@ from competitions.house_prices.schema import ID, TARGET, is_outlier
 from kaggle_kit.errors import UserError
 from kaggle_kit.metrics import rmse
 from kaggle_kit.pipeline.submission_checks import check_sample_ids, check_table
-from kaggle_kit.task import FoldOutput, Task, TrainData
+from kaggle_kit.tabular.kind import TableData, TabularTask
+from kaggle_kit.task import FoldContext, FoldOutput
 
 
-class HouseTask(Task):
+@dataclass(kw_only=True)
+class HouseData(TableData):
+    outlier: np.ndarray            # the two documented Ames outliers: left out of fitting, never out of scoring
+
+
+class HouseTask(TabularTask):
     name = "house"
     slug = "house-prices-advanced-regression-techniques"
     config_class = HouseConfig
     id_column = ID
     metric = "rmse_log"
     higher_is_better = False
+    secondary_scores = {"score_without_outliers": "without outliers"}
 
     def build_sample(self, dest: Path) -> None:
         build_sample(dest)
 
-    def load(self, data_dir: Path) -> TrainData:
+    def load(self, data_dir: Path) -> HouseData:
         train, test, fingerprint = house_data.read_split(data_dir)
         sample = house_data.read_sample_submission(data_dir)
         check_sample_ids(sample, ID, test[ID].tolist())
-        return TrainData(ids=train[ID].tolist(), test_ids=test[ID].tolist(), fingerprint=fingerprint,
-                         sample_submission=sample,
-                         extra={"train": train, "test": test, "log_price": np.log(train[TARGET].to_numpy(float)),
-                                "outlier": is_outlier(train)})
+        return HouseData(ids=train[ID].tolist(), test_ids=test[ID].tolist(), fingerprint=fingerprint,
+                         sample_submission=sample, train=train, test=test,
+                         y=np.log(train[TARGET].to_numpy(float)), outlier=is_outlier(train))
 
-    def fit_fold(self, cfg: HouseConfig, data: TrainData, fold: int, train_idx: np.ndarray,
-                 val_idx: np.ndarray, out_dir: Path) -> FoldOutput:
+    def fit_fold(self, cfg: HouseConfig, data: HouseData, ctx: FoldContext) -> FoldOutput:
         from competitions.house_prices.fit import fit_house_fold  # torch and Lightning load only now
 
-        return fit_house_fold(cfg, data, fold, train_idx, val_idx, out_dir)
+        return fit_house_fold(cfg, data, ctx)
 
-    def target(self, data: TrainData) -> np.ndarray:
-        return data.extra["log_price"]
+    def score(self, data: HouseData, rows: np.ndarray, pred: np.ndarray) -> float:
+        return rmse(data.y[rows], pred)
 
-    def score(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> float:
-        return rmse(data.extra["log_price"][rows], pred)
+    def extra_scores(self, data: HouseData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+        keep = ~data.outlier[rows]
+        return {"score_without_outliers": rmse(data.y[rows][keep], pred[keep])}
 
-    def extra_scores(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-        keep = ~data.extra["outlier"][rows]
-        return {"score_without_outliers": rmse(data.extra["log_price"][rows][keep], pred[keep])}
-
-    def plot_oof(self, cfg: HouseConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
+    def plot_oof(self, cfg: HouseConfig, data: HouseData, oof: pd.DataFrame, out: Path) -> list[Path]:
         from kaggle_kit.reporting import plots
 
-        y, pred = data.extra["log_price"], oof["pred"].to_numpy(float)
+        y, pred = data.y, oof["pred"].to_numpy(float)
         return [plots.pred_vs_true(y, pred, out / "oof_pred_vs_true.png", "out-of-fold predictions",
-                                   "log(SalePrice)", data.extra["outlier"]),
+                                   "log(SalePrice)", data.outlier),
                 plots.largest_residuals(data.ids, pred - y, out / "largest_residuals.png",
                                         f"largest out-of-fold residuals ({ID}), log(SalePrice)")]
 
-    def fold_ensemble(self, cfg: HouseConfig, preds: list[np.ndarray], data: TrainData | None = None) -> np.ndarray:
-        return np.median(preds, 0) if cfg.ensemble == "median" else np.mean(preds, 0)
-
-    def submission_frame(self, data: TrainData, pred: np.ndarray) -> pd.DataFrame:
+    def submission_frame(self, data: HouseData, pred: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame({ID: data.test_ids, TARGET: np.exp(pred)})
 
-    def check_submission(self, frame: pd.DataFrame, data: TrainData) -> None:
+    def check_submission(self, frame: pd.DataFrame, data: HouseData) -> None:
         check_table(frame, [ID, TARGET], data.test_ids, data.sample_submission)
         if not (frame[TARGET] > 0).all():
             raise UserError(f"submission has non-positive {TARGET} values")

@@ -12,7 +12,7 @@ from kaggle_kit.errors import UserError
 
 
 def _parser() -> argparse.ArgumentParser:
-    from competitions import TASKS
+    from kaggle_kit.registry import task_names
 
     p = argparse.ArgumentParser(prog="kaggle_kit", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
              "report": "one self-contained HTML page of a run: runs/<comp>/<exp>/report.html"}
     for name, text in helps.items():
         s = sub.add_parser(name, help=text)
-        s.add_argument("comp", choices=sorted(TASKS))
+        s.add_argument("comp", choices=task_names())
         if name == "sample":
             s.add_argument("--dest", help="output folder (default data/samples/<slug>)")
             continue
@@ -60,20 +60,11 @@ def parse_folds(text: str, n_folds: int) -> list[int] | None:
     return sorted(set(folds))
 
 
-def check_accelerator(cfg) -> None:
-    if cfg.accelerator in ("gpu", "cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UserError(f"accelerator={cfg.accelerator} but no CUDA GPU is visible here; use "
-                            "ARGS=\"accelerator=cpu\" (or auto)")
-
-
 def run(argv: list[str]) -> None:
-    from competitions import get_task
     from kaggle_kit.config import load_config
     from kaggle_kit.paths import CONFIGS_DIR, RunPaths, work_root
     from kaggle_kit.pipeline.data_source import build_sample, ensure_sample, resolve_data_dir
+    from kaggle_kit.registry import get_task
 
     args = _parser().parse_args(argv)
     task = get_task(args.comp)
@@ -85,11 +76,7 @@ def run(argv: list[str]) -> None:
         return
     data_dir, using_sample = resolve_data_dir(task, args.data, root)
     if getattr(args, "split", None):
-        splits = getattr(task, "splits", ())
-        if args.split not in splits:
-            raise UserError(f"SPLIT={args.split}: {task.name} answers "
-                            f"{' or '.join(splits) if splits else 'one test set only; leave SPLIT out'}")
-        task.split = args.split
+        task.select_split(args.split)
     if args.command == "blend":
         from kaggle_kit.ensembling.blend import blend
 
@@ -114,12 +101,13 @@ def run(argv: list[str]) -> None:
         print(f"wrote {root / 'runs' / task.name / 'leaderboard.md'}", file=sys.stderr)
         return
     only = parse_folds(args.folds, cfg.folds) if args.command == "train" else None
+    from kaggle_kit.training.devices import check_accelerator
+
     check_accelerator(cfg)
     if using_sample:
         ensure_sample(task, data_dir)
     data = task.load(data_dir)
     paths = RunPaths(root, task.name, config_path.stem)
-    data.cache_dir = paths.comp_dir / "cache"
     if args.command == "train":
         from kaggle_kit.pipeline.cross_validate import train_folds
 

@@ -26,6 +26,11 @@ class RunPaths:
         return self.root / "runs" / self.comp
 
     @property
+    def cache_dir(self) -> Path:
+        """Derived data kept between runs of the competition (image hashes, decoded test images)."""
+        return self.comp_dir / "cache"
+
+    @property
     def folds_dir(self) -> Path:
         return self.comp_dir / "folds"
 

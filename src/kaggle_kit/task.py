@@ -12,19 +12,34 @@ import numpy as np
 import pandas as pd
 
 from kaggle_kit.config import TrainConfig
+from kaggle_kit.errors import UserError
+from kaggle_kit.io import atomic
 from kaggle_kit.pipeline.predictions import TablePredictions
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainData:
+    """What every kind's loaded download holds; each kind adds its own typed fields in a subclass
+    (kaggle_kit.tabular.kind.TableData, vision.kind.ImageData, detection.kind.DetectionData)."""
     ids: list                      # training ids in file order, as in the files (never cast to int64)
-    test_ids: list                 # test ids in file order
+    test_ids: list                 # test ids in answer order, each once
     fingerprint: str               # changes whenever a file the run depends on changes
     stratify: np.ndarray | None = None
     groups: np.ndarray | None = None
     sample_submission: pd.DataFrame | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    cache_dir: Path | None = None  # runs/<comp>/cache: derived data kept between runs (set by the CLI)
+
+
+@dataclass(frozen=True)
+class FoldContext:
+    """One fold as the k-fold loop hands it to a task: its rows, the folder it writes into (the staging folder
+    while it trains, the fold's folder when predicting again), whether it resumes from that folder's last
+    checkpoint (decided once by the loop, alike on every DDP process), and the competition's cache folder."""
+    fold: int
+    dir: Path
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    resume: bool = False
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -35,6 +50,9 @@ class FoldOutput:
 
 
 class Task(ABC):
+    """A competition: what the core needs to train, score and submit it. A kind (tabular, image classification,
+    detection) is a subclass that holds what all its competitions share; a competition subclasses its kind with
+    its names, its files and any hooks that are truly its own."""
     name: ClassVar[str]            # short name used by make targets and runs/: "house"
     slug: ClassVar[str]            # Kaggle competition slug: data/<slug>/
     config_class: ClassVar[type[TrainConfig]]
@@ -47,6 +65,18 @@ class Task(ABC):
     blend_kind: ClassVar[str] = "regression"       # which blending rules apply (kaggle_kit.ensembling.blend)
     prediction_key: ClassVar[str | None] = None    # config key that selects a saved prediction set ("tta")
     preds: ClassVar[Any] = TablePredictions()      # how predictions are stored (kaggle_kit.pipeline.predictions)
+    secondary_scores: ClassVar[dict[str, str]] = {}  # scalar cv.json keys shown beside the score: key -> label
+    breakdowns: ClassVar[tuple[tuple[str, str], ...]] = ()   # per-class cv.json dicts: (key, label); the first
+    #                                                          leads each printed line
+    splits: ClassVar[tuple[str, ...]] = ()         # the test sets a submission may answer (SPLIT=); (): one
+    split: str | None = None                       # the one this command answers (select_split)
+
+    def select_split(self, name: str) -> None:
+        """Answer the test set `name` (SPLIT=); an error naming the ones there are."""
+        if name not in self.splits:
+            raise UserError(f"SPLIT={name}: {self.name} answers "
+                            f"{' or '.join(self.splits) if self.splits else 'one test set only; leave SPLIT out'}")
+        self.split = name
 
     def default_config(self, using_sample: bool) -> str:
         """Stem of the config used when CONFIG is not given."""
@@ -64,17 +94,16 @@ class Task(ABC):
         return data.groups
 
     @abstractmethod
-    def fit_fold(self, cfg: TrainConfig, data: TrainData, fold: int, train_idx: np.ndarray,
-                 val_idx: np.ndarray, out_dir: Path) -> FoldOutput: ...
+    def fit_fold(self, cfg: TrainConfig, data: TrainData, ctx: FoldContext) -> FoldOutput:
+        """Train on ctx.train_idx, predict ctx.val_idx and the test set, write what the fold keeps into ctx.dir."""
 
     def prediction_value(self, cfg: TrainConfig) -> str:
         """The name of cfg's prediction set: the value of prediction_key (a task may fold more keys into it)."""
         return str(getattr(cfg, self.prediction_key))
 
-    def predict_fold(self, cfg: TrainConfig, data: TrainData, fold: int, val_idx: np.ndarray,
-                     fold_dir: Path) -> FoldOutput:
-        """Predict a trained fold's validation rows and the test set again from its saved checkpoint, under
-        prediction settings (prediction_key) other than the ones it was trained with."""
+    def predict_fold(self, cfg: TrainConfig, data: TrainData, ctx: FoldContext) -> FoldOutput:
+        """Predict a trained fold's validation rows and the test set again from its saved checkpoint (in ctx.dir),
+        under prediction settings (prediction_key) other than the ones it was trained with."""
         raise NotImplementedError(f"{self.name} keeps one prediction set per fold")
 
     @abstractmethod
@@ -112,6 +141,4 @@ class Task(ABC):
         return exp
 
     def write_submission(self, frame: pd.DataFrame, path: Path) -> None:
-        from kaggle_kit.io import atomic
-
         atomic.write_csv(path, frame)

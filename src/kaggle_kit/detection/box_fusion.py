@@ -9,7 +9,7 @@ import numpy as np
 from ensemble_boxes import weighted_boxes_fusion
 
 
-def fuse_image(sets: list[np.ndarray], width: float, height: float, weights: list[float] | None = None,
+def fuse_image(sets: list[np.ndarray], width: float, height: float, *, weights: list[float] | None = None,
                iou_thr: float = 0.55, skip_box_thr: float = 0.0, conf_type: str = "avg") -> np.ndarray:
     """Fuse one image's detection sets, each (n, 6) [x1, y1, x2, y2, score, label], into one (m, 6) array in
     pixels. An empty set still counts as a voter (its weight lowers the fused scores)."""
@@ -44,7 +44,7 @@ def by_row(dets: np.ndarray) -> dict[int, np.ndarray]:
     return {int(r): xyxy(part) for r, part in zip(rows, np.split(dets, starts[1:]), strict=True)}
 
 
-def fuse_sets(sets: list[dict[int, np.ndarray]], sizes: list[tuple[int, int]], weights: list[float] | None,
+def fuse_sets(sets: list[dict[int, np.ndarray]], sizes: list[tuple[int, int]], *, weights: list[float] | None,
               iou_thr: float, skip_box_thr: float, rows=None, conf_type: str = "avg") -> np.ndarray:
     """Fuse detection sets (from by_row) image by image into one (n, 7) array; `rows` limits the images (default:
     every row any set has); sizes[row] is the image's (width, height)."""
@@ -52,7 +52,8 @@ def fuse_sets(sets: list[dict[int, np.ndarray]], sizes: list[tuple[int, int]], w
     fused = []
     for row in sorted(set().union(*sets)) if rows is None else rows:
         w, h = sizes[row]
-        out = fuse_image([s.get(row, empty) for s in sets], w, h, weights, iou_thr, skip_box_thr, conf_type)
+        out = fuse_image([s.get(row, empty) for s in sets], w, h, weights=weights, iou_thr=iou_thr,
+                         skip_box_thr=skip_box_thr, conf_type=conf_type)
         fused.append(np.column_stack([np.full(len(out), row), out[:, 0], out[:, 1], out[:, 2] - out[:, 0],
                                       out[:, 3] - out[:, 1], out[:, 4], out[:, 5]]))
     return np.concatenate(fused) if fused else np.zeros((0, 7))

@@ -33,7 +33,7 @@ def detections_array(outputs: list[dict], rows, scales, offset: int, categories:
 
 
 class DetectorModule(L.LightningModule):
-    def __init__(self, detector: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int, label_offset: int,
+    def __init__(self, detector: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int, *, label_offset: int,
                  categories: dict[int, str], ground_truth=None):
         super().__init__()
         self.detector, self.cfg, self.steps_per_epoch = detector, cfg, steps_per_epoch

@@ -19,7 +19,7 @@ from torchvision.models.detection.retinanet import RetinaNetHead
 from torchvision.ops import FeaturePyramidNetwork, MultiScaleRoIAlign, sigmoid_focal_loss
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool, LastLevelP6P7
 
-KINDS = ("fcos", "retinanet", "faster_rcnn")
+from kaggle_kit.detection.config import DETECTOR_KINDS as KINDS
 
 
 class TimmFPN(nn.Module):
@@ -62,7 +62,7 @@ def torchvision_fpn(name: str, extra: str, pretrained: bool = False, pretrained_
     return body
 
 
-def build_detector(kind: str, backbone: str, num_classes: int, image_size: int, fpn_channels: int = 64,
+def build_detector(kind: str, backbone: str, num_classes: int, image_size: int, *, fpn_channels: int = 64,
                    head_convs: int = 2, anchor_size: int = 16, pretrained: bool = False,
                    pretrained_path: str | None = None, score_thresh: float = 0.001,
                    detections_per_img: int = 100, class_weights: list[float] | None = None) -> nn.Module:

@@ -35,7 +35,7 @@ class DetectionPredictions:
     def check_test(self, task, data, frame: pd.DataFrame, k: int, where) -> None:
         stray = set(frame["image_id"]) - {str(i) for i in data.test_ids}
         if stray:
-            raise UserError(f"fold {k} of {where} has detections for images that are not in valid.csv/test.csv "
+            raise UserError(f"fold {k} of {where} has detections for images that are not among the test images "
                             f"({sorted(stray)[:2]}); retrain it with FORCE=1")
 
     def values(self, task, data, frame: pd.DataFrame, split: str) -> np.ndarray:

@@ -13,8 +13,7 @@ import numpy as np
 import torch
 
 from kaggle_kit.detection.box_fusion import fuse_image
-
-TTA_MODES = ("none", "hflip", "hflip_scales")
+from kaggle_kit.detection.config import TTA_MODES
 
 
 def tta_views(mode: str, scales: list[float] = ()) -> list[tuple[bool, float]]:
@@ -70,7 +69,7 @@ def fuse_views(per_view: list[list[dict]], images: list[torch.Tensor], iou_thr: 
         sets = [np.column_stack([o[i]["boxes"].float().cpu().numpy(), o[i]["scores"].float().cpu().numpy(),
                                  o[i]["labels"].cpu().numpy()]) if len(o[i]["boxes"]) else np.zeros((0, 6))
                 for o in per_view]
-        out = fuse_image(sets, im.shape[-1], im.shape[-2], None, iou_thr, skip_box_thr)
+        out = fuse_image(sets, im.shape[-1], im.shape[-2], weights=None, iou_thr=iou_thr, skip_box_thr=skip_box_thr)
         out = out[np.argsort(-out[:, 4], kind="stable")[:max_boxes]]
         fused.append({"boxes": torch.from_numpy(out[:, :4]).float(), "scores": torch.from_numpy(out[:, 4]).float(),
                       "labels": torch.from_numpy(out[:, 5]).long()})

@@ -179,7 +179,7 @@ def table_rules(task: Task, data: TrainData, members: list[Member], rules: dict)
 
 def detection_rules(task: Task, data: TrainData, members: list[Member], rules: dict) -> dict:
     """Every WBF rule: the setting tuned on all OOF images (in-sample score), nested scores, test fusion."""
-    fused = box_rules.Fused([m.oof for m in members], data.extra["train"].sizes)
+    fused = box_rules.Fused([m.oof for m in members], data.train.sizes)
     fold, m = members[0].fold, len(members)
     rows = np.arange(len(fold))
 
@@ -193,7 +193,7 @@ def detection_rules(task: Task, data: TrainData, members: list[Member], rules: d
         results[name] = {"oof": task.score(data, rows, fused.setting(setting)),
                          "nested_pred": box_rules.nested(fn, fused, fold, score, m), "info": setting,
                          "test": lambda s=setting: box_rules.apply(s, [mm.test for mm in members],
-                                                                         data.extra["test"].sizes)}
+                                                                         data.test.sizes)}
     return results
 
 

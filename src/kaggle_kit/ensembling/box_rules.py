@@ -34,7 +34,8 @@ class Fused:
     def __call__(self, weights: tuple[float, ...], iou: float, conf: str = "avg") -> np.ndarray:
         key = (tuple(np.round(np.asarray(weights) / max(weights), 6)), round(iou, 6), conf)
         if key not in self._memo:
-            self._memo[key] = fuse_sets(self.sets, self.sizes, list(key[0]), iou, SKIP, conf_type=conf)
+            self._memo[key] = fuse_sets(self.sets, self.sizes, weights=list(key[0]), iou_thr=iou, skip_box_thr=SKIP,
+                                        conf_type=conf)
         return self._memo[key]
 
     def setting(self, setting: dict) -> np.ndarray:
@@ -89,5 +90,5 @@ def nested(rule, fused: Fused, fold: np.ndarray, score: Score, m: int) -> np.nda
 
 def apply(setting: dict, members: list[np.ndarray], sizes: list[tuple[int, int]]) -> np.ndarray:
     """Fuse the members' detections (test images) with a rule's setting."""
-    return fuse_sets([by_row(m) for m in members], sizes, setting["weights"], setting["iou"], SKIP,
-                     conf_type=setting["conf"])
+    return fuse_sets([by_row(m) for m in members], sizes, weights=setting["weights"], iou_thr=setting["iou"],
+                     skip_box_thr=SKIP, conf_type=setting["conf"])

@@ -18,9 +18,8 @@ from kaggle_kit.io import atomic
 from kaggle_kit.paths import RunPaths
 from kaggle_kit.pipeline import runs
 from kaggle_kit.pipeline.folds import check_classes, ids_fingerprint, load_or_make_folds
-from kaggle_kit.task import Task, TrainData
+from kaggle_kit.task import FoldContext, Task, TrainData
 from kaggle_kit.training.distributed import barrier, is_rank_zero, planned_world_size, world_size
-from kaggle_kit.training.trainer import may_resume
 
 GROUPED_KIND = {"kfold": "group", "stratified": "stratified_group"}
 
@@ -36,7 +35,7 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
     replacing = runs.check_fingerprint(paths, fingerprint, force, "train")
     check_classes(task.fold_kind, data.stratify, cfg.folds)      # before any work is cached
-    groups = task.fold_groups(cfg, data, paths.comp_dir / "cache")
+    groups = task.fold_groups(cfg, data, paths.cache_dir)
     kind = task.fold_kind if groups is None else GROUPED_KIND.get(task.fold_kind, task.fold_kind)
     fold_of, folds_file = load_or_make_folds(paths.folds_dir, data.ids, cfg.folds, cfg.fold_seed, kind,
                                              data.stratify, groups)
@@ -52,9 +51,10 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
         stage, resume = prepare_stage(paths, k, fingerprint["hash"],
                                       ids_fingerprint([data.ids[i] for i in train_idx]), force,
                                       planned_world_size(cfg))
+        ctx = FoldContext(fold=k, dir=stage, train_idx=train_idx, val_idx=val_idx, resume=resume,
+                          cache_dir=paths.cache_dir)
         start = time.perf_counter()
-        with may_resume(resume):
-            out = task.fit_fold(cfg, data, k, train_idx, val_idx, stage)
+        out = task.fit_fold(cfg, data, ctx)
         seconds = time.perf_counter() - start
         if not is_rank_zero():        # DDP: rank zero scores and publishes the fold; the others wait for it
             barrier()
@@ -170,19 +170,24 @@ def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, variant
         cv["predictions"] = variant
     task.preds.write(paths.oof_for(variant, task.preds.ext), oof)
     atomic.write_json(paths.cv_for(variant), cv)
-    say(print_cv(task.metric, cv))
+    say(print_cv(task, cv))
     return cv
 
 
-def print_cv(metric: str, cv: dict) -> str:
+def print_cv(task: Task, cv: dict) -> str:
+    """Each fold's score, the pooled score, then what the task declares beside it: its secondary scores and
+    per-class breakdowns."""
+    metric = task.metric
     lines = [f"{'fold':>6}  {metric}"]
     lines += [f"{k:>6}  {s:.5f}" for k, s in enumerate(cv["folds"])]
     f = np.asarray(cv["folds"])
     which = f" ({cv['predictions']})" if "predictions" in cv else ""
     lines.append(f"CV {metric}{which}: {cv['score']:.5f} over all out-of-fold rows "
                  f"(fold mean {f.mean():.5f} +- {f.std():.5f})")
-    lines += [f"   {k}: {v:.5f}" for k, v in cv.items() if k.startswith("score_") or k == "AP50"]
-    ap50 = cv.get("per_class_AP50", {})
-    lines += [f"   AP {name}: {v:.5f}" + (f"  (AP50 {ap50[name]:.5f})" if name in ap50 else "")
-              for name, v in cv.get("per_class", {}).items()]
+    lines += [f"   {k}: {cv[k]:.5f}" for k in task.secondary_scores if k in cv]
+    if task.breakdowns and task.breakdowns[0][0] in cv:
+        (lead_key, lead), *rest = task.breakdowns
+        for name, v in cv[lead_key].items():
+            lines.append(f"   {lead} {name}: {v:.5f}" + "".join(
+                f"  ({label} {cv[key][name]:.5f})" for key, label in rest if name in cv.get(key, {})))
     return "\n".join(lines)

@@ -17,7 +17,7 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.paths import RunPaths
 from kaggle_kit.pipeline import runs
 from kaggle_kit.pipeline.cross_validate import pool_oof, run_folds, say, write_fold_preds
-from kaggle_kit.task import Task, TrainData
+from kaggle_kit.task import FoldContext, Task, TrainData
 
 
 def complete_run_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths) -> list[int]:
@@ -59,7 +59,9 @@ def ensure_predictions(task: Task, cfg: TrainConfig, data: TrainData, paths: Run
             continue
         val_idx = np.flatnonzero(fold_of == k)
         say(f"fold {k}: predicting validation and test rows with {variant} from its checkpoint")
-        made[k] = task.predict_fold(cfg, data, k, val_idx, paths.fold_dir(k))
+        ctx = FoldContext(fold=k, dir=paths.fold_dir(k), train_idx=np.flatnonzero(fold_of != k), val_idx=val_idx,
+                          cache_dir=paths.cache_dir)
+        made[k] = task.predict_fold(cfg, data, ctx)
         task.preds.check_val(task, data, made[k].val, val_idx, k)
     for k, out in made.items():
         final = paths.pred_dir(k, variant)

@@ -64,18 +64,16 @@ def run_rows(task, root: Path, default: TrainConfig) -> list[dict]:
             cv = json.loads(cv_file.read_text())
             variant = cv.get("predictions")
             rows.append({"experiment": run_dir.name + (f" [{variant}]" if variant else ""),
-                         "score": cv["score"], "extra": extra_score(cv), "spread": spread(cv.get("folds", [])),
+                         "score": cv["score"], "extra": extra_score(task, cv), "spread": spread(cv.get("folds", [])),
                          "keys": keys, "train": duration(seconds),
                          "submission": rel(submission, root) if submission.is_file() and not variant else "-"})
     return rows
 
 
-def extra_score(cv: dict) -> str:
-    """The second figure worth a column: AP50 for detection, the score without outliers for house."""
-    for key in ("AP50", "score_without_outliers"):
-        if key in cv:
-            return f"{cv[key]:.4f}"
-    return ""
+def extra_score(task, cv: dict) -> str:
+    """The second figure worth a column: the first secondary score the task declares."""
+    key = next(iter(task.secondary_scores), None)
+    return f"{cv[key]:.4f}" if key in cv else ""
 
 
 def blend_rows(task, root: Path) -> list[dict]:
@@ -84,7 +82,8 @@ def blend_rows(task, root: Path) -> list[dict]:
         b = json.loads(f.read_text())
         chosen = b["rules"][b["rule"]]
         submission = root / "submissions" / task.name / f"{f.stem}.{task.submission_ext}"
-        extra = next((f"{chosen[k]:.4f}" for k in ("nested_AP50", "nested_score_without_outliers") if k in chosen), "")
+        key = f"nested_{next(iter(task.secondary_scores), '')}"
+        extra = f"{chosen[key]:.4f}" if key in chosen else ""
         rows.append({"experiment": f.stem, "score": chosen["nested_oof"], "extra": extra, "spread": "-",
                      "keys": f"rule={b['rule']} (nested OOF)", "train": "-",
                      "submission": rel(submission, root) if submission.is_file() else "-"})
@@ -98,14 +97,11 @@ def rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-EXTRA_NAME = {"AP": "AP50", "rmse_log": "without outliers"}
-
-
 def leaderboard(task, root: Path, default: TrainConfig, default_path: Path) -> str:
     """The markdown table, also written to runs/<comp>/leaderboard.md."""
     rows = run_rows(task, root, default) + blend_rows(task, root)
     rows.sort(key=lambda r: -r["score"] if task.higher_is_better else r["score"])
-    extra = EXTRA_NAME.get(task.metric)
+    extra = next(iter(task.secondary_scores.values()), None)
     head = ["#", "experiment", f"CV {task.metric}", *([extra] if extra else []), "folds mean ± std (min-max)",
             "differs from the default config", "training", "submission"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

@@ -32,18 +32,19 @@ def table(head: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{th}</tr>{body}</table>"
 
 
-def cv_tables(cv: dict, variants: list[dict]) -> str:
+def cv_tables(task, cv: dict, variants: list[dict]) -> str:
     folds = cv.get("folds", [])
     parts = [table(["fold", cv["metric"]], [[str(k), fmt(s)] for k, s in enumerate(folds)]
                    + [["all out-of-fold rows", fmt(cv["score"])],
                       ["fold mean ± std", f"{np.mean(folds):.5f} ± {np.std(folds):.5f}" if folds else "-"]])]
-    scalars = {k: v for k, v in cv.items() if k.startswith("score_") or k == "AP50"}
+    scalars = {k: cv[k] for k in task.secondary_scores if k in cv}
     if scalars:
         parts.append(table(["more scores", ""], [[k, fmt(v)] for k, v in scalars.items()]))
-    if "per_class" in cv:
-        classes = list(cv["per_class"])
-        ap50 = cv.get("per_class_AP50", {})
-        parts.append(table(["class", "AP", "AP50"], [[c, fmt(cv["per_class"][c]), fmt(ap50.get(c))] for c in classes]))
+    shown = [(key, label) for key, label in task.breakdowns if key in cv]
+    if shown:
+        classes = list(cv[shown[0][0]])
+        parts.append(table(["class", *(label for _, label in shown)],
+                           [[c, *(fmt(cv[key].get(c)) for key, _ in shown)] for c in classes]))
     if variants:
         parts.append("<h3>Other prediction sets of the same checkpoints</h3>" + table(
             ["predictions", cv["metric"], "per fold"],
@@ -70,7 +71,7 @@ def write_report(task, paths: RunPaths, plots: list[Path]) -> Path:
 <p>CV {html.escape(cv['metric'])} <b>{fmt(cv['score'])}</b> over every out-of-fold row ({better} is better).
 Written {stamp} from {html.escape(str(paths.run_dir))}.</p>
 <h2>Cross-validation</h2>
-{cv_tables(cv, variants)}
+{cv_tables(task, cv, variants)}
 <h2>Plots</h2>
 {''.join(figure(p) for p in plots) or '<p>No plots.</p>'}
 <h2>Config</h2>

@@ -16,7 +16,7 @@ from kaggle_kit.training.optim import optimizer_with_schedule, param_groups
 
 
 class ClassifierModule(L.LightningModule):
-    def __init__(self, net: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int, num_classes: int,
+    def __init__(self, net: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int, *, num_classes: int,
                  label_smoothing: float = 0.0, mixup: float = 0.0, cutmix: float = 0.0, mix_prob: float = 1.0,
                  head_lr_mult: float = 1.0, freeze_epochs: int = 0, ema_decay: float | None = None,
                  normalize: torch.nn.Module | None = None):

@@ -51,10 +51,12 @@ def _load(path: Path, n: int) -> np.ndarray | None:
     return stored if stored.shape[0] == n and stored.dtype == np.uint8 and stored.ndim == 4 else None
 
 
-def cached_images(path: Path, dataset: Dataset, batch_size: int, num_workers: int = 0, worker_init_fn=None,
-                  desc: str = "decoding images once") -> np.ndarray:
+def cached_images(path: Path, dataset: Dataset, batch_size: int, *, num_workers: int = 0, worker_init_fn=None,
+                  desc: str = "decoding images once", off_switch: str = "") -> np.ndarray:
     """The dataset's images (item[0] of each item, equal-sized uint8 tensors) as a read-only memmap, built on
-    first use with the given loader settings (a damaged file is built again)."""
+    first use with the given loader settings (a damaged file is built again). `off_switch` is the caller's
+    setting that does without the cache (e.g. "cache_test_images=false"), named in the errors."""
+    hint = f", or set {off_switch}" if off_switch else ""
     n = len(dataset)
     stored = _load(path, n)
     if stored is not None:
@@ -65,7 +67,7 @@ def cached_images(path: Path, dataset: Dataset, batch_size: int, num_workers: in
             stale.unlink(missing_ok=True)
     except OSError as e:
         raise UserError(f"cannot write the image cache in {path.parent}: {e.strerror}; check that the folder is "
-                        "writable, or set cache_test_images=false") from None
+                        f"writable{hint}") from None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, worker_init_fn=worker_init_fn)
     out, at = None, 0
@@ -74,7 +76,7 @@ def cached_images(path: Path, dataset: Dataset, batch_size: int, num_workers: in
             if x.dtype != torch.uint8:
                 raise TypeError(f"cached_images stores uint8 images, the transform gave {x.dtype}")
             if out is None:
-                out = _allocate(tmp, (n, *x.shape[1:]))
+                out = _allocate(tmp, (n, *x.shape[1:]), hint)
             out[at:at + len(x)] = x.numpy()
             at += len(x)
         if out is None:
@@ -86,21 +88,20 @@ def cached_images(path: Path, dataset: Dataset, batch_size: int, num_workers: in
         os.chmod(tmp, 0o666 & ~atomic.UMASK)
         os.replace(tmp, path)
     except OSError as e:
-        raise UserError(f"building the image cache {path} failed ({e.strerror or e}); free space or set "
-                        "cache_test_images=false") from None
+        raise UserError(f"building the image cache {path} failed ({e.strerror or e}); free space{hint}") from None
     finally:
         tmp.unlink(missing_ok=True)
     return np.load(path, mmap_mode="r")
 
 
-def _allocate(tmp: Path, shape: tuple[int, ...]) -> np.ndarray:
+def _allocate(tmp: Path, shape: tuple[int, ...], hint: str) -> np.ndarray:
     """A writable .npy memmap with its disk space reserved up front: a memmap that runs out of space while
     being filled kills the process (SIGBUS) instead of raising."""
     need = int(np.prod(shape))
     free = shutil.disk_usage(tmp.parent).free
     if need > free:
         raise UserError(f"the image cache needs {need / 2**30:.1f} GiB in {tmp.parent}, {free / 2**30:.1f} GiB "
-                        "are free; free space or set cache_test_images=false")
+                        f"are free; free space{hint}")
     out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
     if hasattr(os, "posix_fallocate"):
         with open(tmp, "rb+") as f:

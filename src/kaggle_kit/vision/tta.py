@@ -6,7 +6,7 @@ import torch
 import ttach
 from torch import nn
 
-TTA_MODES = ("none", "hflip", "flips", "five_crop", "ten_crop")
+from kaggle_kit.vision.config import TTA_MODES
 
 
 def tta_transforms(mode: str, crop: int) -> ttach.Compose | None:

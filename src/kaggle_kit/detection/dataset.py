@@ -29,9 +29,9 @@ def make_transform(image_size: int, augment: str) -> A.Compose:
 class DetectionDataset(Dataset):
     """Item: (uint8 CHW image, {"boxes", "labels", "scale"}, row); scale maps boxes back to original pixels."""
 
-    def __init__(self, root: Path, files: list[str], rows: list[int], boxes: list[list] | None,
+    def __init__(self, images_dir: Path, files: list[str], rows: list[int], boxes: list[list] | None,
                  label_of: dict[int, int], transform: A.Compose):
-        self.root, self.files, self.rows, self.boxes = Path(root), files, rows, boxes
+        self.images_dir, self.files, self.rows, self.boxes = Path(images_dir), files, rows, boxes
         self.label_of, self.transform = label_of, transform
 
     def __len__(self) -> int:
@@ -39,7 +39,7 @@ class DetectionDataset(Dataset):
 
     def __getitem__(self, i: int | tuple[int, int]):
         i = seeded_index(i, self.transform)      # (index, seed) from a training sampler: replayable augmentation
-        image = read_rgb(self.root / "images" / self.files[i])
+        image = read_rgb(self.images_dir / self.files[i])
         gt = self.boxes[i] if self.boxes is not None else []
         out = self.transform(image=image, bboxes=np.asarray([b[:4] for b in gt], dtype=np.float32).reshape(-1, 4),
                              labels=[self.label_of[b[4]] for b in gt])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import albumentations as A
 from albumentations.pytorch import ToTensorV2
 
-from competitions.classify_leaves.config import LeavesConfig
+from kaggle_kit.vision.config import ImageClassifierConfig
 
 PRESETS = {
     "none": dict(crop_scale_min=None, hflip=0.0, vflip=0.0, rotate=0.0, color_jitter=0.0),
@@ -16,13 +16,13 @@ PRESETS = {
 }
 
 
-def augment_settings(cfg: LeavesConfig) -> dict:
+def augment_settings(cfg: ImageClassifierConfig) -> dict:
     settings = dict(PRESETS[cfg.augment])
     settings.update({k: v for k, v in cfg.aug.model_dump().items() if v is not None})
     return settings
 
 
-def train_transform(cfg: LeavesConfig) -> A.Compose:
+def train_transform(cfg: ImageClassifierConfig) -> A.Compose:
     s, a = cfg.image_size, augment_settings(cfg)
     steps = [A.RandomResizedCrop(size=(s, s), scale=(a["crop_scale_min"], 1.0)) if a["crop_scale_min"]
              else A.Resize(s, s)]
@@ -38,7 +38,7 @@ def train_transform(cfg: LeavesConfig) -> A.Compose:
     return A.Compose([*steps, ToTensorV2()])
 
 
-def eval_transform(cfg: LeavesConfig, keep_room_for_crops: bool) -> A.Compose:
+def eval_transform(cfg: ImageClassifierConfig, keep_room_for_crops: bool) -> A.Compose:
     s = cfg.image_size
     big = max(s, round(s * cfg.eval_resize))
     steps = [A.Resize(big, big)] + ([] if keep_room_for_crops else [A.CenterCrop(s, s)])

@@ -1,0 +1,175 @@
+"""The detection kind: what every competition of boxes on images shares. A competition of the kind reads its
+own files into DetectionData; the kind trains a torchvision detector per fold, scores COCO AP (AP50 and per
+class beside it), fuses folds by weighted boxes fusion, plots per-class AP and example images, and answers
+with a COCO result list (answer.json in a zip) for the test set a command selects."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from kaggle_kit.detection.box_fusion import by_row, fuse_sets
+from kaggle_kit.detection.coco_eval import evaluate
+from kaggle_kit.detection.config import DetectionConfig
+from kaggle_kit.detection.predictions import DetectionPredictions, to_coco_results
+from kaggle_kit.errors import UserError
+from kaggle_kit.io import atomic
+from kaggle_kit.task import FoldContext, FoldOutput, Task, TrainData
+
+
+@dataclass
+class Images:
+    ids: list[int]                       # original ids, exact
+    files: list[str]
+    sizes: list[tuple[int, int]]         # (width, height); 0 where the csv does not say (read from the file)
+    boxes: list[list] = field(default_factory=list)      # per image: [x1, y1, x2, y2, category_id]
+
+
+@dataclass(kw_only=True)
+class DetectionData(TrainData):
+    images_dir: Path                     # where the image files are
+    categories: dict[int, str]           # category id -> name, in the order of every per-class list
+    train: Images                        # the training images with their boxes, in file order
+    test: Images                         # every image any test set asks about, each once
+    split_ids: dict[str, set[str]]       # the ids each test set (split) asks about
+    gt: Any                              # pycocotools COCO of the training boxes, on row indices
+
+
+class DetectionTask(Task):
+    id_column = "image_id"
+    metric = "AP"
+    higher_is_better = True
+    fold_kind = "multilabel"
+    submission_ext = "zip"
+    blend_kind = "detection"
+    preds = DetectionPredictions()
+    prediction_key = "tta"               # one prediction set per TTA setting (fold<k>/tta-<name>/)
+    config_class: ClassVar[type[DetectionConfig]] = DetectionConfig
+    secondary_scores = {"AP50": "AP50"}
+    breakdowns = (("per_class", "AP"), ("per_class_AP50", "AP50"))
+
+    @property
+    def answering(self) -> str:
+        """The test set this command answers: the selected split, else the first."""
+        return self.split or self.splits[0]
+
+    def fit_fold(self, cfg: DetectionConfig, data: DetectionData, ctx: FoldContext) -> FoldOutput:
+        from kaggle_kit.detection.detection_fold import fit_detector_fold  # torch, torchvision load only now
+
+        return fit_detector_fold(cfg, data, ctx)
+
+    def prediction_value(self, cfg: DetectionConfig) -> str:
+        return cfg.tta_name()
+
+    def predict_fold(self, cfg: DetectionConfig, data: DetectionData, ctx: FoldContext) -> FoldOutput:
+        from kaggle_kit.detection.detection_fold import predict_detector_fold
+
+        return predict_detector_fold(cfg, data, ctx)
+
+    def target(self, data: DetectionData) -> np.ndarray:
+        return data.stratify
+
+    def score(self, data: DetectionData, rows: np.ndarray, pred: np.ndarray) -> float:
+        return self._evaluate(data, rows, pred)["AP"]
+
+    def extra_scores(self, data: DetectionData, rows: np.ndarray, pred: np.ndarray) -> dict:
+        result = self._evaluate(data, rows, pred)
+        return {key: result[key] for key in ("AP50", "per_class", "per_class_AP50")}
+
+    def _evaluate(self, data: DetectionData, rows: np.ndarray, pred: np.ndarray) -> dict:
+        """COCOeval, remembered for the last input: score and extra_scores ask about the same predictions."""
+        key = (hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(),
+               hashlib.sha1(np.ascontiguousarray(pred).tobytes()).hexdigest())
+        if getattr(self, "_last", (None,))[0] != key:
+            self._last = (key, evaluate(data.gt, rows, pred, data.categories))
+        return self._last[1]
+
+    def plot_oof(self, cfg: DetectionConfig, data: DetectionData, oof: pd.DataFrame, out: Path) -> list[Path]:
+        """Per-class AP bars, and validation images (one per class, rarest class first) with the true boxes
+        (green) and the out-of-fold detections scoring at least 0.3 (red)."""
+        from kaggle_kit.reporting import plots
+        from kaggle_kit.vision.images import read_rgb
+
+        rows = np.arange(len(data.ids))
+        dets = self.preds.values(self, data, oof, "train")
+        scores = self.extra_scores(data, rows, dets)
+        written = [plots.class_bars({"AP50": scores["per_class_AP50"], "AP": scores["per_class"]},
+                                    out / "per_class_ap.png", f"out-of-fold AP per class (AP50 {scores['AP50']:.3f}, "
+                                    f"AP {self.score(data, rows, dets):.3f})")]
+        train, present, names = data.train, data.stratify, data.categories
+        panels, shown = [], set()
+        for c in np.argsort(present.sum(0), kind="stable"):
+            holding = [i for i in np.flatnonzero(present[:, c]) if i not in shown]
+            if not holding:
+                continue
+            i = holding[0]
+            shown.add(i)
+            mine = dets[(dets[:, 0] == i) & (dets[:, 5] >= 0.3)]
+            mine = mine[np.argsort(-mine[:, 5])][:20]
+            boxes = [(x1, y1, x2, y2, "limegreen", names[int(k)]) for x1, y1, x2, y2, k in train.boxes[i]]
+            boxes += [(x, y, x + w, y + h, "red", f"{names[int(k)]} {s:.2f}") for _, x, y, w, h, s, k in mine]
+            panels.append({"image": read_rgb(data.images_dir / train.files[i]), "boxes": boxes,
+                           "title": f"image {data.ids[i]} (holds {names[list(names)[c]]})"})
+        if panels:
+            written.append(plots.image_grid(panels, out / "validation_images.png",
+                                            "out-of-fold detections (red, score >= 0.3) and true boxes (green)"))
+        return written
+
+    def fold_ensemble(self, cfg: DetectionConfig, preds: list[np.ndarray],
+                      data: DetectionData | None = None) -> np.ndarray:
+        """Weighted boxes fusion of the folds' detections, image by image (rows of data.test_ids)."""
+        return fuse_sets([by_row(p) for p in preds], data.test.sizes, weights=cfg.fold_weights, iou_thr=cfg.wbf_iou,
+                         skip_box_thr=cfg.wbf_skip)
+
+    def submission_frame(self, data: DetectionData, pred: np.ndarray) -> pd.DataFrame:
+        ids = np.asarray(data.test_ids, dtype=object)
+        frame = pd.DataFrame({"image_id": ids[pred[:, 0].astype(int)], "category_id": pred[:, 6].astype(int),
+                              "x": pred[:, 1], "y": pred[:, 2], "w": pred[:, 3], "h": pred[:, 4],
+                              "score": pred[:, 5]}, columns=DetectionPredictions.columns)
+        return frame[frame["image_id"].isin(data.split_ids[self.answering])].reset_index(drop=True)
+
+    def check_submission(self, frame: pd.DataFrame, data: DetectionData) -> None:
+        check_answer(frame, data, self.answering)
+
+    def write_submission(self, frame: pd.DataFrame, path: Path) -> None:
+        def write_zip(tmp: Path) -> None:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr("answer.json", json.dumps(to_coco_results(frame)))
+        atomic.write_with(path, write_zip)
+
+    def submission_stem(self, exp: str) -> str:
+        return exp if self.answering == self.splits[0] else f"{exp}-{self.answering}"
+
+
+def check_answer(frame: pd.DataFrame, data: DetectionData, split: str) -> None:
+    """answer.json rules: ids of the split's csv, the competition's category ids, boxes inside their image."""
+    want = data.split_ids[split]
+    stray = set(frame["image_id"]) - want
+    if stray:
+        raise UserError(f"the submission has image ids that are not in {split}.csv: {sorted(stray)[:2]}")
+    bad_cat = set(frame["category_id"]) - set(data.categories)
+    if bad_cat:
+        raise UserError(f"the submission has category ids {sorted(bad_cat)}; allowed: {sorted(data.categories)}")
+    size = dict(zip([str(i) for i in data.test.ids], data.test.sizes, strict=True))
+    w_h = np.array([size[i] for i in frame["image_id"]]).reshape(-1, 2)
+    x, y, w, h, s = (frame[c].to_numpy(float) for c in ("x", "y", "w", "h", "score"))
+    bad = (w <= 0) | (h <= 0) | (x < -0.01) | (y < -0.01) | (x + w > w_h[:, 0] + 0.01) | (y + h > w_h[:, 1] + 0.01)
+    bad |= ~np.isfinite(s) | (s < 0) | (s > 1)
+    if bad.any():
+        r = frame[bad].iloc[0]
+        raise UserError(f"the submission has a box outside image {r.image_id} or a bad score: "
+                        f"{[r.x, r.y, r.w, r.h]}, score {r.score}")
+
+
+def read_answer(path: Path) -> list[dict]:
+    """The answer.json inside a submission zip, ids as exact Python ints."""
+    with zipfile.ZipFile(path) as z:
+        return json.load(io.TextIOWrapper(z.open("answer.json"), encoding="utf-8"))

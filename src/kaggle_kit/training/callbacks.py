@@ -1,0 +1,104 @@
+"""The Lightning callbacks of one fold's Trainer: the kept weights, the per-epoch reseeding, last.ckpt, and the
+progress bars. One class per job; anything a resumed fold needs back is in state_dict."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lightning.pytorch.callbacks import Callback, TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
+
+from kaggle_kit.training.replay import seed_epoch
+
+STEP_BAR_MIN_BATCHES = 50   # shorter epochs get one bar per fold counting epochs
+
+
+class KeepWeights(Callback):
+    """Keeps the weights of the best epoch by `monitor` (or the last epoch) in memory: no disk I/O per epoch."""
+
+    def __init__(self, monitor: str, mode: str = "min", which: str = "best"):
+        self.monitor, self.mode, self.which = monitor, mode, which
+        self.score: float | None = None
+        self.epoch = -1
+        self.state: dict | None = None
+
+    def _better(self, value: float) -> bool:
+        if self.which == "last" or self.score is None:
+            return True
+        return value < self.score if self.mode == "min" else value > self.score
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if trainer.sanity_checking or self.which == "last" or self.monitor not in trainer.callback_metrics:
+            return
+        value = float(trainer.callback_metrics[self.monitor])
+        if self._better(value):
+            self.score, self.epoch = value, trainer.current_epoch
+            self.state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        if self.which == "last":      # the final weights, copied once, whether or not the last epoch validated
+            value = trainer.callback_metrics.get(self.monitor)
+            self.score = float(value) if value is not None else float("nan")
+            self.epoch = trainer.current_epoch - 1 if trainer.current_epoch >= trainer.max_epochs else \
+                trainer.current_epoch
+            self.state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+
+    def state_dict(self) -> dict:           # saved in last.ckpt: a resumed fold keeps its best-so-far
+        return {"score": self.score, "epoch": self.epoch, "state": self.state}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.score, self.epoch, self.state = state["score"], state["epoch"], state["state"]
+
+
+class SetEpoch(Callback):
+    """At every epoch start: the loader's shuffling (loaders that are not DataLoaders; Lightning sets a
+    DataLoader's sampler itself) and the global generators reseeded from (seed, epoch)."""
+
+    def __init__(self, loader, seed: int):
+        self.loader, self.seed = loader, seed
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        if hasattr(self.loader, "set_epoch"):
+            self.loader.set_epoch(trainer.current_epoch)
+        seed_epoch(self.seed, trainer.current_epoch)
+
+
+class SaveLast(Callback):
+    """last.ckpt at the end of every epoch, after its validation: written beside and renamed over, so a kill
+    at any moment leaves the previous epoch's file whole."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        trainer.save_checkpoint(tmp)          # every rank calls it; Lightning writes on global rank zero only
+        if trainer.is_global_zero:
+            os.replace(tmp, self.path)
+
+
+class ProgressBar(TQDMProgressBar):
+    """Lightning's bar without the per-epoch validation bar, which floods logs for short epochs."""
+
+    def init_validation_tqdm(self):
+        return Tqdm(disable=True)
+
+
+class EpochBar(Callback):
+    """One bar per fold counting epochs, for tasks whose epochs take a moment (tabular data)."""
+
+    def __init__(self, desc: str):
+        self.desc, self.bar = desc, None
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.bar = Tqdm(total=trainer.max_epochs, desc=self.desc, unit="epoch", dynamic_ncols=True,
+                        initial=trainer.current_epoch)
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        metrics = {k: f"{float(v):.4f}" for k, v in trainer.callback_metrics.items() if k.endswith("loss")}
+        self.bar.set_postfix(metrics, refresh=False)
+        self.bar.update(1)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.bar.close()

@@ -1,0 +1,134 @@
+"""One image-classification fold: a timm model fine-tuned by ClassifierModule, then the fold's own validation
+rows and the test set predicted with the configured TTA (probabilities averaged over views)."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from pathlib import Path
+
+import albumentations as A
+import cv2
+import pandas as pd
+import timm
+import torch
+from torch.utils.data import DataLoader
+
+from kaggle_kit.errors import UserError
+from kaggle_kit.io import atomic
+from kaggle_kit.task import FoldContext, FoldOutput
+from kaggle_kit.training.checkpoints import check_identity, load_weights, read_fold_checkpoint
+from kaggle_kit.training.devices import inference_device, uses_gpu
+from kaggle_kit.training.distributed import is_rank_zero
+from kaggle_kit.training.replay import SampleSeeds, loader_generator
+from kaggle_kit.training.samplers import EpochShuffleSampler
+from kaggle_kit.training.seeding import derive_seed
+from kaggle_kit.training.trainer import fit_fold
+from kaggle_kit.vision import image_cache
+from kaggle_kit.vision.classifier_module import ClassifierModule
+from kaggle_kit.vision.config import ImageClassifierConfig
+from kaggle_kit.vision.dataset import ImageDataset
+from kaggle_kit.vision.models import create_named, weights_kwargs
+from kaggle_kit.vision.normalize import ImageNormalize
+from kaggle_kit.vision.transforms import eval_transform, train_transform
+from kaggle_kit.vision.tta import crops, predict_probs
+
+
+def create_model(cfg: ImageClassifierConfig, num_classes: int) -> torch.nn.Module:
+    """timm model by name; weights from timm's hub (`pretrained`) or a local file (`pretrained_path`); NHWC
+    weights with `channels_last`."""
+    net = create_named(lambda: timm.create_model(cfg.model, num_classes=num_classes,
+                                                 **weights_kwargs(cfg.pretrained, cfg.pretrained_path)),
+                       "model", cfg.model)
+    return net.to(memory_format=torch.channels_last) if cfg.channels_last else net
+
+
+def init_worker(worker_id: int, nice: int = 0) -> None:
+    """Loader workers already run side by side: OpenCV's own thread pool in each would oversubscribe the CPUs.
+    A lower priority lets them fill the CPUs' idle moments instead of preempting the training threads."""
+    cv2.setNumThreads(1)
+    if nice:
+        os.nice(nice)
+
+
+def loader(data, names, labels, transform, cfg: ImageClassifierConfig, *, sampler=None, drop_last=False):
+    return DataLoader(ImageDataset(data.root, names, labels, transform), batch_size=cfg.batch_size,
+                      sampler=sampler, drop_last=drop_last, num_workers=cfg.num_workers, pin_memory=uses_gpu(cfg),
+                      persistent_workers=cfg.num_workers > 0, generator=loader_generator(cfg.seed),
+                      worker_init_fn=partial(init_worker, nice=cfg.worker_nice) if cfg.num_workers > 0 else None)
+
+
+def fit_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_column: str) -> FoldOutput:
+    names, y, labels = data.images, data.y, data.labels
+    train_idx, val_idx = ctx.train_idx, ctx.val_idx
+    seed = derive_seed(cfg.seed, ctx.fold)
+    torch.manual_seed(seed)
+    net = create_model(cfg, len(labels))
+    train_names = [names[i] for i in train_idx]
+    mixing = bool(cfg.mixup or cfg.cutmix)
+    train_loader = loader(data, train_names, y[train_idx], train_transform(cfg), cfg,
+                          sampler=SampleSeeds(EpochShuffleSampler(len(train_idx), seed), seed), drop_last=mixing)
+    val_names = [names[i] for i in val_idx]
+    val_loader = loader(data, val_names, y[val_idx], eval_transform(cfg, False), cfg)
+    module = ClassifierModule(net, cfg, len(train_loader), num_classes=len(labels),
+                              label_smoothing=cfg.label_smoothing, mixup=cfg.mixup, cutmix=cfg.cutmix,
+                              mix_prob=cfg.mix_prob, head_lr_mult=cfg.head_lr_mult, freeze_epochs=cfg.freeze_epochs,
+                              ema_decay=cfg.ema_decay, normalize=ImageNormalize.for_model(net))
+    fit = fit_fold(module, train_loader, val_loader, cfg, fold_dir=ctx.dir, monitor="val_acc", mode="max", seed=seed,
+                   resume=ctx.resume, name=f"fold {ctx.fold}")
+    net = module.eval_net
+    atomic.torch_save(ctx.dir / "best.ckpt", {
+        "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}, "model": cfg.model,
+        "labels": list(labels), "image_size": cfg.image_size, "epoch": fit.epoch, "val_acc": fit.score})
+    val, test = predict_sets(cfg, data, net, ctx, id_column)
+    return FoldOutput(val=val, test=test, metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3),
+                                                   "val_acc_no_tta": fit.score, "tta": cfg.tta})
+
+
+def predict_sets(cfg: ImageClassifierConfig, data, net: torch.nn.Module, ctx: FoldContext, id_column: str):
+    """Class probabilities of the fold's validation rows and of the test set, with the same TTA."""
+    names, labels = data.images, data.labels
+    transform = eval_transform(cfg, crops(cfg.tta))
+    val_names, test_names = [names[i] for i in ctx.val_idx], data.test_images
+    frames = []
+    for ids, batches in ((val_names, loader(data, val_names, None, transform, cfg)),
+                         (test_names, test_batches(cfg, data, transform, ctx.cache_dir))):
+        probs = predict_probs(net, batches, cfg.tta, cfg.image_size, inference_device(cfg),
+                              ImageNormalize.for_model(net))
+        frames.append(pd.concat([pd.DataFrame({id_column: ids}), pd.DataFrame(probs.numpy(), columns=labels)],
+                                axis=1))
+    return frames[0], frames[1]
+
+
+def test_batches(cfg: ImageClassifierConfig, data, transform, cache_dir: Path | None):
+    """Batches of the test images through the eval transform: from the decoded-once cache
+    (runs/<comp>/cache/test-<key>.npy) every fold and TTA setting shares, or from the files."""
+    names = data.test_images
+    if not (cfg.cache_test_images and cache_dir and is_rank_zero()):   # other DDP ranks: no shared file
+        return loader(data, names, None, transform, cfg)
+    key = image_cache.cache_key([Path(data.root) / n for n in names], A.to_dict(transform))
+    images = image_cache.cached_images(
+        cache_dir / f"test-{key}.npy", ImageDataset(data.root, names, None, transform), cfg.batch_size,
+        num_workers=cfg.num_workers, worker_init_fn=init_worker if cfg.num_workers > 0 else None,
+        desc="decoding the test images once", off_switch="cache_test_images=false")
+    return image_cache.batches(images, cfg.batch_size)
+
+
+def load_fold_model(cfg: ImageClassifierConfig, data, fold: int, fold_dir: Path) -> torch.nn.Module:
+    """The fold's saved weights in a fresh model; an error if they belong to another model or label set."""
+    labels = data.labels
+    ckpt = read_fold_checkpoint(fold_dir, fold)
+    check_identity(ckpt, fold_dir, fold, {"model": cfg.model}, lambda held: f"a {held['model']} model")
+    saved = list(ckpt.get("labels", []))
+    if saved != labels:
+        unknown = sorted(set(labels) - set(saved))
+        what = (f"the data has labels outside its saved label order ({', '.join(unknown[:3])})" if unknown
+                else f"it was trained on {len(saved)} classes in another order, the data has {len(labels)}")
+        raise UserError(f"{fold_dir}/best.ckpt does not fit this data: {what}; retrain fold {fold} with FORCE=1")
+    net = create_model(cfg.model_copy(update={"pretrained": False, "pretrained_path": None}), len(labels))
+    return load_weights(net, ckpt, fold_dir, fold, f"model={cfg.model} with {len(labels)} classes")
+
+
+def predict_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_column: str) -> FoldOutput:
+    val, test = predict_sets(cfg, data, load_fold_model(cfg, data, ctx.fold, ctx.dir), ctx, id_column)
+    return FoldOutput(val=val, test=test)

@@ -1,0 +1,119 @@
+"""The image-classification kind: what every competition of images with one label each shares. A competition
+of the kind reads its own files into ImageData; the kind trains a timm model per fold, scores accuracy,
+ensembles folds by probability mean or vote, plots the most-confused pairs and writes `id,label` answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from kaggle_kit.errors import UserError
+from kaggle_kit.io import atomic
+from kaggle_kit.pipeline.submission_checks import check_table
+from kaggle_kit.task import FoldContext, FoldOutput, Task, TrainData
+from kaggle_kit.vision.config import ImageClassifierConfig
+
+
+@dataclass(kw_only=True)
+class ImageData(TrainData):
+    root: Path                     # the download's folder; image paths are relative to it
+    images: list[str]              # every training image, in file order
+    y: np.ndarray                  # class index of every training image (into labels)
+    labels: list[str]              # class names, sorted byte-exact: the probability columns' and checkpoints' order
+    test_images: list[str]         # every test image, in answer order
+
+
+class ImageClassificationTask(Task):
+    metric = "accuracy"
+    higher_is_better = True
+    fold_kind = "stratified"
+    blend_kind = "classification"
+    prediction_key = "tta"
+    config_class: ClassVar[type[ImageClassifierConfig]] = ImageClassifierConfig
+    label_column: ClassVar[str] = "label"          # the answer's second column
+
+    def use_labels(self, labels: list[str]) -> None:
+        """The probability columns of this download's predictions: one per class, in label order."""
+        self.pred_columns = labels
+
+    def fold_groups(self, cfg: ImageClassifierConfig, data: ImageData, cache_dir: Path) -> np.ndarray | None:
+        """Exact and near-duplicate training images share a fold (copies split across folds flatter the CV)."""
+        if cfg.duplicate_distance is None:
+            return None
+        from kaggle_kit.pipeline.cross_validate import say
+        from kaggle_kit.vision.duplicates import cached_hashes, duplicate_groups
+
+        hashes = cached_hashes(cache_dir / f"phash-{data.fingerprint}.csv", data.root, data.images, cfg.num_workers)
+        groups = duplicate_groups(hashes, cfg.duplicate_distance)
+        sizes = np.bincount(groups)
+        dup = sizes[sizes > 1]
+        say(f"duplicates (perceptual hash within {cfg.duplicate_distance} bits): {dup.sum()} images in "
+            f"{len(dup)} groups{f', the largest of {dup.max()}' if len(dup) else ''}; each group keeps to one fold")
+        return groups
+
+    def fit_fold(self, cfg: ImageClassifierConfig, data: ImageData, ctx: FoldContext) -> FoldOutput:
+        from kaggle_kit.vision.classification_fold import fit_classifier_fold  # torch, timm load only now
+
+        out = fit_classifier_fold(cfg, data, ctx, self.id_column)
+        atomic.write_json(ctx.dir / "labels.json", data.labels)
+        return out
+
+    def predict_fold(self, cfg: ImageClassifierConfig, data: ImageData, ctx: FoldContext) -> FoldOutput:
+        from kaggle_kit.vision.classification_fold import predict_classifier_fold
+
+        return predict_classifier_fold(cfg, data, ctx, self.id_column)
+
+    def target(self, data: ImageData) -> np.ndarray:
+        return data.y
+
+    def score(self, data: ImageData, rows: np.ndarray, pred: np.ndarray) -> float:
+        return float(np.mean(pred.argmax(1) == data.y[rows]))
+
+    def plot_oof(self, cfg: ImageClassifierConfig, data: ImageData, oof: pd.DataFrame, out: Path) -> list[Path]:
+        """The most-confused class pairs (true a predicted as b), each with its most confident mistake and an
+        image of b."""
+        from kaggle_kit.pipeline.predictions import pred_array
+        from kaggle_kit.reporting import plots
+        from kaggle_kit.vision.images import read_rgb
+
+        probs = pred_array(oof, data.labels)
+        y, guess = data.y, probs.argmax(1)
+        wrong = np.flatnonzero(guess != y)
+        if not len(wrong):
+            return []
+        pairs = pd.Series(list(zip(y[wrong], guess[wrong], strict=True))).value_counts().head(6)
+        labels, root, names = data.labels, data.root, data.images
+        panels = []
+        for (a, b), count in pairs.items():
+            mistakes = wrong[(y[wrong] == a) & (guess[wrong] == b)]
+            worst = mistakes[np.argmax(probs[mistakes, b])]
+            of_b = np.flatnonzero(y == b)
+            example = of_b[np.argmax(probs[of_b, b])]
+            panels.append({"image": read_rgb(root / names[worst]),
+                           "title": f"{labels[a]}\npredicted {labels[b]} ({count}x; p={probs[worst, b]:.2f})"})
+            panels.append({"image": read_rgb(root / names[example]), "title": f"a {labels[b]}\n({names[example]})"})
+        return [plots.image_grid(panels, out / "confused_pairs.png",
+                                 f"most-confused class pairs out of fold ({len(wrong)} of {len(y)} rows wrong)",
+                                 columns=4)]
+
+    def fold_ensemble(self, cfg: ImageClassifierConfig, preds: list[np.ndarray],
+                      data: ImageData | None = None) -> np.ndarray:
+        from kaggle_kit.ensembling import average
+
+        if cfg.ensemble == "vote":
+            return np.eye(preds[0].shape[1])[average.majority_vote(preds)]
+        return average.prob_mean(preds)
+
+    def submission_frame(self, data: ImageData, pred: np.ndarray) -> pd.DataFrame:
+        labels = np.asarray(data.labels, dtype=object)
+        return pd.DataFrame({self.id_column: data.test_ids, self.label_column: labels[pred.argmax(1)]})
+
+    def check_submission(self, frame: pd.DataFrame, data: ImageData) -> None:
+        check_table(frame, [self.id_column, self.label_column], data.test_ids, data.sample_submission)
+        unknown = set(frame[self.label_column]) - set(data.labels)
+        if unknown:
+            raise UserError(f"submission has labels outside the training labels: {sorted(unknown)[:3]}")
