@@ -31,11 +31,10 @@ from bench_leaves import TrainTimer  # noqa: E402
 from bench_report import write_section  # noqa: E402
 
 from competitions.cowboy_outfits.config import CowboyConfig  # noqa: E402
-from competitions.cowboy_outfits.data import CATEGORIES  # noqa: E402
-from competitions.cowboy_outfits.fit import create_detector, loader, predict_frame  # noqa: E402
 from competitions.cowboy_outfits.sample import build_sample  # noqa: E402
 from competitions.cowboy_outfits.task import CowboyTask  # noqa: E402
 from kaggle_kit.config import load_config  # noqa: E402
+from kaggle_kit.detection.detection_fold import create_detector, loader, predict_frame  # noqa: E402
 from kaggle_kit.detection.detector_module import DetectorModule, to_float  # noqa: E402
 from kaggle_kit.detection.detectors import label_offset  # noqa: E402
 from kaggle_kit.training.samplers import EpochShuffleSampler  # noqa: E402
@@ -44,27 +43,28 @@ from kaggle_kit.training.trainer import fit_fold  # noqa: E402
 
 def pipeline_train(cfg, data, idx) -> float:
     torch.manual_seed(0)
-    detector = create_detector(cfg)
-    train_loader = loader(data, data.extra["train"], idx, cfg, cfg.augment, True, EpochShuffleSampler(len(idx), 0))
-    val_loader = loader(data, data.extra["train"], idx[:cfg.batch_size], cfg, "none", True)
-    module = DetectorModule(detector, cfg, len(train_loader), label_offset(cfg.detector), CATEGORIES,
-                            data.extra["gt"])
+    detector = create_detector(cfg, len(data.categories))
+    train_loader = loader(data, data.train, idx, cfg, augment=cfg.augment, with_boxes=True,
+                          sampler=EpochShuffleSampler(len(idx), 0))
+    val_loader = loader(data, data.train, idx[:cfg.batch_size], cfg, augment="none", with_boxes=True)
+    module = DetectorModule(detector, cfg, len(train_loader), label_offset=label_offset(cfg.detector),
+                            categories=data.categories, ground_truth=data.gt)
     timer = TrainTimer()
     with tempfile.TemporaryDirectory() as tmp:
-        fit_fold(module, train_loader, val_loader, cfg.model_copy(update={"epochs": 2, "val_every": 1}), Path(tmp),
-                 "val_ap50", "max", 0, extra_callbacks=(timer,))
+        fit_fold(module, train_loader, val_loader, cfg.model_copy(update={"epochs": 2, "val_every": 1}),
+                 fold_dir=Path(tmp), monitor="val_ap50", mode="max", seed=0, extra_callbacks=(timer,))
     return len(train_loader) * cfg.batch_size / timer.seconds[-1]
 
 
 def in_memory_batches(cfg, data, idx):
     """The same images, decoded, resized and un-augmented once, as the detector's inputs."""
     return [(to_float(images), [{"boxes": t["boxes"], "labels": t["labels"]} for t in targets])
-            for images, targets, _ in loader(data, data.extra["train"], idx, cfg, "none", True)]
+            for images, targets, _ in loader(data, data.train, idx, cfg, augment="none", with_boxes=True)]
 
 
-def ceiling_train(cfg, batches) -> float:
+def ceiling_train(cfg, data, batches) -> float:
     torch.manual_seed(0)
-    detector = create_detector(cfg).train()
+    detector = create_detector(cfg, len(data.categories)).train()
     opt = torch.optim.AdamW(detector.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     def step(images, targets):
@@ -82,9 +82,9 @@ def ceiling_train(cfg, batches) -> float:
 
 
 def pipeline_infer(cfg, data, detector) -> float:
-    test = data.extra["test"]
+    test = data.test
     start = time.perf_counter()
-    predict_frame(cfg, detector, data, test, range(len(test.ids)))
+    predict_frame(cfg, detector, data, test, idx=range(len(test.ids)))
     return len(test.ids) / (time.perf_counter() - start)
 
 
@@ -112,12 +112,12 @@ def main() -> None:
     idx = np.arange(args.images)
     batches = in_memory_batches(cfg, data, idx)
     torch.manual_seed(0)
-    detector = create_detector(cfg)
+    detector = create_detector(cfg, len(data.categories))
     rows = {"train": ([], []), "infer": ([], [])}
     for r in range(args.repeats):
         print(f"repeat {r + 1}/{args.repeats}", file=sys.stderr, flush=True)
         rows["train"][0].append(pipeline_train(cfg, data, idx))
-        rows["train"][1].append(ceiling_train(cfg, batches))
+        rows["train"][1].append(ceiling_train(cfg, data, batches))
         rows["infer"][0].append(pipeline_infer(cfg, data, detector))
         rows["infer"][1].append(ceiling_infer(detector, batches))
 
@@ -132,7 +132,7 @@ def main() -> None:
         f"{platform.machine()}, {os.cpu_count()} CPUs. Training: the second of two epochs over {args.images} "
         f"sample images (256-384 px JPEGs) through the pipeline's loader, augmentation and module under "
         f"Lightning; its ceiling is the same detector stepping on the same images already decoded and resized "
-        f"in memory. Inference: a fold's prediction of the {len(data.extra['test'].ids)} valid and test "
+        f"in memory. Inference: a fold's prediction of the {len(data.test.ids)} valid and test "
         f"images (fresh loader, decode, resize, boxes back to original pixels); its ceiling is the forward "
         f"pass on in-memory images. {args.repeats} alternating repeats: best and median.", "",
         "| what | pipeline img/s, best | ceiling img/s, best | ratio, best | pipeline img/s, median | "

@@ -53,7 +53,7 @@ OTHER_FOLD_SEED = 7
 def plain_fold(cfg: HouseConfig, data, fold, train_idx, val_idx) -> np.ndarray:
     """The same fold as the pipeline, hand-written: features, z-scored target, per-batch warmup+cosine,
     validation every epoch keeping the best (or last) weights, then predictions on validation and test rows."""
-    train, y = data.extra["train"], data.extra["log_price"]
+    train, y = data.train, data.y
     train_idx = fit_rows(cfg, train, train_idx)
     state = fit_features(train.iloc[train_idx], cfg.features)
     preds = [plain_seed(cfg, data, state, train_idx, val_idx, derive_seed(cfg.seed, fold, s))
@@ -63,7 +63,7 @@ def plain_fold(cfg: HouseConfig, data, fold, train_idx, val_idx) -> np.ndarray:
 
 
 def plain_seed(cfg, data, state, train_idx, val_idx, seed):
-    train, test, y = data.extra["train"], data.extra["test"], data.extra["log_price"]
+    train, test, y = data.train, data.test, data.y
     x_all, x_test = torch.from_numpy(transform(train, state)), torch.from_numpy(transform(test, state))
     center, scale = float(y[train_idx].mean()), float(y[train_idx].std())
     y_all = torch.from_numpy(((y - center) / scale).astype(np.float32))
@@ -73,7 +73,7 @@ def plain_seed(cfg, data, state, train_idx, val_idx, seed):
     loader = TensorBatches(x_all[tr], y_all[tr], batch_size=cfg.batch_size, shuffle=True, seed=seed)
     opt = build_optimizer(param_groups(net, cfg.lr, cfg.weight_decay), cfg.optimizer, cfg.lr, cfg.momentum)
     sched = make_scheduler(opt, cfg.epochs * len(loader), math.ceil(cfg.warmup_epochs * len(loader)),
-                           cfg.min_lr_ratio, cfg.schedule)
+                           cfg.min_lr_ratio, kind=cfg.schedule)
     best, best_state = float("inf"), None
     for epoch in range(cfg.epochs):
         seed_epoch(seed, epoch)   # as the pipeline at every epoch start: dropout draws match too
@@ -102,12 +102,12 @@ def plain_kfold(cfg, data, fold_of) -> float:
     for k in range(cfg.folds):
         tr, va = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
         oof[va] = plain_fold(cfg, data, k, tr, va)
-    return rmse(data.extra["log_price"], oof)
+    return rmse(data.y, oof)
 
 
 def ridge_cv(cfg, data, fold_of) -> float:
     """RidgeCV on the d2l features, every row fitted and scored."""
-    train, y = data.extra["train"], data.extra["log_price"]
+    train, y = data.train, data.y
     oof = np.zeros(len(y))
     for k in range(cfg.folds):
         tr, va = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
@@ -119,7 +119,7 @@ def ridge_cv(cfg, data, fold_of) -> float:
 
 def pipeline_kfold(task, cfg, data, root: Path, exp: str) -> dict:
     with contextlib.redirect_stderr(io.StringIO()):
-        return train_folds(task, cfg, data, RunPaths(root, "house", exp), None, force=True)
+        return train_folds(task, cfg, data, RunPaths(root, "house", exp), only=None, force=True)
 
 
 def experiments_table(task, data, root: Path, exps: list[str], overrides: str = "") -> list[str]:
@@ -135,7 +135,7 @@ def experiments_table(task, data, root: Path, exps: list[str], overrides: str = 
         print(rows[-1], flush=True)
     members = [e for e in exps if e != "house-d2l"]
     with contextlib.redirect_stderr(io.StringIO()):
-        blend(task, data, root, members, None)
+        blend(task, data, root, members, rule=None)
     summary = json.loads((root / "runs/house/blends" / f"blend-{'+'.join(members)}.json").read_text())
     for rule, r in summary["rules"].items():
         chosen = " (chosen)" if rule == summary["rule"] else ""

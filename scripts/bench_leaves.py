@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
@@ -37,15 +38,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from competitions.classify_leaves.config import LeavesConfig  # noqa: E402
-from competitions.classify_leaves.fit import build_module, create_model, loader, test_batches  # noqa: E402
 from competitions.classify_leaves.sample import CLASSES, draw_leaf  # noqa: E402
-from competitions.classify_leaves.transforms import eval_transform, train_transform  # noqa: E402
 from kaggle_kit.config import load_config  # noqa: E402
-from kaggle_kit.task import TrainData  # noqa: E402
 from kaggle_kit.training.optim import build_optimizer, param_groups  # noqa: E402
 from kaggle_kit.training.samplers import EpochShuffleSampler  # noqa: E402
 from kaggle_kit.training.trainer import fit_fold  # noqa: E402
+from kaggle_kit.vision.classification_fold import build_module, create_model, loader, test_batches  # noqa: E402
+from kaggle_kit.vision.kind import ImageData  # noqa: E402
 from kaggle_kit.vision.normalize import ImageNormalize  # noqa: E402
+from kaggle_kit.vision.transforms import eval_transform, train_transform  # noqa: E402
 from kaggle_kit.vision.tta import crops, n_views, predict_probs  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -55,7 +56,7 @@ IMAGE_SIZE = 112
 LABELS = sorted(CLASSES)
 
 
-def make_images(dest: Path, n: int) -> TrainData:
+def make_images(dest: Path, n: int) -> ImageData:
     """n drawn leaves as 224x224 JPEGs (made once, kept for later runs)."""
     rng = np.random.default_rng(0)
     y = rng.integers(0, len(LABELS), n)
@@ -65,8 +66,8 @@ def make_images(dest: Path, n: int) -> TrainData:
         path = dest / names[i]
         if not path.is_file():
             draw_leaf(CLASSES[LABELS[y[i]]], np.random.default_rng(i)).save(path, quality=85)
-    return TrainData(ids=names, test_ids=names, fingerprint="bench", stratify=y,
-                     extra={"root": dest, "images": names, "y": y, "labels": LABELS, "test_images": names})
+    return ImageData(ids=names, test_ids=names, fingerprint="bench", stratify=y, root=dest, images=names, y=y,
+                     labels=LABELS, test_images=names)
 
 
 def bench_config(path: Path, workers: int | None) -> LeavesConfig:
@@ -88,19 +89,18 @@ class TrainTimer(Callback):
         self.seconds.append(time.perf_counter() - self.start)
 
 
-def pipeline_train(cfg: LeavesConfig, data: TrainData, n: int, epochs: int = 2) -> float:
+def pipeline_train(cfg: LeavesConfig, data: ImageData, n: int, epochs: int = 2) -> float:
     """Images per second of the last training epoch, through the same loader and module as a leaves fold."""
     torch.manual_seed(0)
     net = create_model(cfg, len(LABELS))
-    names, y = data.extra["images"][:n], data.extra["y"][:n]
-    train_loader = loader(data, names, y, train_transform(cfg), cfg, EpochShuffleSampler(n, 0), drop_last=True)
-    val_loader = loader(data, data.extra["images"][-cfg.batch_size:], data.extra["y"][-cfg.batch_size:],
-                        eval_transform(cfg, False), cfg)
+    names, y = data.images[:n], data.y[:n]
+    train_loader = loader(data, names, y, train_transform(cfg), cfg=cfg, sampler=EpochShuffleSampler(n, 0), drop_last=True)
+    val_loader = loader(data, data.images[-cfg.batch_size:], data.y[-cfg.batch_size:], eval_transform(cfg, False), cfg=cfg)
     module = build_module(cfg, net, len(train_loader), len(LABELS))
     timer = TrainTimer()
     with tempfile.TemporaryDirectory() as tmp:
-        fit_fold(module, train_loader, val_loader, cfg.model_copy(update={"epochs": epochs}), Path(tmp),
-                 "val_acc", "max", 0, extra_callbacks=(timer,))
+        fit_fold(module, train_loader, val_loader, cfg.model_copy(update={"epochs": epochs}), fold_dir=Path(tmp),
+                 monitor="val_acc", mode="max", seed=0, extra_callbacks=(timer,))
     return len(train_loader) * cfg.batch_size / timer.seconds[-1]
 
 
@@ -108,7 +108,7 @@ def ceiling_train(cfg: LeavesConfig, steps: int) -> float:
     """Images per second of forward + backward + step on random tensors already in memory."""
     torch.manual_seed(0)
     net = create_model(cfg, len(LABELS)).train()
-    opt = build_optimizer(param_groups(net, cfg.lr, cfg.weight_decay, net.get_classifier(), cfg.head_lr_mult),
+    opt = build_optimizer(param_groups(net, cfg.lr, cfg.weight_decay, net.get_classifier(), head_lr_mult=cfg.head_lr_mult),
                           cfg.optimizer, cfg.lr, cfg.momentum)
     x = torch.randn(cfg.batch_size, 3, IMAGE_SIZE, IMAGE_SIZE)
     y = torch.randint(0, len(LABELS), (cfg.batch_size,))
@@ -127,19 +127,19 @@ def ceiling_train(cfg: LeavesConfig, steps: int) -> float:
     return steps * cfg.batch_size / (time.perf_counter() - start)
 
 
-def pipeline_submit(cfg: LeavesConfig, data: TrainData, n: int, tta: str) -> float:
+def pipeline_submit(cfg: LeavesConfig, data: ImageData, n: int, tta: str) -> float:
     """Images per second of a fold's test prediction: fresh loader, decode, eval transform, TTA views."""
     torch.manual_seed(0)
     net = create_model(cfg, len(LABELS))
-    names = data.extra["images"][:n]
+    names = data.images[:n]
     start = time.perf_counter()
-    probs = predict_probs(net, loader(data, names, None, eval_transform(cfg, crops(tta)), cfg), tta, IMAGE_SIZE,
+    probs = predict_probs(net, loader(data, names, None, eval_transform(cfg, crops(tta)), cfg=cfg), tta, IMAGE_SIZE,
                           normalize=ImageNormalize.for_model(net))
     assert probs.shape == (n, len(LABELS))
     return n / (time.perf_counter() - start)
 
 
-def pipeline_submit_folds(cfg: LeavesConfig, data: TrainData, n: int, tta: str, ceiling) -> tuple[float, float]:
+def pipeline_submit_folds(cfg: LeavesConfig, data: ImageData, n: int, tta: str, ceiling) -> tuple[float, float]:
     """Images per second of a submit's test predictions, as `make leaves-submit` makes them: every fold's model
     over the same n test images, the test set decoded once into a fresh cache (its building timed too). Each
     fold's pass is timed between two runs of `ceiling()` (img/s); returns the pipeline's rate and the
@@ -147,14 +147,13 @@ def pipeline_submit_folds(cfg: LeavesConfig, data: TrainData, n: int, tta: str, 
     torch.manual_seed(0)
     nets = [create_model(cfg, len(LABELS)) for _ in range(cfg.folds)]
     with tempfile.TemporaryDirectory() as tmp:
-        sub = TrainData(ids=data.ids, test_ids=data.test_ids[:n], fingerprint="bench", cache_dir=Path(tmp),
-                        extra={**data.extra, "test_images": data.extra["test_images"][:n]})
+        sub = replace(data, test_ids=data.test_ids[:n], test_images=data.test_images[:n])
         transform = eval_transform(cfg, crops(tta))
         seconds = ceiling_seconds = 0.0
         before = ceiling()
         for net in nets:
             start = time.perf_counter()
-            probs = predict_probs(net, test_batches(cfg, sub, transform), tta, IMAGE_SIZE,
+            probs = predict_probs(net, test_batches(cfg, sub, transform, Path(tmp)), tta, IMAGE_SIZE,
                                   normalize=ImageNormalize.for_model(net))
             seconds += time.perf_counter() - start
             assert probs.shape == (n, len(LABELS))

@@ -111,17 +111,17 @@ def cv_of(root: Path, variant: str | None = None) -> dict:
 def tta_cost(root: Path, args: str) -> float:
     """Seconds per image of one fold's prediction (decode, views, detector, fusion) over the test images."""
     from competitions.cowboy_outfits.config import CowboyConfig
-    from competitions.cowboy_outfits.fit import load_fold_detector, predict_frame
     from kaggle_kit.config import load_config
+    from kaggle_kit.detection.detection_fold import load_fold_detector, predict_frame
 
     _, data = load_sample(root)
     cfg = load_config(CowboyConfig, ROOT / "configs" / "cowboy-cpu.yaml", ROOT / "configs", args)
     run = root / "runs" / "cowboy" / "cowboy-cpu"
-    detector = load_fold_detector(cfg, 0, run / "fold0")
-    test = data.extra["test"]
-    predict_frame(cfg, detector, data, test, range(4))           # warm-up
+    detector = load_fold_detector(cfg, data, 0, run / "fold0")
+    test = data.test
+    predict_frame(cfg, detector, data, test, idx=range(4))           # warm-up
     start = time.perf_counter()
-    predict_frame(cfg, detector, data, test, range(len(test.ids)))
+    predict_frame(cfg, detector, data, test, idx=range(len(test.ids)))
     return (time.perf_counter() - start) / len(test.ids)
 
 

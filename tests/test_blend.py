@@ -38,24 +38,24 @@ def test_nested_stacking_never_sees_the_fold_it_predicts():
     P = np.stack([y + rng.normal(0, 0.5, 200), y + rng.normal(0, 0.5, 200)], 1)
     fold = np.arange(200) % 4
     loss = lambda rows, pred: rmse(y[rows], pred)  # noqa: E731
-    base = nested_predictions(rule_stack, P, y, fold, loss)
+    base = nested_predictions(rule_stack, P, y, fold, loss=loss)
     y2 = y.copy()
     y2[fold == 0] += 100.0           # wildly different targets in fold 0 ...
-    moved = nested_predictions(rule_stack, P, y2, fold, loss)
+    moved = nested_predictions(rule_stack, P, y2, fold, loss=loss)
     assert np.array_equal(base[fold == 0], moved[fold == 0])   # ... leave fold 0's nested predictions alone
     assert not np.allclose(base[fold != 0], moved[fold != 0])   # while the other folds' meta-models move
 
 
 def run(tmp_path, exp, **cfg):
     task, data = RidgeTask(), toy_data()
-    train_folds(task, RidgeConfig(folds=3, **cfg), data, RunPaths(tmp_path, "toy", exp), None, False)
+    train_folds(task, RidgeConfig(folds=3, **cfg), data, RunPaths(tmp_path, "toy", exp), only=None, force=False)
     return task, data
 
 
 def test_blend_end_to_end_on_saved_runs(tmp_path, capsys):
     task, data = run(tmp_path, "a", alpha=0.1)
     run(tmp_path, "b", alpha=30.0)
-    path = blend(task, data, tmp_path, ["a", "b"], None)
+    path = blend(task, data, tmp_path, ["a", "b"], rule=None)
     assert path == tmp_path / "submissions" / "toy" / "blend-a+b.csv"
     sub = pd.read_csv(path)
     assert sub["id"].tolist() == data.test_ids
@@ -67,7 +67,7 @@ def test_blend_end_to_end_on_saved_runs(tmp_path, capsys):
     assert summary["members"]["a"] == pytest.approx(rmse(data.y, oof_a))
     err = capsys.readouterr().err
     assert "blend: weighted" in err and "nested OOF" in err
-    blend(task, data, tmp_path, ["a", "b"], "mean")
+    blend(task, data, tmp_path, ["a", "b"], rule="mean")
     tests = [pd.read_csv(tmp_path / f"runs/toy/{e}/fold{k}/test_pred.csv")["pred"] for e in "ab" for k in range(3)]
     expected = (np.mean(tests[:3], 0) + np.mean(tests[3:], 0)) / 2
     assert pd.read_csv(path)["y"].to_numpy() == pytest.approx(expected)
@@ -77,11 +77,11 @@ def test_blend_refuses_different_folds_and_incomplete_runs(tmp_path):
     task, data = run(tmp_path, "a")
     run(tmp_path, "b", fold_seed=7)
     with pytest.raises(UserError, match="different folds"):
-        blend(task, data, tmp_path, ["a", "b"], None)
+        blend(task, data, tmp_path, ["a", "b"], rule=None)
     with pytest.raises(UserError, match="'c' has no run"):
-        blend(task, data, tmp_path, ["a", "c"], None)
+        blend(task, data, tmp_path, ["a", "c"], rule=None)
     with pytest.raises(UserError, match="RULE=best"):
-        blend(task, data, tmp_path, ["a", "b"], "best")
+        blend(task, data, tmp_path, ["a", "b"], rule="best")
     assert not (tmp_path / "submissions").exists()
 
 

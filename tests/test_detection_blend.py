@@ -47,7 +47,7 @@ def test_tuned_weights_beat_the_plain_mean_on_oof_ap():
     assert tuned["iou"] in db.IOUS
 
     fold = np.arange(N) % 3
-    nested = db.nested(db.rule_weighted, fused, fold, score, 2)
+    nested = db.nested(db.rule_weighted, fused, fold, score, m=2)
     assert sorted(set(nested[:, 0].astype(int))) == list(range(N))   # every image, from its own fold's setting
     assert score(rows, nested) == pytest.approx(1.0)
     test = db.apply(tuned, members, [(100, 100)] * N)               # the test fusion is the same operation

@@ -47,8 +47,8 @@ def test_sample_duplicates_share_a_fold(tmp_path, leaves_sample):
     assert all(groups[i] == groups[j] for i, j in pairs)
     assert np.bincount(groups).max() == 2 and (np.bincount(groups) == 2).sum() == len(pairs)
     y = pd.Index(sorted(set(train["label"]))).get_indexer(train["label"])
-    plain = make_folds(len(train), 5, 42, "stratified", y)
-    grouped = make_folds(len(train), 5, 42, "stratified_group", y, groups)
+    plain = make_folds(len(train), 5, 42, "stratified", y=y)
+    grouped = make_folds(len(train), 5, 42, "stratified_group", y=y, groups=groups)
     assert any(plain[i] != plain[j] for i, j in pairs)          # without grouping copies land in other folds
     assert all(grouped[i] == grouped[j] for i, j in pairs)
     assert np.bincount(grouped).min() >= 60                      # still balanced: 64 rows per fold +- a pair

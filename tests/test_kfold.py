@@ -83,7 +83,7 @@ def paths(tmp_path):
 
 def test_oof_covers_every_row_once_and_cv_pools_them(paths):
     task, data, cfg = RidgeTask(), toy_data(), RidgeConfig(folds=4)
-    cv = train_folds(task, cfg, data, paths, None, False)
+    cv = train_folds(task, cfg, data, paths, only=None, force=False)
     oof = pd.read_csv(paths.oof)
     assert oof["id"].tolist() == data.ids
     folds_file = json.loads(paths.fingerprint.read_text())["folds_file"]
@@ -101,15 +101,15 @@ def test_oof_covers_every_row_once_and_cv_pools_them(paths):
 def test_selected_folds_then_the_rest_then_skip(paths):
     data, cfg = toy_data(), RidgeConfig(folds=3)
     task = RidgeTask()
-    assert train_folds(task, cfg, data, paths, [0, 2], False) is None
+    assert train_folds(task, cfg, data, paths, only=[0, 2], force=False) is None
     assert task.fitted == [0, 2]
     assert sorted(p.name for p in paths.run_dir.iterdir() if p.name.startswith("fold")) == ["fold0", "fold2"]
     assert not paths.oof.exists() and not paths.cv.exists()
-    assert train_folds(task, cfg, data, paths, None, False) is not None
+    assert train_folds(task, cfg, data, paths, only=None, force=False) is not None
     assert task.fitted == [0, 2, 1]                       # complete folds are skipped
     before = files_under(paths.run_dir)
     task2 = RidgeTask()
-    train_folds(task2, cfg, data, paths, None, False)
+    train_folds(task2, cfg, data, paths, only=None, force=False)
     assert task2.fitted == []
     assert {k: v for k, v in files_under(paths.run_dir).items() if "fold" in k} == \
         {k: v for k, v in before.items() if "fold" in k}
@@ -117,30 +117,30 @@ def test_selected_folds_then_the_rest_then_skip(paths):
 
 def test_changed_config_or_data_is_refused_without_writing(paths):
     cfg = RidgeConfig(folds=3)
-    train_folds(RidgeTask(), cfg, toy_data(), paths, None, False)
+    train_folds(RidgeTask(), cfg, toy_data(), paths, only=None, force=False)
     before = files_under(paths.root)
     with pytest.raises(UserError, match=r"changed: alpha, lr"):
-        train_folds(RidgeTask(), RidgeConfig(folds=3, alpha=2.0, lr=0.5), toy_data(), paths, None, False)
+        train_folds(RidgeTask(), RidgeConfig(folds=3, alpha=2.0, lr=0.5), toy_data(), paths, only=None, force=False)
     with pytest.raises(UserError, match="data"):
-        train_folds(RidgeTask(), cfg, toy_data(fingerprint="v2"), paths, None, False)
+        train_folds(RidgeTask(), cfg, toy_data(fingerprint="v2"), paths, only=None, force=False)
     assert files_under(paths.root) == before
     # execution keys do not count: the run is reused as it is
     task = RidgeTask()
-    train_folds(task, RidgeConfig(folds=3, num_workers=3, devices="auto"), toy_data(), paths, None, False)
+    train_folds(task, RidgeConfig(folds=3, num_workers=3, devices="auto"), toy_data(), paths, only=None, force=False)
     assert task.fitted == []
     # FORCE retrains everything under the new settings
     task = RidgeTask()
-    cv = train_folds(task, RidgeConfig(folds=3, alpha=50.0), toy_data(), paths, None, True)
+    cv = train_folds(task, RidgeConfig(folds=3, alpha=50.0), toy_data(), paths, only=None, force=True)
     assert task.fitted == [0, 1, 2] and cv is not None
     assert "alpha: 50.0" in paths.config.read_text()
 
 
 def test_failed_fold_leaves_good_artefacts_untouched(paths):
     cfg = RidgeConfig(folds=3)
-    train_folds(RidgeTask(), cfg, toy_data(), paths, None, False)
+    train_folds(RidgeTask(), cfg, toy_data(), paths, only=None, force=False)
     before = files_under(paths.run_dir)
     with pytest.raises(RuntimeError):
-        train_folds(RidgeTask(fail_on_fold=1), cfg, toy_data(), paths, [1], True)
+        train_folds(RidgeTask(fail_on_fold=1), cfg, toy_data(), paths, only=[1], force=True)
     after = files_under(paths.run_dir)
     assert {k: v for k, v in after.items() if not k.startswith(".fold1.partial")} == before
     assert complete_run_folds(RidgeTask(), cfg, toy_data(), paths) == [0, 1, 2]
@@ -150,7 +150,7 @@ def test_submit_requires_complete_matching_run(paths):
     cfg = RidgeConfig(folds=3)
     with pytest.raises(UserError, match="no trained run"):
         complete_run_folds(RidgeTask(), cfg, toy_data(), paths)
-    train_folds(RidgeTask(), cfg, toy_data(), paths, [1], False)
+    train_folds(RidgeTask(), cfg, toy_data(), paths, only=[1], force=False)
     with pytest.raises(UserError, match="folds 0 2 .* are not trained"):
         complete_run_folds(RidgeTask(), cfg, toy_data(), paths)
     with pytest.raises(UserError, match="changed: alpha"):
@@ -159,18 +159,18 @@ def test_submit_requires_complete_matching_run(paths):
 
 def test_experiments_with_other_seeds_share_folds(tmp_path):
     a, b = RunPaths(tmp_path, "toy", "a"), RunPaths(tmp_path, "toy", "b")
-    train_folds(RidgeTask(), RidgeConfig(folds=3, seed=1), toy_data(), a, None, False)
-    train_folds(RidgeTask(), RidgeConfig(folds=3, seed=2), toy_data(), b, None, False)
+    train_folds(RidgeTask(), RidgeConfig(folds=3, seed=1), toy_data(), a, only=None, force=False)
+    train_folds(RidgeTask(), RidgeConfig(folds=3, seed=2), toy_data(), b, only=None, force=False)
     files = [json.loads(p.fingerprint.read_text())["folds_file"] for p in (a, b)]
     assert files[0] == files[1] and len(list(a.folds_dir.iterdir())) == 1
     train_folds(RidgeTask(), RidgeConfig(folds=3, fold_seed=5), toy_data(), RunPaths(tmp_path, "toy", "c"),
-                None, False)
+                only=None, force=False)
     assert len(list(a.folds_dir.iterdir())) == 2
 
 
 def test_a_run_that_never_completed_a_fold_can_change_settings(paths):
     with pytest.raises(RuntimeError):
-        train_folds(RidgeTask(fail_on_fold=0), RidgeConfig(folds=3), toy_data(), paths, [0], False)
+        train_folds(RidgeTask(fail_on_fold=0), RidgeConfig(folds=3), toy_data(), paths, only=[0], force=False)
     task = RidgeTask()
-    train_folds(task, RidgeConfig(folds=3, alpha=2.0), toy_data(), paths, None, False)   # no FORCE needed
+    train_folds(task, RidgeConfig(folds=3, alpha=2.0), toy_data(), paths, only=None, force=False)   # no FORCE needed
     assert task.fitted == [0, 1, 2]

@@ -74,7 +74,7 @@ def test_a_stage_is_reused_only_for_the_same_fingerprint_and_training_ids(tmp_pa
     paths = RunPaths(tmp_path, "toy", "exp")
 
     def stage_for(fp, ids, force=False):
-        stage, resume = prepare_stage(paths, 0, fp, ids, force)
+        stage, resume = prepare_stage(paths, 0, fp, ids, force=force)
         assert resume == (stage / "last.ckpt").is_file()
         return resume
 

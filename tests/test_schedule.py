@@ -21,9 +21,9 @@ def test_warmup_then_cosine_hand_computed():
 def test_constant_schedule_and_no_warmup():
     assert lr_factor(0, 100, 0, 0.0) == pytest.approx(1.0)
     assert lr_factor(50, 100, 0, 0.0) == pytest.approx(0.5)
-    assert lr_factor(3, 100, 4, 0.0, "constant") == pytest.approx(1.0)
-    assert lr_factor(1, 100, 4, 0.0, "constant") == pytest.approx(0.5)
-    assert lr_factor(80, 100, 4, 0.0, "constant") == 1.0
+    assert lr_factor(3, 100, 4, 0.0, kind="constant") == pytest.approx(1.0)
+    assert lr_factor(1, 100, 4, 0.0, kind="constant") == pytest.approx(0.5)
+    assert lr_factor(80, 100, 4, 0.0, kind="constant") == 1.0
 
 
 def test_scheduler_steps_per_batch():

@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pandas as pd
 from PIL import Image
 
 from kaggle_kit.errors import UserError
+from kaggle_kit.io import tables
+from kaggle_kit.io.fingerprints import data_fingerprint
 from kaggle_kit.vision.images import jpeg_cut_short
 
 SLUG = "classify-leaves"
 
 
 def read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
-    if not path.is_file():
-        raise UserError(f"{path} is missing; unpack the Kaggle download (kaggle competitions download -c {SLUG}) "
-                        "there")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise UserError(f"{path} is empty; download it again") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise UserError(f"{path} is not a readable CSV ({str(e).splitlines()[0]}); download it again") from None
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise UserError(f"{path} has no column {', '.join(missing)} (columns: {', '.join(frame.columns)}); "
-                        f"it must have the Kaggle header {','.join(columns)}")
-    if frame.empty:
-        raise UserError(f"{path} has no rows")
-    return frame
+    return tables.read_csv(path, SLUG, columns=columns)
 
 
 def check_images(root: Path, names: list[str]) -> list[int]:
@@ -75,9 +61,7 @@ def read_download(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
         if len(dup):
             raise UserError(f"{root / name} lists image {dup.iloc[0]} more than once; download it again")
     sizes = check_images(root, train["image"].tolist() + test["image"].tolist())
-    digest = hashlib.sha256((root / "train.csv").read_bytes() + (root / "test.csv").read_bytes()
-                            + str(sizes).encode()).hexdigest()[:16]
-    return train, test, digest
+    return train, test, data_fingerprint(root / "train.csv", root / "test.csv", str(sizes))
 
 
 def read_sample_submission(root: Path) -> pd.DataFrame | None:

@@ -6,7 +6,6 @@ indices; the original ids come back at the edges (prediction files, answer.json)
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -14,6 +13,8 @@ import pandas as pd
 
 from kaggle_kit.detection.kind import Images
 from kaggle_kit.errors import UserError
+from kaggle_kit.io import tables
+from kaggle_kit.io.fingerprints import data_fingerprint
 
 SLUG = "cowboyoutfits"
 CATEGORIES = {87: "belt", 1034: "sunglasses", 131: "boot", 318: "cowboy_hat", 588: "jacket"}
@@ -89,15 +90,7 @@ def check_boxes_inside(images: Images, path: Path) -> None:
 
 
 def read_split(path: Path) -> Images:
-    if not path.is_file():
-        raise UserError(f"{path} is missing; unpack the download (kaggle competitions download -c {SLUG}) there")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
-        raise _fail_download(f"{path} is empty or not a readable CSV") from None
-    if list(frame.columns[:2]) != ["id", "file_name"] or frame.empty:
-        raise _fail_download(f"{path} must have the header id,file_name and at least one row (columns: "
-                             f"{', '.join(frame.columns)})")
+    frame = tables.read_csv(path, SLUG, columns=["id", "file_name"])
     bad = [v for v in frame["id"] if not (v.isdigit() and int(v) < 2**64)]
     if bad:
         raise _fail_download(f"{path}: id {bad[0]!r} is not an unsigned 64-bit integer ({len(bad)} such ids)")
@@ -171,6 +164,5 @@ def read_download(root: Path) -> tuple[Images, dict[str, Images], Images, str]:
     # Runs made before shared images were predicted once hold them twice in test_pred.json: a download whose
     # splits share images gets a fingerprint of its own, so such a run is retrained, never submitted.
     shared = b"" if len(answer.ids) == sum(len(s.ids) for s in splits.values()) else b"answered once"
-    digest = hashlib.sha256(coco_path.read_bytes() + b"".join((root / f"{s}.csv").read_bytes() for s in SPLITS)
-                            + str(nbytes).encode() + shared).hexdigest()[:16]
+    digest = data_fingerprint(coco_path, *(root / f"{s}.csv" for s in SPLITS), str(nbytes), shared)
     return train, splits, answer, digest

@@ -30,7 +30,7 @@ def uint64_id(rng: np.random.Generator) -> int:
     return int(lo + int(rng.integers(0, 2**62)) * ((hi - lo) // 2**62))
 
 
-def person(draw: ImageDraw.ImageDraw, rng: np.random.Generator, cx: float, top: float, h: float) -> list:
+def person(draw: ImageDraw.ImageDraw, rng: np.random.Generator, cx: float, top: float, *, h: float) -> list:
     """Draw one person standing at (cx, top) of height h; return [(category name, [x1, y1, x2, y2])]."""
     boxes = []
     skin = tuple(int(c) for c in rng.uniform([150, 100, 70], [240, 190, 160]))
@@ -99,7 +99,7 @@ def draw_image(rng: np.random.Generator) -> tuple[Image.Image, list]:
         ph = h * rng.uniform(0.55, 0.95) / (1 + 0.25 * (n - 1))
         cx = w * (slots[i] + 0.5) / n + rng.normal(0, w * 0.03)
         top = rng.uniform(0, h - ph)
-        boxes += person(draw, rng, cx, top, ph)
+        boxes += person(draw, rng, cx, top, h=ph)
     arr = np.asarray(img, dtype=float) * rng.uniform(0.8, 1.15) + rng.normal(0, 5, (h, w, 3))
     clipped = []
     for name, (x1, y1, x2, y2) in boxes:                        # inside the image, 2-decimal floats

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pandas as pd
 
 from competitions.house_prices.schema import ID, NA_VALUES, TARGET, feature_columns, train_columns
 from kaggle_kit.errors import UserError
+from kaggle_kit.io import tables
+from kaggle_kit.io.fingerprints import data_fingerprint
+
+SLUG = "house-prices-advanced-regression-techniques"
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise UserError(f"{path} is missing; unpack the Kaggle download "
-                        "(kaggle competitions download -c house-prices-advanced-regression-techniques) there")
-    try:
-        return pd.read_csv(path, keep_default_na=False, na_values=NA_VALUES)
-    except pd.errors.EmptyDataError:
-        raise UserError(f"{path} is empty; download it again") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise UserError(f"{path} is not a readable CSV ({reason}); download it again") from None
+    return tables.read_csv(path, SLUG, dtype=None, na_values=NA_VALUES, require_rows=False)
 
 
 def check_columns(frame: pd.DataFrame, expected: list[str], path: Path) -> None:
@@ -57,8 +51,7 @@ def read_split(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
         ids = ", ".join(str(i) for i in train.loc[bad, ID].head(5))
         raise UserError(f"{train_path}: {TARGET} must be a positive number on every row; {int(bad.sum())} rows "
                         f"are not (Id {ids})")
-    digest = hashlib.sha256(train_path.read_bytes() + b"\0" + test_path.read_bytes()).hexdigest()[:16]
-    return train, test, digest
+    return train, test, data_fingerprint(train_path, b"\0", test_path)
 
 
 def read_sample_submission(data_dir: Path) -> pd.DataFrame | None:

@@ -79,20 +79,20 @@ def _mlp(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
 
 
 def _gbdt(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
-    model = fit_gbdt(cfg.gbdt, x[rows], y[rows], seed, ctx.dir / f"model_seed{s}.txt")
+    model = fit_gbdt(cfg.gbdt, x[rows], y[rows], seed, path=ctx.dir / f"model_seed{s}.txt")
     return model.predict(x[val_idx]), model.predict(x_test), {}
 
 
 def _catboost(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
-    model = fit_catboost(cfg.catboost, x[rows], y[rows], seed, ctx.dir / f"model_seed{s}.cbm")
+    model = fit_catboost(cfg.catboost, x[rows], y[rows], seed, path=ctx.dir / f"model_seed{s}.cbm")
     return model.predict(x[val_idx]), model.predict(x_test), {}
 
 
 def _linear(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
-    model = fit_linear(cfg.linear, x[rows], y[rows], seed, ctx.dir / "model.json")
+    model = fit_linear(cfg.linear, x[rows], y[rows], seed, path=ctx.dir / "model.json")
     return model.predict(x[val_idx]), model.predict(x_test), {"alpha": float(model.alpha_)}
 
 
 def _svr(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
-    model = fit_svr(cfg.svr, x[rows], y[rows], seed, ctx.dir / "model.json")
+    model = fit_svr(cfg.svr, x[rows], y[rows], seed, path=ctx.dir / "model.json")
     return model.predict(x[val_idx]), model.predict(x_test), {}

@@ -26,7 +26,7 @@ class HouseData(TableData):
 
 class HouseTask(TabularTask):
     name = "house"
-    slug = "house-prices-advanced-regression-techniques"
+    slug = house_data.SLUG
     config_class = HouseConfig
     id_column = ID
     metric = "rmse_log"
@@ -61,7 +61,7 @@ class HouseTask(TabularTask):
 
         y, pred = data.y, oof["pred"].to_numpy(float)
         return [plots.pred_vs_true(y, pred, out / "oof_pred_vs_true.png", "out-of-fold predictions",
-                                   "log(SalePrice)", data.outlier),
+                                   label="log(SalePrice)", highlight=data.outlier),
                 plots.largest_residuals(data.ids, pred - y, out / "largest_residuals.png",
                                         f"largest out-of-fold residuals ({ID}), log(SalePrice)")]
 

@@ -87,10 +87,10 @@ def run(argv: list[str]) -> None:
             raise UserError(f"EXPS names an experiment twice ({' '.join(exps)}); name each once")
         if using_sample:
             ensure_sample(task, data_dir)
-        blend(task, task.load(data_dir), root, exps, args.rule)
+        blend(task, task.load(data_dir), root, exps, rule=args.rule)
         return
     if args.command == "report":
-        report(task, root, data_dir, using_sample, args.exp)
+        report(task, root, data_dir, using_sample, exp=args.exp)
         return
     config_path = Path(args.config) if args.config else CONFIGS_DIR / f"{task.default_config(using_sample)}.yaml"
     cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)
@@ -111,7 +111,7 @@ def run(argv: list[str]) -> None:
     if args.command == "train":
         from kaggle_kit.pipeline.cross_validate import train_folds
 
-        train_folds(task, cfg, data, paths, only, args.force)
+        train_folds(task, cfg, data, paths, only=only, force=args.force)
     elif args.command == "cv":
         from kaggle_kit.pipeline.cross_validate import assemble_run
 
@@ -122,7 +122,7 @@ def run(argv: list[str]) -> None:
         submit(task, cfg, data, paths)
 
 
-def report(task, root: Path, data_dir: Path, using_sample: bool, exp: str) -> None:
+def report(task, root: Path, data_dir: Path, using_sample: bool, *, exp: str) -> None:
     """Write runs/<comp>/<exp>/report.html; a run trained before plots existed gets its plots made first."""
     from kaggle_kit.paths import RunPaths
     from kaggle_kit.pipeline.data_source import ensure_sample

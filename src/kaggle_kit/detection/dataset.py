@@ -30,7 +30,7 @@ class DetectionDataset(Dataset):
     """Item: (uint8 CHW image, {"boxes", "labels", "scale"}, row); scale maps boxes back to original pixels."""
 
     def __init__(self, images_dir: Path, files: list[str], rows: list[int], boxes: list[list] | None,
-                 label_of: dict[int, int], transform: A.Compose):
+                 *, label_of: dict[int, int], transform: A.Compose):
         self.images_dir, self.files, self.rows, self.boxes = Path(images_dir), files, rows, boxes
         self.label_of, self.transform = label_of, transform
 

@@ -68,15 +68,15 @@ def label_map(cfg: DetectionConfig, categories: dict[int, str]) -> dict[int, int
 def loader(data, images, idx, cfg: DetectionConfig, *, augment: str, with_boxes: bool, sampler=None) -> DataLoader:
     idx = list(idx)
     ds = DetectionDataset(data.images_dir, [images.files[i] for i in idx], idx,
-                          [images.boxes[i] for i in idx] if with_boxes else None, label_map(cfg, data.categories),
-                          make_transform(cfg.image_size, augment))
+                          [images.boxes[i] for i in idx] if with_boxes else None, label_of=label_map(cfg, data.categories),
+                          transform=make_transform(cfg.image_size, augment))
     return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, collate_fn=collate,
                       num_workers=cfg.num_workers, persistent_workers=cfg.num_workers > 0,
                       generator=loader_generator(cfg.seed), drop_last=sampler is not None and len(idx) > cfg.batch_size)
 
 
 @torch.no_grad()
-def predict_frame(cfg: DetectionConfig, detector: torch.nn.Module, data, images, idx) -> pd.DataFrame:
+def predict_frame(cfg: DetectionConfig, detector: torch.nn.Module, data, images, *, idx) -> pd.DataFrame:
     """Detections of images[idx] as a frame of DetectionPredictions columns, original ids and pixels."""
     device = inference_device(cfg)
     detector = detector.to(device).eval()
@@ -85,9 +85,9 @@ def predict_frame(cfg: DetectionConfig, detector: torch.nn.Module, data, images,
     for batch, targets, rows in loader(data, images, idx, cfg, augment="none", with_boxes=False):
         inputs = [im.to(device) for im in to_float(batch)]
         outputs = fuse_views(predict_views(detector, inputs, views, cfg.image_size), inputs, cfg.tta_wbf_iou,
-                             cfg.score_thresh, cfg.detections_per_img)
+                             cfg.score_thresh, max_boxes=cfg.detections_per_img)
         parts.append(detections_array(outputs, rows, [t["scale"] for t in targets], label_offset(cfg.detector),
-                                      list(data.categories)))
+                                      categories=list(data.categories)))
     dets = np.concatenate(parts) if parts else np.zeros((0, 7))
     ids = np.asarray([str(i) for i in images.ids], dtype=object)
     return pd.DataFrame({"image_id": ids[dets[:, 0].astype(int)], "category_id": dets[:, 6].astype(int),
@@ -97,8 +97,8 @@ def predict_frame(cfg: DetectionConfig, detector: torch.nn.Module, data, images,
 
 def predict_sets(cfg: DetectionConfig, detector: torch.nn.Module, data, val_idx: np.ndarray):
     """Detections of the fold's validation images and of every image to answer, with the configured TTA."""
-    return (predict_frame(cfg, detector, data, data.train, val_idx),
-            predict_frame(cfg, detector, data, data.test, range(len(data.test.ids))))
+    return (predict_frame(cfg, detector, data, data.train, idx=val_idx),
+            predict_frame(cfg, detector, data, data.test, idx=range(len(data.test.ids))))
 
 
 def fit_detector_fold(cfg: DetectionConfig, data, ctx: FoldContext) -> FoldOutput:
@@ -130,10 +130,10 @@ def load_fold_detector(cfg: DetectionConfig, data, fold: int, fold_dir: Path) ->
     detector or backbone."""
     ckpt = read_fold_checkpoint(fold_dir, fold)
     check_identity(ckpt, fold_dir, fold, {"detector": cfg.detector, "backbone": cfg.backbone},
-                   lambda held: f"{held['detector']} on {held['backbone']}")
+                   describe=lambda held: f"{held['detector']} on {held['backbone']}")
     detector = create_detector(cfg.model_copy(update={"pretrained": False, "pretrained_path": None}),
                                len(data.categories))
-    return load_weights(detector, ckpt, fold_dir, fold, "this detector")
+    return load_weights(detector, ckpt, fold_dir, fold, what="this detector")
 
 
 def predict_detector_fold(cfg: DetectionConfig, data, ctx: FoldContext) -> FoldOutput:

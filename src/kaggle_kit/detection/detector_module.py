@@ -19,7 +19,7 @@ def to_float(images: list[torch.Tensor]) -> list[torch.Tensor]:
     return [im.float().div_(255) for im in images]
 
 
-def detections_array(outputs: list[dict], rows, scales, offset: int, categories: list[int]) -> np.ndarray:
+def detections_array(outputs: list[dict], rows, scales, offset: int, *, categories: list[int]) -> np.ndarray:
     """Detector outputs -> (n, 7) [row, x, y, w, h, score, category id] in original-image pixels."""
     parts = []
     for out, row, scale in zip(outputs, rows, scales, strict=True):
@@ -65,7 +65,7 @@ class DetectorModule(L.LightningModule):
         images, targets, rows = batch
         outputs = self.detector(to_float(images))
         scales = [t["scale"] for t in targets]
-        self._val.append(detections_array(outputs, rows, scales, self.offset, self.category_ids))
+        self._val.append(detections_array(outputs, rows, scales, self.offset, categories=self.category_ids))
         self._val_rows += [int(r) for r in rows]
 
     def on_validation_epoch_end(self) -> None:

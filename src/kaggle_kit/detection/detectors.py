@@ -26,7 +26,7 @@ class TimmFPN(nn.Module):
     """A timm model's last three feature levels (strides 8, 16, 32) through a feature pyramid."""
 
     def __init__(self, name: str, out_channels: int, extra: str, pretrained: bool = False,
-                 pretrained_file: str | None = None):
+                 *, pretrained_file: str | None = None):
         super().__init__()
         overlay = {"file": pretrained_file} if pretrained_file else None
         self.body = timm.create_model(name, features_only=True, out_indices=(-3, -2, -1),
@@ -78,7 +78,7 @@ def build_detector(kind: str, backbone: str, num_classes: int, image_size: int, 
     if backbone.startswith("torchvision/"):
         body = torchvision_fpn(backbone.split("/", 1)[1], extra, pretrained, pretrained_path)
     else:
-        body = TimmFPN(backbone, fpn_channels, extra, pretrained, pretrained_path)
+        body = TimmFPN(backbone, fpn_channels, extra, pretrained, pretrained_file=pretrained_path)
     fpn_channels = body.out_channels
     common = dict(min_size=image_size, max_size=image_size, image_mean=list(body.mean), image_std=list(body.std))
     sizes = tuple((anchor_size * 2**i,) for i in range(5))          # one size per level, strides 8..128

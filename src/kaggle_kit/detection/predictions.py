@@ -26,13 +26,13 @@ class DetectionPredictions:
     def read(self, path: Path, id_column: str) -> pd.DataFrame:
         return from_coco_results(json.loads(Path(path).read_text()))
 
-    def check_val(self, task, data, frame: pd.DataFrame, val_idx: np.ndarray, k: int) -> None:
+    def check_val(self, task, data, frame: pd.DataFrame, val_idx: np.ndarray, *, k: int) -> None:
         stray = set(frame["image_id"]) - {str(data.ids[i]) for i in val_idx}
         if stray:
             raise UserError(f"fold {k}: it has detections for images outside its validation rows "
                             f"({sorted(stray)[:2]}); retrain it with FORCE=1")
 
-    def check_test(self, task, data, frame: pd.DataFrame, k: int, where) -> None:
+    def check_test(self, task, data, frame: pd.DataFrame, k: int, *, where) -> None:
         stray = set(frame["image_id"]) - {str(i) for i in data.test_ids}
         if stray:
             raise UserError(f"fold {k} of {where} has detections for images that are not among the test images "

@@ -59,7 +59,7 @@ def predict_views(detector: torch.nn.Module, images: list[torch.Tensor], views: 
 
 
 def fuse_views(per_view: list[list[dict]], images: list[torch.Tensor], iou_thr: float, skip_box_thr: float,
-               max_boxes: int) -> list[dict]:
+               *, max_boxes: int) -> list[dict]:
     """One output per image: the views' boxes fused by WBF (the only view's, untouched, without TTA), at most
     max_boxes of the highest scores."""
     if len(per_view) == 1:

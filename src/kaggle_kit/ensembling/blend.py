@@ -118,7 +118,7 @@ def rule_prob_weighted(P, y, rows, loss):
     return lambda Q: np.einsum("nmc,m->nc", Q, w), {"weights": w.round(6).tolist()}
 
 
-def nested_predictions(rule, P: np.ndarray, y: np.ndarray, fold: np.ndarray, loss) -> np.ndarray:
+def nested_predictions(rule, P: np.ndarray, y: np.ndarray, fold: np.ndarray, *, loss) -> np.ndarray:
     """Each fold's rows predicted by the rule fitted on the other folds' rows only."""
     out = np.zeros((len(y), *P.shape[2:]))
     rows = np.arange(len(y))
@@ -172,7 +172,7 @@ def table_rules(task: Task, data: TrainData, members: list[Member], rules: dict)
     results = {}
     for name, fn in rules.items():
         apply, info = fn(P, y, rows, loss)
-        results[name] = {"oof": task.score(data, rows, apply(P)), "nested_pred": nested_predictions(fn, P, y, fold, loss),
+        results[name] = {"oof": task.score(data, rows, apply(P)), "nested_pred": nested_predictions(fn, P, y, fold, loss=loss),
                          "info": info, "test": lambda apply=apply: apply(T)}
     return results
 
@@ -191,7 +191,7 @@ def detection_rules(task: Task, data: TrainData, members: list[Member], rules: d
         say(f"blend: {name}: tuning on OOF AP" if name != "mean" else "blend: mean")
         setting = fn(fused, rows, score, m)
         results[name] = {"oof": task.score(data, rows, fused.setting(setting)),
-                         "nested_pred": box_rules.nested(fn, fused, fold, score, m), "info": setting,
+                         "nested_pred": box_rules.nested(fn, fused, fold, score, m=m), "info": setting,
                          "test": lambda s=setting: box_rules.apply(s, [mm.test for mm in members],
                                                                          data.test.sizes)}
     return results
@@ -201,7 +201,7 @@ def scalar_extras(task: Task, data: TrainData, rows: np.ndarray, pred: np.ndarra
     return {k: v for k, v in task.extra_scores(data, rows, pred).items() if isinstance(v, float)}
 
 
-def blend(task: Task, data: TrainData, root: Path, exps: list[str], rule: str | None) -> Path:
+def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str | None) -> Path:
     rules = box_rules.RULES if task.blend_kind == "detection" else RULES.get(task.blend_kind)
     if rules is None:
         raise UserError(f"blending {task.name} experiments is not available yet; submit each with "

@@ -78,7 +78,7 @@ def rule_weighted(fused: Fused, rows: np.ndarray, score: Score, m: int) -> dict:
 RULES = {"mean": rule_mean, "weighted": rule_weighted}
 
 
-def nested(rule, fused: Fused, fold: np.ndarray, score: Score, m: int) -> np.ndarray:
+def nested(rule, fused: Fused, fold: np.ndarray, score: Score, *, m: int) -> np.ndarray:
     """Every fold's images fused with the setting the rule picks on the other folds' images."""
     rows = np.arange(len(fold))
     parts = []

@@ -31,15 +31,15 @@ def say(msg: str) -> None:
 
 
 def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
-                only: list[int] | None, force: bool) -> dict | None:
+                *, only: list[int] | None, force: bool) -> dict | None:
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
     replacing = runs.check_fingerprint(paths, fingerprint, force, "train")
     check_classes(task.fold_kind, data.stratify, cfg.folds)      # before any work is cached
     groups = task.fold_groups(cfg, data, paths.cache_dir)
     kind = task.fold_kind if groups is None else GROUPED_KIND.get(task.fold_kind, task.fold_kind)
-    fold_of, folds_file = load_or_make_folds(paths.folds_dir, data.ids, cfg.folds, cfg.fold_seed, kind,
-                                             data.stratify, groups)
-    runs.start_run(paths, cfg, fingerprint, folds_file, replacing)
+    fold_of, folds_file = load_or_make_folds(paths.folds_dir, data.ids, cfg.folds, cfg.fold_seed, kind=kind,
+                                             y=data.stratify, groups=groups)
+    runs.start_run(paths, cfg, fingerprint, folds_file, replacing=replacing)
     selected = only if only is not None else list(range(cfg.folds))
     for k in selected:
         if runs.fold_complete(paths, k, fingerprint["hash"]) and not force:
@@ -49,8 +49,8 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
         train_idx, val_idx = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
         say(f"fold {k}/{cfg.folds - 1}: training on {len(train_idx)} rows, validating on {len(val_idx)}")
         stage, resume = prepare_stage(paths, k, fingerprint["hash"],
-                                      ids_fingerprint([data.ids[i] for i in train_idx]), force,
-                                      planned_world_size(cfg))
+                                      ids_fingerprint([data.ids[i] for i in train_idx]), force=force,
+                                      processes=planned_world_size(cfg))
         ctx = FoldContext(fold=k, dir=stage, train_idx=train_idx, val_idx=val_idx, resume=resume,
                           cache_dir=paths.cache_dir)
         start = time.perf_counter()
@@ -59,7 +59,7 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
         if not is_rank_zero():        # DDP: rank zero scores and publishes the fold; the others wait for it
             barrier()
             continue
-        task.preds.check_val(task, data, out.val, val_idx, k)
+        task.preds.check_val(task, data, out.val, val_idx, k=k)
         score = task.score(data, val_idx, task.preds.values(task, data, out.val, "train"))
         write_fold_preds(task, stage, out)
         atomic.write_json(stage / "metrics.json", {
@@ -71,10 +71,10 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
         barrier()
     if not is_rank_zero():
         return None
-    return assemble_cv(task, cfg, data, paths, fingerprint["hash"])
+    return assemble_cv(task, cfg, data, paths, fp_hash=fingerprint["hash"])
 
 
-def prepare_stage(paths: RunPaths, k: int, fp_hash: str, train_ids: str, force: bool,
+def prepare_stage(paths: RunPaths, k: int, fp_hash: str, train_ids: str, *, force: bool,
                   processes: int = 1) -> tuple[Path, bool]:
     """The folder fold k trains in, and whether the fold resumes there. An interrupted fold's folder is kept,
     and the fold resumes from its last.ckpt, only if it was started with the same fingerprint (config and
@@ -133,16 +133,16 @@ def assemble_run(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths)
         raise UserError(f"{runs.fold_list(missing)} of {paths.run_dir} {'is' if len(missing) == 1 else 'are'} not "
                         f'complete yet; train {"it" if len(missing) == 1 else "them"} (make {task.name}-train '
                         f'FOLDS="{todo}" with the same CONFIG and ARGS) or wait for the jobs')
-    return assemble_cv(task, cfg, data, paths, fingerprint["hash"])
+    return assemble_cv(task, cfg, data, paths, fp_hash=fingerprint["hash"])
 
 
-def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, fp_hash: str) -> dict | None:
+def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, *, fp_hash: str) -> dict | None:
     missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fp_hash)]
     if missing:
         say(f"{runs.fold_list(missing)} not trained yet: oof.csv and cv.json are written once "
             "every fold is complete")
         return None
-    cv = pool_oof(task, data, paths, cfg.folds, None)
+    cv = pool_oof(task, data, paths, cfg.folds, variant=None)
     from kaggle_kit.reporting.plots import write_run_plots  # matplotlib loads only once a run is complete
 
     plots = write_run_plots(task, cfg, data, paths)
@@ -152,14 +152,14 @@ def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, 
     return cv
 
 
-def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, variant: str | None) -> dict:
+def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, *, variant: str | None) -> dict:
     """Pool every fold's validation predictions (of one prediction set) into the OOF file and its CV score."""
     fold_of = run_folds(paths, data)
     parts, per_fold = [], []
     for k in range(n_folds):
         val_idx = np.flatnonzero(fold_of == k)
         frame = task.preds.read(paths.pred_dir(k, variant) / f"val_pred.{task.preds.ext}", task.id_column)
-        task.preds.check_val(task, data, frame, val_idx, k)
+        task.preds.check_val(task, data, frame, val_idx, k=k)
         per_fold.append(task.score(data, val_idx, task.preds.values(task, data, frame, "train")))
         parts.append((k, val_idx, frame))
     oof = task.preds.pool(task, data, parts)

@@ -26,7 +26,7 @@ def check_classes(kind: str, y, n_folds: int) -> None:
                         "folds; lower `folds` or drop/merge that class")
 
 
-def make_folds(n_rows: int, n_folds: int, seed: int, kind: str = "kfold", y=None, groups=None) -> np.ndarray:
+def make_folds(n_rows: int, n_folds: int, seed: int, kind: str = "kfold", *, y=None, groups=None) -> np.ndarray:
     """Fold number (0..n_folds-1) of every row."""
     if kind not in KINDS:
         raise ValueError(f"unknown fold kind {kind!r}; one of {KINDS}")
@@ -57,21 +57,21 @@ def ids_fingerprint(ids) -> str:
     return stable_hash([str(i) for i in ids])
 
 
-def folds_path(folds_dir: Path, ids, n_folds: int, fold_seed: int, kind: str, groups=None) -> Path:
+def folds_path(folds_dir: Path, ids, n_folds: int, fold_seed: int, *, kind: str, groups=None) -> Path:
     grouped = "" if groups is None else f"-g{stable_hash([int(g) for g in groups])}"
     return Path(folds_dir) / f"{kind}-k{n_folds}-seed{fold_seed}-{ids_fingerprint(ids)}{grouped}.csv"
 
 
-def load_or_make_folds(folds_dir: Path, ids, n_folds: int, fold_seed: int, kind: str = "kfold",
+def load_or_make_folds(folds_dir: Path, ids, n_folds: int, fold_seed: int, *, kind: str = "kfold",
                        y=None, groups=None) -> tuple[np.ndarray, Path]:
     """Fold of every row (in `ids` order) and the file that stores it; made and written on first use."""
-    path = folds_path(folds_dir, ids, n_folds, fold_seed, kind, groups)
+    path = folds_path(folds_dir, ids, n_folds, fold_seed, kind=kind, groups=groups)
     ids_str = [str(i) for i in ids]
     if path.is_file():
         stored = pd.read_csv(path, dtype={"id": str})
         if stored["id"].tolist() != ids_str:
             raise UserError(f"folds file {path} does not match the training ids; delete it to remake the folds")
         return stored["fold"].to_numpy(), path
-    fold = make_folds(len(ids_str), n_folds, fold_seed, kind, y, groups)
+    fold = make_folds(len(ids_str), n_folds, fold_seed, kind, y=y, groups=groups)
     atomic.write_csv(path, pd.DataFrame({"id": ids_str, "fold": fold}))
     return fold, path

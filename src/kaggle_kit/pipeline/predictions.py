@@ -21,13 +21,13 @@ class TablePredictions:
     def read(self, path: Path, id_column: str) -> pd.DataFrame:
         return pd.read_csv(path, dtype={id_column: str})
 
-    def check_val(self, task, data, frame: pd.DataFrame, val_idx: np.ndarray, k: int) -> None:
+    def check_val(self, task, data, frame: pd.DataFrame, val_idx: np.ndarray, *, k: int) -> None:
         want = [str(data.ids[i]) for i in val_idx]
         if frame[task.id_column].astype(str).tolist() != want:
             raise UserError(f"fold {k}: its validation predictions do not cover the fold's rows in order; retrain "
                             "it with FORCE=1")
 
-    def check_test(self, task, data, frame: pd.DataFrame, k: int, where) -> None:
+    def check_test(self, task, data, frame: pd.DataFrame, k: int, *, where) -> None:
         if frame[task.id_column].tolist() != [str(i) for i in data.test_ids]:
             raise UserError(f"fold {k} of {where} predicted another test set; retrain it with FORCE=1")
         missing = [c for c in task.pred_columns if c not in frame.columns]

@@ -49,7 +49,7 @@ def check_fingerprint(paths: RunPaths, new: dict, force: bool, command: str) -> 
     return True
 
 
-def start_run(paths: RunPaths, cfg: TrainConfig, fingerprint: dict, folds_file: Path, replacing: bool) -> None:
+def start_run(paths: RunPaths, cfg: TrainConfig, fingerprint: dict, folds_file: Path, *, replacing: bool) -> None:
     if replacing:  # derived files of the old settings no longer describe this run
         for p in (paths.oof, paths.oof_for(None, "json"), paths.cv):
             p.unlink(missing_ok=True)

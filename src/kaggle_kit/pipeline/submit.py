@@ -44,7 +44,7 @@ def prediction_variant(task: Task, cfg: TrainConfig, paths: RunPaths, folds: lis
     return None if trained == {value} else f"{key}-{value}"
 
 
-def ensure_predictions(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, folds: list[int],
+def ensure_predictions(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, *, folds: list[int],
                        variant: str | None) -> bool:
     """Predict every fold that lacks the variant's prediction set; True if any was made now. All folds are
     predicted before any is written, so a fold that cannot be predicted leaves every folder as it was."""
@@ -62,7 +62,7 @@ def ensure_predictions(task: Task, cfg: TrainConfig, data: TrainData, paths: Run
         ctx = FoldContext(fold=k, dir=paths.fold_dir(k), train_idx=np.flatnonzero(fold_of != k), val_idx=val_idx,
                           cache_dir=paths.cache_dir)
         made[k] = task.predict_fold(cfg, data, ctx)
-        task.preds.check_val(task, data, made[k].val, val_idx, k)
+        task.preds.check_val(task, data, made[k].val, val_idx, k=k)
     for k, out in made.items():
         final = paths.pred_dir(k, variant)
         stage = final.with_name(f".{final.name}.partial")
@@ -74,11 +74,11 @@ def ensure_predictions(task: Task, cfg: TrainConfig, data: TrainData, paths: Run
 
 
 def fold_test_preds(task: Task, data: TrainData, paths: RunPaths, folds: list[int],
-                    variant: str | None = None) -> list[np.ndarray]:
+                    *, variant: str | None = None) -> list[np.ndarray]:
     preds = []
     for k in folds:
         frame = task.preds.read(paths.pred_dir(k, variant) / f"test_pred.{task.preds.ext}", task.id_column)
-        task.preds.check_test(task, data, frame, k, paths.run_dir)
+        task.preds.check_test(task, data, frame, k, where=paths.run_dir)
         preds.append(task.preds.values(task, data, frame, "test"))
     return preds
 
@@ -93,12 +93,12 @@ def write_submission(task: Task, data: TrainData, pred: np.ndarray, path) -> pd.
 def submit(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths):
     folds = complete_run_folds(task, cfg, data, paths)
     variant = prediction_variant(task, cfg, paths, folds)
-    if ensure_predictions(task, cfg, data, paths, folds, variant) or not paths.cv_for(variant).is_file():
-        pool_oof(task, data, paths, len(folds), variant)     # prints the CV of what is being submitted
+    if ensure_predictions(task, cfg, data, paths, folds=folds, variant=variant) or not paths.cv_for(variant).is_file():
+        pool_oof(task, data, paths, len(folds), variant=variant)     # prints the CV of what is being submitted
     else:
         cv = json.loads(paths.cv_for(variant).read_text())
         say(f"CV {cv['metric']} of these predictions: {cv['score']:.5f} ({paths.cv_for(variant).name})")
-    pred = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds, variant), data)
+    pred = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds, variant=variant), data)
     path = paths.submission(task.submission_ext, task.submission_stem(paths.exp))
     frame = write_submission(task, data, pred, path)
     say(f"wrote {path} ({len(frame)} rows, {cfg.ensemble} of {len(folds)} folds)")

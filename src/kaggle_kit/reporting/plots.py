@@ -67,7 +67,7 @@ def learning_curves(run_dir: Path, n_folds: int, path: Path) -> Path | None:
     return save(fig, path)
 
 
-def pred_vs_true(true: np.ndarray, pred: np.ndarray, path: Path, title: str, label: str,
+def pred_vs_true(true: np.ndarray, pred: np.ndarray, path: Path, title: str, *, label: str,
                  highlight: np.ndarray | None = None) -> Path:
     """OOF predictions against the truth, with the diagonal; highlighted rows (outliers) in red."""
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
@@ -85,7 +85,7 @@ def pred_vs_true(true: np.ndarray, pred: np.ndarray, path: Path, title: str, lab
     return save(fig, path)
 
 
-def largest_residuals(ids: list, residual: np.ndarray, path: Path, title: str, n: int = 20) -> Path:
+def largest_residuals(ids: list, residual: np.ndarray, path: Path, title: str, *, n: int = 20) -> Path:
     """Horizontal bars of the n rows with the largest absolute residual (prediction minus truth)."""
     order = np.argsort(-np.abs(residual))[:n][::-1]
     fig, ax = plt.subplots(figsize=(6, 0.28 * len(order) + 1.2))

@@ -52,7 +52,7 @@ class CatBoostConfig(StrictModel):
     threads: int = Field(0, ge=0)              # 0: CatBoost's default (all cores)
 
 
-def fit_gbdt(cfg: GBDTConfig, x: np.ndarray, y: np.ndarray, seed: int, path: Path):
+def fit_gbdt(cfg: GBDTConfig, x: np.ndarray, y: np.ndarray, seed: int, *, path: Path):
     """Fit LightGBM, save its text model to `path`, return the fitted regressor."""
     import lightgbm as lgb
 
@@ -66,7 +66,7 @@ def fit_gbdt(cfg: GBDTConfig, x: np.ndarray, y: np.ndarray, seed: int, path: Pat
     return model
 
 
-def fit_linear(cfg: LinearConfig, x: np.ndarray, y: np.ndarray, seed: int, path: Path):
+def fit_linear(cfg: LinearConfig, x: np.ndarray, y: np.ndarray, seed: int, *, path: Path):
     """Fit ridge / lasso / elastic net with alpha (and l1_ratio) chosen by inner k-fold CV on (x, y) alone;
     save coefficients as JSON; return the fitted model."""
     from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV
@@ -89,7 +89,7 @@ def fit_linear(cfg: LinearConfig, x: np.ndarray, y: np.ndarray, seed: int, path:
     return model
 
 
-def fit_svr(cfg: SVRConfig, x: np.ndarray, y: np.ndarray, seed: int, path: Path):
+def fit_svr(cfg: SVRConfig, x: np.ndarray, y: np.ndarray, seed: int, *, path: Path):
     """RBF support-vector regression; saves its support vectors and dual coefficients as JSON."""
     from sklearn.svm import SVR
 
@@ -101,7 +101,7 @@ def fit_svr(cfg: SVRConfig, x: np.ndarray, y: np.ndarray, seed: int, path: Path)
     return model
 
 
-def fit_catboost(cfg: CatBoostConfig, x: np.ndarray, y: np.ndarray, seed: int, path: Path):
+def fit_catboost(cfg: CatBoostConfig, x: np.ndarray, y: np.ndarray, seed: int, *, path: Path):
     """Fit CatBoost, save it in CatBoost's own binary format to `path` (load_catboost reads it back)."""
     from catboost import CatBoostRegressor
 

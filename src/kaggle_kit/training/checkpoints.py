@@ -21,7 +21,7 @@ def read_fold_checkpoint(fold_dir: Path, fold: int) -> dict:
                         "with FORCE=1") from None
 
 
-def check_identity(ckpt: dict, fold_dir: Path, fold: int, expected: dict, describe) -> None:
+def check_identity(ckpt: dict, fold_dir: Path, fold: int, expected: dict, *, describe) -> None:
     """The checkpoint holds what the config says (expected: {"model": ...} or {"detector": ..., "backbone": ...});
     else an error naming what it holds (describe(held): "a resnet18 model") and the fold to retrain."""
     held = {k: ckpt.get(k) for k in expected}
@@ -31,7 +31,7 @@ def check_identity(ckpt: dict, fold_dir: Path, fold: int, expected: dict, descri
                         f"fold {fold} with FORCE=1")
 
 
-def load_weights(net: torch.nn.Module, ckpt: dict, fold_dir: Path, fold: int, what: str) -> torch.nn.Module:
+def load_weights(net: torch.nn.Module, ckpt: dict, fold_dir: Path, fold: int, *, what: str) -> torch.nn.Module:
     """The checkpoint's state_dict loaded into `net` (described as `what` in the error when it does not fit)."""
     try:
         net.load_state_dict(ckpt["state_dict"])

@@ -11,7 +11,7 @@ from kaggle_kit.training.schedule import make_scheduler
 
 
 def param_groups(model: torch.nn.Module, lr: float, weight_decay: float,
-                 head: torch.nn.Module | None = None, head_lr_mult: float = 1.0) -> list[dict]:
+                 head: torch.nn.Module | None = None, *, head_lr_mult: float = 1.0) -> list[dict]:
     if head is None:
         groups = param_groups_weight_decay(model, weight_decay)
         return [dict(g, lr=lr) for g in groups]
@@ -37,5 +37,5 @@ def optimizer_with_schedule(groups: list[dict], cfg, steps_per_epoch: int) -> di
     stepped once per batch."""
     opt = build_optimizer(groups, cfg.optimizer, cfg.lr, cfg.momentum)
     warmup = math.ceil(cfg.warmup_epochs * steps_per_epoch)
-    sched = make_scheduler(opt, cfg.epochs * steps_per_epoch, warmup, cfg.min_lr_ratio, cfg.schedule)
+    sched = make_scheduler(opt, cfg.epochs * steps_per_epoch, warmup, cfg.min_lr_ratio, kind=cfg.schedule)
     return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

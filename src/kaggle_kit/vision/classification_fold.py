@@ -51,11 +51,20 @@ def init_worker(worker_id: int, nice: int = 0) -> None:
         os.nice(nice)
 
 
-def loader(data, names, labels, transform, cfg: ImageClassifierConfig, *, sampler=None, drop_last=False):
+def loader(data, names, labels, transform, *, cfg: ImageClassifierConfig, sampler=None, drop_last=False):
     return DataLoader(ImageDataset(data.root, names, labels, transform), batch_size=cfg.batch_size,
                       sampler=sampler, drop_last=drop_last, num_workers=cfg.num_workers, pin_memory=uses_gpu(cfg),
                       persistent_workers=cfg.num_workers > 0, generator=loader_generator(cfg.seed),
                       worker_init_fn=partial(init_worker, nice=cfg.worker_nice) if cfg.num_workers > 0 else None)
+
+
+def build_module(cfg: ImageClassifierConfig, net: torch.nn.Module, steps_per_epoch: int,
+                 num_classes: int) -> ClassifierModule:
+    """The config's recipe (label smoothing, Mixup/CutMix, head rate, frozen epochs, EMA) around `net`."""
+    return ClassifierModule(net, cfg, steps_per_epoch, num_classes=num_classes, label_smoothing=cfg.label_smoothing,
+                            mixup=cfg.mixup, cutmix=cfg.cutmix, mix_prob=cfg.mix_prob, head_lr_mult=cfg.head_lr_mult,
+                            freeze_epochs=cfg.freeze_epochs, ema_decay=cfg.ema_decay,
+                            normalize=ImageNormalize.for_model(net))
 
 
 def fit_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_column: str) -> FoldOutput:
@@ -66,35 +75,32 @@ def fit_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_c
     net = create_model(cfg, len(labels))
     train_names = [names[i] for i in train_idx]
     mixing = bool(cfg.mixup or cfg.cutmix)
-    train_loader = loader(data, train_names, y[train_idx], train_transform(cfg), cfg,
+    train_loader = loader(data, train_names, y[train_idx], train_transform(cfg), cfg=cfg,
                           sampler=SampleSeeds(EpochShuffleSampler(len(train_idx), seed), seed), drop_last=mixing)
     val_names = [names[i] for i in val_idx]
-    val_loader = loader(data, val_names, y[val_idx], eval_transform(cfg, False), cfg)
-    module = ClassifierModule(net, cfg, len(train_loader), num_classes=len(labels),
-                              label_smoothing=cfg.label_smoothing, mixup=cfg.mixup, cutmix=cfg.cutmix,
-                              mix_prob=cfg.mix_prob, head_lr_mult=cfg.head_lr_mult, freeze_epochs=cfg.freeze_epochs,
-                              ema_decay=cfg.ema_decay, normalize=ImageNormalize.for_model(net))
+    val_loader = loader(data, val_names, y[val_idx], eval_transform(cfg, False), cfg=cfg)
+    module = build_module(cfg, net, len(train_loader), len(labels))
     fit = fit_fold(module, train_loader, val_loader, cfg, fold_dir=ctx.dir, monitor="val_acc", mode="max", seed=seed,
                    resume=ctx.resume, name=f"fold {ctx.fold}")
     net = module.eval_net
     atomic.torch_save(ctx.dir / "best.ckpt", {
         "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}, "model": cfg.model,
         "labels": list(labels), "image_size": cfg.image_size, "epoch": fit.epoch, "val_acc": fit.score})
-    val, test = predict_sets(cfg, data, net, ctx, id_column)
+    val, test = predict_sets(cfg, data, net, ctx, id_column=id_column)
     return FoldOutput(val=val, test=test, metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3),
                                                    "val_acc_no_tta": fit.score, "tta": cfg.tta})
 
 
-def predict_sets(cfg: ImageClassifierConfig, data, net: torch.nn.Module, ctx: FoldContext, id_column: str):
+def predict_sets(cfg: ImageClassifierConfig, data, net: torch.nn.Module, ctx: FoldContext, *, id_column: str):
     """Class probabilities of the fold's validation rows and of the test set, with the same TTA."""
     names, labels = data.images, data.labels
     transform = eval_transform(cfg, crops(cfg.tta))
     val_names, test_names = [names[i] for i in ctx.val_idx], data.test_images
     frames = []
-    for ids, batches in ((val_names, loader(data, val_names, None, transform, cfg)),
+    for ids, batches in ((val_names, loader(data, val_names, None, transform, cfg=cfg)),
                          (test_names, test_batches(cfg, data, transform, ctx.cache_dir))):
-        probs = predict_probs(net, batches, cfg.tta, cfg.image_size, inference_device(cfg),
-                              ImageNormalize.for_model(net))
+        probs = predict_probs(net, batches, cfg.tta, cfg.image_size, device=inference_device(cfg),
+                              normalize=ImageNormalize.for_model(net))
         frames.append(pd.concat([pd.DataFrame({id_column: ids}), pd.DataFrame(probs.numpy(), columns=labels)],
                                 axis=1))
     return frames[0], frames[1]
@@ -105,7 +111,7 @@ def test_batches(cfg: ImageClassifierConfig, data, transform, cache_dir: Path | 
     (runs/<comp>/cache/test-<key>.npy) every fold and TTA setting shares, or from the files."""
     names = data.test_images
     if not (cfg.cache_test_images and cache_dir and is_rank_zero()):   # other DDP ranks: no shared file
-        return loader(data, names, None, transform, cfg)
+        return loader(data, names, None, transform, cfg=cfg)
     key = image_cache.cache_key([Path(data.root) / n for n in names], A.to_dict(transform))
     images = image_cache.cached_images(
         cache_dir / f"test-{key}.npy", ImageDataset(data.root, names, None, transform), cfg.batch_size,
@@ -118,7 +124,7 @@ def load_fold_model(cfg: ImageClassifierConfig, data, fold: int, fold_dir: Path)
     """The fold's saved weights in a fresh model; an error if they belong to another model or label set."""
     labels = data.labels
     ckpt = read_fold_checkpoint(fold_dir, fold)
-    check_identity(ckpt, fold_dir, fold, {"model": cfg.model}, lambda held: f"a {held['model']} model")
+    check_identity(ckpt, fold_dir, fold, {"model": cfg.model}, describe=lambda held: f"a {held['model']} model")
     saved = list(ckpt.get("labels", []))
     if saved != labels:
         unknown = sorted(set(labels) - set(saved))
@@ -126,9 +132,9 @@ def load_fold_model(cfg: ImageClassifierConfig, data, fold: int, fold_dir: Path)
                 else f"it was trained on {len(saved)} classes in another order, the data has {len(labels)}")
         raise UserError(f"{fold_dir}/best.ckpt does not fit this data: {what}; retrain fold {fold} with FORCE=1")
     net = create_model(cfg.model_copy(update={"pretrained": False, "pretrained_path": None}), len(labels))
-    return load_weights(net, ckpt, fold_dir, fold, f"model={cfg.model} with {len(labels)} classes")
+    return load_weights(net, ckpt, fold_dir, fold, what=f"model={cfg.model} with {len(labels)} classes")
 
 
 def predict_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_column: str) -> FoldOutput:
-    val, test = predict_sets(cfg, data, load_fold_model(cfg, data, ctx.fold, ctx.dir), ctx, id_column)
+    val, test = predict_sets(cfg, data, load_fold_model(cfg, data, ctx.fold, ctx.dir), ctx, id_column=id_column)
     return FoldOutput(val=val, test=test)

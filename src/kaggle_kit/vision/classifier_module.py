@@ -91,5 +91,5 @@ class ClassifierModule(L.LightningModule):
             self.log_dict({"val_loss": loss / n, "val_acc": correct / n}, sync_dist=True)
 
     def configure_optimizers(self):
-        groups = param_groups(self.net, self.cfg.lr, self.cfg.weight_decay, self.head, self.head_lr_mult)
+        groups = param_groups(self.net, self.cfg.lr, self.cfg.weight_decay, self.head, head_lr_mult=self.head_lr_mult)
         return optimizer_with_schedule(groups, self.cfg, self.steps_per_epoch)

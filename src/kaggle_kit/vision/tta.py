@@ -42,7 +42,7 @@ def probability_model(model: nn.Module, mode: str, crop: int, normalize: nn.Modu
 
 
 @torch.no_grad()
-def predict_probs(model: nn.Module, loader, mode: str, crop: int, device: torch.device | str = "cpu",
+def predict_probs(model: nn.Module, loader, mode: str, crop: int, *, device: torch.device | str = "cpu",
                   normalize: nn.Module | None = None) -> torch.Tensor:
     wrapped = probability_model(model, mode, crop, normalize).to(device).eval()
     return torch.cat([wrapped(batch[0].to(device)).float().cpu() for batch in loader])
