@@ -31,9 +31,9 @@ def _parser() -> argparse.ArgumentParser:
             continue
         s.add_argument("--data", help="competition folder as unpacked from the Kaggle download")
         if name in ("submit", "blend"):
-            s.add_argument("--split", default=None, help="which test csv to answer (cowboy: valid or test)")
+            s.add_argument("--split", default=None, help="which test set to answer, where a competition has several")
         if name == "blend":
-            s.add_argument("--exps", default="", help='experiment names, "house house-gbdt"')
+            s.add_argument("--exps", default="", help='experiment names (config stems), "exp-a exp-b"')
             s.add_argument("--rule", default=None, help="blending rule (default: the best nested OOF score)")
             continue
         if name == "report":
@@ -82,7 +82,7 @@ def run(argv: list[str]) -> None:
 
         exps = [Path(e).stem if e.endswith((".yaml", ".yml")) else e for e in args.exps.split()]
         if len(exps) < 2:
-            raise UserError('name at least two experiments to blend, e.g. EXPS="house house-gbdt"')
+            raise UserError(f'name at least two experiments to blend, e.g. EXPS="{task.name} {task.name}-b"')
         if len(set(exps)) < len(exps):
             raise UserError(f"EXPS names an experiment twice ({' '.join(exps)}); name each once")
         if using_sample:

@@ -8,9 +8,9 @@ def rmse(y_true, y_pred) -> float:
     return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
 
 
-def rmse_log(price_true, price_pred) -> float:
-    """Kaggle house-prices metric: RMSE between log(predicted) and log(observed)."""
-    return rmse(np.log(price_true), np.log(np.clip(price_pred, 1e-9, None)))
+def rmse_log(true, pred) -> float:
+    """RMSE between log(predicted) and log(observed) (Kaggle's RMSLE-like metrics on positive targets)."""
+    return rmse(np.log(true), np.log(np.clip(pred, 1e-9, None)))
 
 
 def accuracy(y_true, y_pred) -> float:

@@ -53,7 +53,7 @@ class Task(ABC):
     """A competition: what the core needs to train, score and submit it. A kind (tabular, image classification,
     detection) is a subclass that holds what all its competitions share; a competition subclasses its kind with
     its names, its files and any hooks that are truly its own."""
-    name: ClassVar[str]            # short name used by make targets and runs/: "house"
+    name: ClassVar[str]            # short name used by make targets and runs/
     slug: ClassVar[str]            # Kaggle competition slug: data/<slug>/
     config_class: ClassVar[type[TrainConfig]]
     id_column: ClassVar[str]

@@ -1,6 +1,6 @@
 """Turn a complete run's per-fold test predictions into a validated submission file.
 
-A task with a prediction key (leaves: `tta`) keeps one prediction set per setting: the one the run was
+A task with a prediction key (image classification and detection: `tta`) keeps one prediction set per setting: the one the run was
 trained with in each fold folder, any other in fold<k>/<key>-<value>/, predicted from the fold's checkpoint
 the first time it is asked for, with the fold's own validation rows, so its OOF score describes it."""
 

@@ -1,0 +1,73 @@
+"""The shape of the code: the core imports no competition and names none, config modules load no torch, and
+every competition folder is found from its files."""
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from kaggle_kit.registry import task_classes
+from kaggle_kit.task import Task
+
+from .conftest import REPO
+
+CORE = REPO / "src" / "kaggle_kit"
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_the_core_imports_no_competition():
+    offenders = [str(p.relative_to(REPO)) for p in CORE.rglob("*.py")
+                 if any(m == "competitions" or m.startswith("competitions.") for m in imported_modules(p))]
+    assert not offenders
+
+
+def test_the_core_names_no_competition():
+    """No competition's slug or file names appear in the core's code, docstrings or messages, nor its short
+    name as a name ("cowboy:", "leaves-train", 'house'); "leaves" the verb is English."""
+    slugs = {cls.slug for cls in task_classes().values()} | {"valid.csv", "SalePrice", "train.json"}
+    names = {cls.name for cls in task_classes().values()}
+    pattern = re.compile("|".join([*(re.escape(w) for w in slugs),
+                                   *(rf"[\"'`/(]{re.escape(n)}[-\"'`:/)]" for n in names)]))
+    hits = [f"{p.relative_to(REPO)}:{i}: {line.strip()}" for p in CORE.rglob("*.py")
+            for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    assert not hits, "\n".join(hits)
+
+
+def test_config_modules_and_kinds_load_no_torch():
+    """A config module, a kind and the CLI's parser import their mode names without torch or torchvision."""
+    code = ("import sys\n"
+            "import kaggle_kit.vision.config, kaggle_kit.detection.config, kaggle_kit.tabular.learners\n"
+            "import kaggle_kit.vision.kind, kaggle_kit.detection.kind, kaggle_kit.tabular.kind\n"
+            "from kaggle_kit.registry import task_classes\n"
+            "task_classes()\n"
+            "import kaggle_kit.cli\n"
+            "kaggle_kit.cli._parser()\n"
+            "heavy = sorted(m for m in ('torch', 'torchvision', 'timm', 'lightning') if m in sys.modules)\n"
+            "assert not heavy, heavy\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_every_competition_folder_is_found_and_is_an_instance_of_a_kind():
+    from kaggle_kit.detection.kind import DetectionTask
+    from kaggle_kit.tabular.kind import TabularTask
+    from kaggle_kit.vision.kind import ImageClassificationTask
+
+    folders = {p.parent.name for p in (REPO / "competitions").glob("*/task.py")}
+    found = task_classes()
+    assert {cls.__module__.split(".")[1] for cls in found.values()} == folders
+    kinds = {name: next(k.__name__ for k in (TabularTask, ImageClassificationTask, DetectionTask) if issubclass(cls, k))
+             for name, cls in found.items()}
+    assert kinds == {"house": "TabularTask", "leaves": "ImageClassificationTask", "cowboy": "DetectionTask"}
+    assert all(issubclass(cls, Task) for cls in found.values())
