@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader
 
 from kaggle_kit.detection.config import DetectionConfig
 from kaggle_kit.detection.dataset import DetectionDataset, collate, make_transform
@@ -21,7 +20,8 @@ from kaggle_kit.io import atomic
 from kaggle_kit.task import FoldContext, FoldOutput
 from kaggle_kit.training.checkpoints import check_identity, load_weights, read_fold_checkpoint
 from kaggle_kit.training.devices import inference_device
-from kaggle_kit.training.replay import SampleSeeds, loader_generator
+from kaggle_kit.training.loaders import data_loader
+from kaggle_kit.training.replay import SampleSeeds
 from kaggle_kit.training.samplers import ClassAwareSampler, EpochShuffleSampler, RepeatFactorSampler
 from kaggle_kit.training.seeding import derive_seed
 from kaggle_kit.training.trainer import fit_fold
@@ -65,14 +65,13 @@ def label_map(cfg: DetectionConfig, categories: dict[int, str]) -> dict[int, int
     return {c: i + label_offset(cfg.detector) for i, c in enumerate(categories)}
 
 
-def loader(data, images, idx, cfg: DetectionConfig, *, augment: str, with_boxes: bool, sampler=None) -> DataLoader:
+def loader(data, images, idx, cfg: DetectionConfig, *, augment: str, with_boxes: bool, sampler=None):
     idx = list(idx)
     ds = DetectionDataset(data.images_dir, [images.files[i] for i in idx], idx,
                           [images.boxes[i] for i in idx] if with_boxes else None, label_of=label_map(cfg, data.categories),
                           transform=make_transform(cfg.image_size, augment))
-    return DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler, collate_fn=collate,
-                      num_workers=cfg.num_workers, persistent_workers=cfg.num_workers > 0,
-                      generator=loader_generator(cfg.seed), drop_last=sampler is not None and len(idx) > cfg.batch_size)
+    return data_loader(ds, cfg, sampler=sampler, collate_fn=collate,
+                       drop_last=sampler is not None and len(idx) > cfg.batch_size)
 
 
 @torch.no_grad()

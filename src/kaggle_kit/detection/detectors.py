@@ -20,6 +20,7 @@ from torchvision.ops import FeaturePyramidNetwork, MultiScaleRoIAlign, sigmoid_f
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool, LastLevelP6P7
 
 from kaggle_kit.detection.config import DETECTOR_KINDS as KINDS
+from kaggle_kit.vision.models import weights_kwargs
 
 
 class TimmFPN(nn.Module):
@@ -28,10 +29,8 @@ class TimmFPN(nn.Module):
     def __init__(self, name: str, out_channels: int, extra: str, pretrained: bool = False,
                  *, pretrained_file: str | None = None):
         super().__init__()
-        overlay = {"file": pretrained_file} if pretrained_file else None
         self.body = timm.create_model(name, features_only=True, out_indices=(-3, -2, -1),
-                                      pretrained=pretrained or bool(pretrained_file),
-                                      **({"pretrained_cfg_overlay": overlay} if overlay else {}))
+                                      **weights_kwargs(pretrained, pretrained_file))
         channels = self.body.feature_info.channels()
         blocks = LastLevelP6P7(out_channels, out_channels) if extra == "p6p7" else LastLevelMaxPool()
         self.fpn = FeaturePyramidNetwork(channels, out_channels, extra_blocks=blocks)

@@ -12,7 +12,6 @@ import cv2
 import pandas as pd
 import timm
 import torch
-from torch.utils.data import DataLoader
 
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
@@ -20,7 +19,8 @@ from kaggle_kit.task import FoldContext, FoldOutput
 from kaggle_kit.training.checkpoints import check_identity, load_weights, read_fold_checkpoint
 from kaggle_kit.training.devices import inference_device, uses_gpu
 from kaggle_kit.training.distributed import is_rank_zero
-from kaggle_kit.training.replay import SampleSeeds, loader_generator
+from kaggle_kit.training.loaders import data_loader
+from kaggle_kit.training.replay import SampleSeeds
 from kaggle_kit.training.samplers import EpochShuffleSampler
 from kaggle_kit.training.seeding import derive_seed
 from kaggle_kit.training.trainer import fit_fold
@@ -52,10 +52,9 @@ def init_worker(worker_id: int, nice: int = 0) -> None:
 
 
 def loader(data, names, labels, transform, *, cfg: ImageClassifierConfig, sampler=None, drop_last=False):
-    return DataLoader(ImageDataset(data.root, names, labels, transform), batch_size=cfg.batch_size,
-                      sampler=sampler, drop_last=drop_last, num_workers=cfg.num_workers, pin_memory=uses_gpu(cfg),
-                      persistent_workers=cfg.num_workers > 0, generator=loader_generator(cfg.seed),
-                      worker_init_fn=partial(init_worker, nice=cfg.worker_nice) if cfg.num_workers > 0 else None)
+    return data_loader(ImageDataset(data.root, names, labels, transform), cfg, sampler=sampler, drop_last=drop_last,
+                       pin_memory=uses_gpu(cfg),
+                       worker_init_fn=partial(init_worker, nice=cfg.worker_nice) if cfg.num_workers > 0 else None)
 
 
 def build_module(cfg: ImageClassifierConfig, net: torch.nn.Module, steps_per_epoch: int,
