@@ -6,6 +6,7 @@
 #   FORCE=1        retrain folds that are already complete / replace a run trained with other settings
 #   EXPS="a b"     experiments to blend (config stems);  RULE=mean|weighted|stack  (default: best nested OOF)
 #   EXP=<name>     experiment (config stem) of a report
+#   COMP=<name>    competition of the generic targets (new, auto, train, submit, ...): any folder in competitions/
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -19,13 +20,15 @@ FORCE ?=
 EXPS ?=
 RULE ?=
 EXP ?=
+COMP ?=
+SPLIT ?=
 export HF_HUB_OFFLINE ?= 0
 export NO_ALBUMENTATIONS_UPDATE := 1
 
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: help setup test lint bench bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend \
+.PHONY: new auto train submit cv blend leaderboard report sample help setup test lint bench bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend \
 	house-leaderboard house-report house-cv leaves-cv cowboy-cv leaves-sample leaves-train leaves-submit leaves-blend leaves-leaderboard \
 	leaves-report cowboy-sample cowboy-train cowboy-submit cowboy-blend cowboy-leaderboard cowboy-report
 
@@ -59,6 +62,36 @@ bench-cowboy: ## cowboy training/inference throughput against the in-memory ceil
 
 study-cowboy: ## cowboy imbalance handling and detection TTA per class on the sample (~1 h; BEST="ARGS")
 	$(PY) scripts/study_cowboy.py $(if $(BEST),--best "$(BEST)")
+
+need-comp:
+	@test -n "$(COMP)" || { echo 'error: name the competition: COMP=<name> (make new COMP=<name> DATA=<dir> makes one)' >&2; exit 2; }
+
+new: need-comp ## write competitions/<COMP>/competition.yaml and configs/<COMP>*.yaml from the download in DATA
+	$(KIT) new "$(COMP)" --data "$(DATA)" $(if $(filter-out 0,$(FORCE)),--force)
+
+auto: need-comp ## train every learner of COMP's spec, blend them, write submissions/<COMP>/auto.csv (DATA, FORCE)
+	$(KIT) auto "$(COMP)" $(if $(DATA),--data "$(DATA)") $(if $(filter-out 0,$(FORCE)),--force)
+
+train: need-comp ## k-fold training of any competition (COMP, DATA, CONFIG, ARGS, FOLDS, FORCE)
+	$(KIT) train "$(COMP)" $(TRAIN_FLAGS)
+
+submit: need-comp ## the submission of a trained run of any competition (COMP, DATA, CONFIG, ARGS, SPLIT)
+	$(KIT) submit "$(COMP)" $(COMMON) $(if $(SPLIT),--split "$(SPLIT)")
+
+cv: need-comp ## pool a run's folds into OOF + cv.json (COMP, CONFIG, ARGS)
+	$(KIT) cv "$(COMP)" $(COMMON)
+
+blend: need-comp ## blend experiments of any competition: COMP=<name> EXPS="a b" [RULE=] [SPLIT=]
+	$(KIT) blend "$(COMP)" $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)") $(if $(SPLIT),--split "$(SPLIT)")
+
+leaderboard: need-comp ## every run and blend of COMP by CV (runs/<COMP>/leaderboard.md)
+	$(KIT) leaderboard "$(COMP)" $(if $(DATA),--data "$(DATA)")
+
+report: need-comp ## one offline HTML page of a run of COMP (EXP=<config stem>)
+	$(KIT) report "$(COMP)" $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
+
+sample: need-comp ## build COMP's drawn sample in data/samples/
+	$(KIT) sample "$(COMP)"
 
 house-sample: ## build the synthetic house-prices sample in data/samples/
 	$(KIT) sample house

@@ -1,5 +1,5 @@
-"""One CLI for every competition: `python -m kaggle_kit {sample,train,cv,submit,blend,leaderboard,report} <comp>`.
-The Makefile targets are thin wrappers over it."""
+"""One CLI for every competition: `python -m kaggle_kit {new,auto,sample,train,cv,submit,blend,leaderboard,report}
+<comp>`. The Makefile targets are thin wrappers over it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,18 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="kaggle_kit", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("new", help="write competitions/<name>/competition.yaml and its configs from a download")
+    s.add_argument("name", help="the competition's short name (letters, digits, - and _)")
+    s.add_argument("--data", required=True, help="the unpacked Kaggle download")
+    for option, what in (("metric", "the metric (auc, logloss, accuracy, f1, macro_f1, qwk, rmse, rmsle, mae, "
+                                     "rmse_log)"), ("target", "the target column"), ("id", "the id column"),
+                         ("problem", "regression, binary or multiclass")):
+        s.add_argument(f"--{option}", default=None, help=what)
+    s.add_argument("--force", action="store_true", help="write over an existing spec of that name")
+    s = sub.add_parser("auto", help="train every learner of the spec, blend them, write submissions/<comp>/auto.csv")
+    s.add_argument("comp", choices=task_names())
+    s.add_argument("--data", help="competition folder as unpacked from the Kaggle download")
+    s.add_argument("--force", action="store_true", help="retrain folds even if complete")
     helps = {"sample": "build the synthetic sample in data/samples/<slug>/",
              "train": "train every fold (or FOLDS) and write oof.csv and cv.json",
              "submit": "ensemble the folds' test predictions into submissions/<comp>/<exp>.<ext>",
@@ -62,13 +74,19 @@ def parse_folds(text: str, n_folds: int) -> list[int] | None:
 
 def run(argv: list[str]) -> None:
     from kaggle_kit.config import load_config
-    from kaggle_kit.paths import CONFIGS_DIR, RunPaths, work_root
+    from kaggle_kit.paths import CONFIGS_DIR, RunPaths, find_config, work_root
     from kaggle_kit.pipeline.data_source import build_sample, ensure_sample, resolve_data_dir
     from kaggle_kit.registry import get_task
 
     args = _parser().parse_args(argv)
-    task = get_task(args.comp)
     root = work_root()
+    if args.command == "new":
+        from kaggle_kit.pipeline.new import new_competition
+
+        new_competition(args.name, Path(args.data), root, metric=args.metric, target=args.target, id_column=args.id,
+                        problem=args.problem, force=args.force)
+        return
+    task = get_task(args.comp)
     if args.command == "sample":
         dest = Path(args.dest) if args.dest else root / "data" / "samples" / task.slug
         build_sample(task, dest)
@@ -92,7 +110,12 @@ def run(argv: list[str]) -> None:
     if args.command == "report":
         report(task, root, data_dir, using_sample, exp=args.exp)
         return
-    config_path = Path(args.config) if args.config else CONFIGS_DIR / f"{task.default_config(using_sample)}.yaml"
+    if args.command == "auto":
+        from kaggle_kit.pipeline.auto import auto
+
+        auto(task, task.load(data_dir), root, force=args.force)
+        return
+    config_path = Path(args.config) if args.config else find_config(task.default_config(using_sample), root)
     cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)
     if args.command == "leaderboard":
         from kaggle_kit.reporting.leaderboard import leaderboard

@@ -92,7 +92,9 @@ def resolve_extends(path: Path, configs_dir: Path, seen: tuple[Path, ...] = ()) 
         return data
     if not isinstance(parent, str):
         raise UserError(f"config {path}: 'extends' must be the stem of a config in {configs_dir}")
-    base_path = configs_dir / f"{parent}.yaml"
+    base_path = Path(path).parent / f"{parent}.yaml"       # beside it first (a work root's configs/), then
+    if not base_path.is_file():                              # the project's
+        base_path = configs_dir / f"{parent}.yaml"
     if not base_path.is_file():
         raise UserError(f"config {path} extends '{parent}', but {base_path} does not exist")
     return deep_merge(resolve_extends(base_path, configs_dir, (*seen, path.resolve())), data)

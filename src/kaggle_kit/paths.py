@@ -15,6 +15,12 @@ def work_root() -> Path:
     return Path(os.environ.get("KIT_ROOT") or Path.cwd())
 
 
+def find_config(stem: str, root: Path) -> Path:
+    """configs/<stem>.yaml of the work root (where `make new` writes) if there, else the project's."""
+    mine = root / "configs" / f"{stem}.yaml"
+    return mine if mine.is_file() else CONFIGS_DIR / f"{stem}.yaml"
+
+
 @dataclass(frozen=True)
 class RunPaths:
     root: Path

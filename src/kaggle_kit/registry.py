@@ -1,21 +1,25 @@
-"""Finding competitions: every folder under competitions/ whose task.py defines a Task with a `name`. Nothing
-lists them by hand, and the core imports no competition by name: the modules are found by path."""
+"""Finding competitions: every folder under competitions/ (the project's, and the work root's where `make new`
+writes) that holds a competition.yaml (a spec of a known kind) or a task.py defining a Task with a `name`.
+Nothing lists them by hand, and the core imports no competition by name: the modules are found by path."""
 
 from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
-from kaggle_kit.paths import PROJECT_DIR
+from kaggle_kit.paths import PROJECT_DIR, work_root
 from kaggle_kit.task import Task
 
 COMPETITIONS_DIR = PROJECT_DIR / "competitions"
+SPEC = "competition.yaml"
 
 
 @cache
 def task_classes() -> dict[str, type[Task]]:
-    """Short name (as in make <name>-train) -> the Task class of every competition folder."""
+    """Short name (as in make <name>-train) -> the Task class of every competition folder with a task.py."""
     found: dict[str, type[Task]] = {}
     for task_file in sorted(COMPETITIONS_DIR.glob("*/task.py")):
         module = importlib.import_module(f"{COMPETITIONS_DIR.name}.{task_file.parent.name}.task")
@@ -28,9 +32,41 @@ def task_classes() -> dict[str, type[Task]]:
     return found
 
 
+def spec_dirs() -> list[Path]:
+    """Folders holding spec competitions: the project's competitions/ and the work root's, if another."""
+    dirs = [COMPETITIONS_DIR, work_root() / "competitions"]
+    return [d for i, d in enumerate(dirs) if d.resolve() not in {x.resolve() for x in dirs[:i]}]
+
+
+def spec_files() -> dict[str, Path]:
+    """Name (the folder's) -> competition.yaml of every spec competition."""
+    found: dict[str, Path] = {}
+    for d in spec_dirs():
+        for f in sorted(d.glob(f"*/{SPEC}")):
+            found.setdefault(f.parent.name, f)
+    return found
+
+
+def competitions() -> dict[str, Callable[[], Task]]:
+    """Every competition by name, as a function making its task."""
+    out: dict[str, Callable[[], Task]] = {name: cls for name, cls in task_classes().items()}
+    for name, path in spec_files().items():
+        if name in out:
+            raise RuntimeError(f"competition {name!r} has both a task.py and {path}")
+        out[name] = lambda path=path, name=name: spec_task(name, path)
+    return out
+
+
+def spec_task(name: str, path: Path) -> Task:
+    from kaggle_kit.tabular.spec import read_spec
+    from kaggle_kit.tabular.spec_task import SpecTabularTask
+
+    return SpecTabularTask(name, read_spec(path), path.parent)
+
+
 def task_names() -> list[str]:
-    return sorted(task_classes())
+    return sorted(competitions())
 
 
 def get_task(name: str) -> Task:
-    return task_classes()[name]()
+    return competitions()[name]()

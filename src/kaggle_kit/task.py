@@ -68,6 +68,7 @@ class Task(ABC):
     secondary_scores: ClassVar[dict[str, str]] = {}  # scalar cv.json keys shown beside the score: key -> label
     breakdowns: ClassVar[tuple[tuple[str, str], ...]] = ()   # per-class cv.json dicts: (key, label); the first
     #                                                          leads each printed line
+    has_sample: ClassVar[bool] = True              # build_sample draws one (DATA may then be left out)
     splits: ClassVar[tuple[str, ...]] = ()         # the test sets a submission may answer (SPLIT=); (): one
     split: str | None = None                       # the one this command answers (select_split)
 
@@ -81,6 +82,10 @@ class Task(ABC):
     def default_config(self, using_sample: bool) -> str:
         """Stem of the config used when CONFIG is not given."""
         return self.name
+
+    def auto_experiments(self) -> list[str]:
+        """The config stems `make auto` trains and blends; none for a competition without a spec."""
+        return []
 
     @abstractmethod
     def build_sample(self, dest: Path) -> None: ...

@@ -22,6 +22,8 @@ def resolve_data_dir(task: Task, data_arg: str | None, root: Path) -> tuple[Path
     default = root / "data" / task.slug
     if default.is_dir():
         return default, False
+    if not task.has_sample:
+        raise UserError(f"no data for {task.name} in {default}/; {how}, or pass DATA=<folder>")
     return root / "data" / "samples" / task.slug, True
 
 

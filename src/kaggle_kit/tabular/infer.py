@@ -1,0 +1,186 @@
+"""`make new`: a table competition's competition.yaml inferred from its download. The id is the sample
+submission's first column; the target what train has and test lacks; the problem from the target's values (or
+the metric); the submission form from the sample's columns and values; the metric from the form. Any of them
+can be given instead (--id, --target, --problem, --metric). A question the files cannot answer is one line
+naming the option that answers it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kaggle_kit.errors import UserError
+from kaggle_kit.io import tables
+from kaggle_kit.tabular.metrics import METRICS
+from kaggle_kit.tabular.spec import FilesSpec, FoldSpec, TabularSpec, validate_spec
+
+NA_VALUES = ["", "NA", "NaN", "nan", "null", "None"]
+MAX_CLASSES = 50
+DEFAULT_METRIC = {"labels": "accuracy", "probability": "auc", "probabilities": "logloss", "values": "rmse"}
+TEXT_UNIQUE = 0.5          # a text column with more distinct values than this share of rows is an id or free text
+
+
+@dataclass
+class Inferred:
+    spec: TabularSpec
+    notes: list[str] = field(default_factory=list)      # what was inferred, and from what
+    checks: list[str] = field(default_factory=list)     # what to look at before training
+
+
+def find_files(data_dir: Path) -> FilesSpec:
+    csvs = sorted(p.name for p in data_dir.glob("*.csv"))
+    for need in ("train.csv", "test.csv"):
+        if need not in csvs:
+            raise UserError(f"{data_dir} has no {need} (CSV files there: {', '.join(csvs) or 'none'}); unpack the "
+                            "whole Kaggle download there")
+    samples = [n for n in csvs if n not in ("train.csv", "test.csv") and ("submission" in n or "sample" in n)]
+    if len(samples) > 1:
+        raise UserError(f"{data_dir} has several sample submissions ({', '.join(samples)}); keep the one Kaggle "
+                        "scores against")
+    return FilesSpec(sample_submission=samples[0] if samples else None)
+
+
+def is_number(values: pd.Series) -> bool:
+    return pd.to_numeric(values, errors="coerce").notna().all()
+
+
+def class_order(values: pd.Series) -> list[str]:
+    """The distinct values as read; numbers in numeric order, text sorted."""
+    distinct = list(values.dropna().unique())
+    return sorted(distinct, key=float) if is_number(pd.Series(distinct)) else sorted(distinct)
+
+
+def problem_of_values(y: pd.Series) -> tuple[str | None, str]:
+    distinct = y.nunique()
+    if distinct == 2:
+        return "binary", "the target takes two values"
+    numeric = is_number(y)
+    integral = numeric and (pd.to_numeric(y) % 1 == 0).all()
+    if (not numeric or integral) and distinct <= min(MAX_CLASSES, 0.2 * len(y)):
+        return "multiclass", f"the target takes {distinct} {'integer' if numeric else 'text'} values"
+    if not numeric:
+        return None, f"the target holds {distinct} distinct text values, too many classes (at most {MAX_CLASSES})"
+    return "regression", "the target is a number with many values"
+
+
+def infer_problem(y: pd.Series, metric: str | None) -> tuple[str, str]:
+    """From the target's values; a metric that scores one problem only decides between those the values allow
+    (integer classes or counts: qwk says classes)."""
+    problem, why = problem_of_values(y)
+    if metric is None or problem in METRICS[metric].problems:
+        if problem is None:
+            raise UserError(f"{why}; check --target")
+        return problem, why
+    allowed = METRICS[metric].problems
+    integral = is_number(y) and (pd.to_numeric(y) % 1 == 0).all()
+    if allowed == ("multiclass",) and integral and y.nunique() <= MAX_CLASSES:
+        return "multiclass", f"the metric {metric} scores classes and the target holds {y.nunique()} integers"
+    raise UserError(f"the metric {metric} scores {'/'.join(allowed)} problems, but {why}"
+                    f" ({'a ' + problem + ' problem' if problem else 'no problem the kit knows'}); choose another "
+                    "--metric, or --problem if the values mislead")
+
+
+def infer_form(sample: pd.DataFrame | None, problem: str, classes: list[str], target: str,
+               metric: str | None) -> tuple[str, list[str]]:
+    if sample is None:
+        form = {"regression": "values", "binary": "probability", "multiclass": "probabilities"}[problem]
+        return form, (classes if form == "probabilities" else [target])
+    columns = list(sample.columns[1:])
+    if len(columns) > 1:
+        unknown = [c for c in columns if c not in classes]
+        if unknown or problem == "regression":
+            raise UserError(f"the sample submission has a column per class, but training never has the class(es) "
+                            f"{', '.join(unknown[:3]) or columns[0]}; check --target")
+        return "probabilities", columns
+    if problem == "regression":
+        return "values", columns
+    if metric is not None and problem in METRICS[metric].problems:      # the metric says what one column holds
+        return {"probability": "probability", "label": "labels"}.get(METRICS[metric].scores(problem), "labels"), columns
+    values = sample[columns[0]].dropna()
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.isna().any() or numbers.isin([0, 1]).all() or (numbers % 1 == 0).all():
+        return "labels", columns
+    return ("probability" if problem == "binary" else "labels"), columns
+
+
+def infer_spec(name: str, data_dir: Path, *, metric: str | None = None, target: str | None = None,
+               id_column: str | None = None, problem: str | None = None) -> Inferred:
+    if metric is not None and metric not in METRICS:
+        raise UserError(f"--metric {metric} is not one of {', '.join(METRICS)}")
+    files = find_files(data_dir)
+    train = tables.read_csv(data_dir / files.train, name, dtype=str, na_values=NA_VALUES)
+    test = tables.read_csv(data_dir / files.test, name, dtype=str, na_values=NA_VALUES)
+    sample = tables.read_csv(data_dir / files.sample_submission, name, dtype=str) if files.sample_submission else None
+    notes, checks = [], []
+    if id_column is None:
+        if sample is not None:
+            id_column, why = sample.columns[0], f"the first column of {files.sample_submission}"
+        else:
+            unique = [c for c in train.columns if c in test.columns and train[c].is_unique and test[c].is_unique]
+            if not unique:
+                raise UserError("no column of both train.csv and test.csv holds a unique id; name it with --id")
+            id_column, why = unique[0], "the first column of train and test whose values are unique"
+        notes.append(f"id: {id_column} ({why})")
+    for frame, f in ((train, files.train), (test, files.test)):
+        if id_column not in frame.columns:
+            raise UserError(f"{f} has no column {id_column}; name the id column with --id")
+    if target is None:
+        candidates = [c for c in train.columns if c not in test.columns and c != id_column]
+        if len(candidates) != 1:
+            raise UserError(f"train.csv has {len(candidates)} columns test.csv lacks "
+                            f"({', '.join(candidates) or 'none'}); name the target with --target")
+        target = candidates[0]
+        notes.append(f"target: {target} (the column train has and test lacks)")
+    elif target not in train.columns:
+        raise UserError(f"--target {target} is not a column of train.csv")
+    if target in test.columns:
+        raise UserError(f"the target {target} is also a column of test.csv; the test set cannot hold the answer: "
+                        "check --target")
+    y = train[target]
+    if y.isna().any():
+        raise UserError(f"train.csv has {int(y.isna().sum())} rows without {target}; drop or fill them")
+    if problem is None:
+        problem, why = infer_problem(y, metric)
+        notes.append(f"problem: {problem} ({why}); pass --problem to say otherwise")
+    classes = [] if problem == "regression" else [str(c) for c in class_order(y)]
+    if problem == "binary" and len(classes) != 2:
+        raise UserError(f"--problem binary, but {target} takes {len(classes)} values")
+    form, answer_columns = infer_form(sample, problem, classes, target, metric)
+    notes.append(f"submission: {form} in column(s) {', '.join(answer_columns[:4])}"
+                 f"{' ...' if len(answer_columns) > 4 else ''}" + (f" ({files.sample_submission})" if sample is not None
+                                                                  else " (no sample submission)"))
+    if metric is None:
+        metric = DEFAULT_METRIC[form]
+        notes.append(f"metric: {metric} (the default for {form} submissions); check the competition's "
+                     "Evaluation page and pass --metric if it differs")
+        checks.append(f"metric {metric}: the competition's Evaluation page names the real one")
+    drop = [c for c in train.columns if c not in (id_column, target) and not is_number(train[c].dropna())
+            and train[c].nunique() > TEXT_UNIQUE * train[c].notna().sum() and train[c].nunique() > MAX_CLASSES]
+    if drop:
+        notes.append(f"left out: {', '.join(drop)} (text with a value per row: ids or free text)")
+        checks.append(f"drop: {', '.join(drop)} are left out; edit `drop` to keep any")
+    if problem != "regression":
+        counts = y.value_counts()
+        notes.append(f"classes: {len(classes)} ({', '.join(classes[:6])}{' ...' if len(classes) > 6 else ''}), "
+                     f"the rarest with {counts.min()} rows")
+    folds = FoldSpec(kind="kfold" if problem == "regression" else "stratified")
+    spec = validate_spec({"slug": name, "files": files.model_dump(), "id": id_column, "target": target,
+                          "problem": problem, "metric": metric, "submission": form, "answer_columns": answer_columns,
+                          "classes": classes, "drop": drop, "folds": folds.model_dump()}, "make new")
+    checks.append("folds: " + ("stratified on the target" if folds.kind == "stratified" else "shuffled k-fold") +
+                  "; a time split or groups need `folds.kind` and `folds.group`")
+    return Inferred(spec, notes, checks)
+
+
+def config_texts(name: str, spec: TabularSpec) -> dict[str, str]:
+    """configs/<name>.yaml (the default experiment: the first learner) and one per learner."""
+    base = (f"# {name}: default experiment (LightGBM); make auto trains {', '.join(spec.learners)} and blends them.\n"
+            "seed: 0\nfold_seed: 42\nfolds: 5\nmodel: gbdt\n")
+    out = {name: base}
+    for learner in spec.learners:
+        out[f"{name}-{learner}"] = f"extends: {name}\nmodel: {learner}\n"
+    return out
+
+

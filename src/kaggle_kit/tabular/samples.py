@@ -1,0 +1,96 @@
+"""Drawn tables in four real Kaggle layouts (../shared/COMPETITIONS.md), for tests and benchmarks of the tabular
+kind: a passenger list with a 0/1 label submission scored by accuracy, a Playground-style binary table with a
+probability submission (AUC), a multiclass table with one probability column per class, and a regression table
+of positive, skewed prices scored by RMSLE. Each target depends on its features, so a learner can beat chance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+LAYOUTS = ("passengers", "binary_probability", "multiclass", "prices")
+
+
+def _write(dest: Path, train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame, sample_name: str) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    train.to_csv(dest / "train.csv", index=False)
+    test.to_csv(dest / "test.csv", index=False)
+    sample.to_csv(dest / sample_name, index=False)
+
+
+def passengers(dest: Path, n_train: int = 420, n_test: int = 180, seed: int = 0) -> None:
+    """train.csv PassengerId,Survived,Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,Embarked; test.csv the
+    same without Survived; gender_submission.csv PassengerId,Survived with 0/1."""
+    rng = np.random.default_rng(seed)
+    n = n_train + n_test
+    pclass = rng.choice([1, 2, 3], n, p=[0.25, 0.2, 0.55])
+    sex = rng.choice(["male", "female"], n, p=[0.64, 0.36])
+    age = np.round(np.clip(rng.normal(30, 14, n), 0.4, 80), 1)
+    fare = np.round(np.exp(rng.normal(3.6 - 0.6 * pclass, 0.5)), 4)
+    logit = 2.4 * (sex == "female") - 0.9 * (pclass - 2) - 0.03 * (age - 30) - 0.4
+    survived = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    frame = pd.DataFrame({
+        "PassengerId": np.arange(1, n + 1), "Survived": survived, "Pclass": pclass,
+        "Name": [f"Passenger{i}, Mr. A{i}" for i in range(n)], "Sex": sex,
+        "Age": np.where(rng.random(n) < 0.2, np.nan, age), "SibSp": rng.poisson(0.5, n), "Parch": rng.poisson(0.4, n),
+        "Ticket": [f"T{rng.integers(10000, 99999)}" for _ in range(n)], "Fare": fare,
+        "Cabin": [f"C{rng.integers(1, 150)}" if rng.random() < 0.22 else np.nan for _ in range(n)],
+        "Embarked": rng.choice(["S", "C", "Q", ""], n, p=[0.7, 0.19, 0.1, 0.01])})
+    test = frame.iloc[n_train:].drop(columns="Survived")
+    _write(dest, frame.iloc[:n_train], test, pd.DataFrame({"PassengerId": test["PassengerId"],
+                                                           "Survived": (test["Sex"] == "female").astype(int)}),
+           "gender_submission.csv")
+
+
+def _features(rng: np.random.Generator, n: int, k: int = 6) -> tuple[pd.DataFrame, np.ndarray]:
+    x = rng.normal(size=(n, k))
+    frame = pd.DataFrame({f"f{j}": np.round(x[:, j], 4) for j in range(k)})
+    colour = rng.choice(["red", "green", "blue"], n)
+    frame["colour"] = colour
+    return frame, x[:, 0] - 0.8 * x[:, 1] + 0.5 * x[:, 2] * x[:, 3] + 0.7 * (colour == "red")
+
+
+def binary_probability(dest: Path, n_train: int = 600, n_test: int = 300, seed: int = 1) -> None:
+    """train.csv id,f0..f5,colour,target (0/1); test.csv without target; sample_submission.csv id,target = 0.5."""
+    rng = np.random.default_rng(seed)
+    n = n_train + n_test
+    x, signal = _features(rng, n)
+    target = (rng.random(n) < 1 / (1 + np.exp(-1.5 * signal))).astype(int)
+    frame = pd.concat([pd.DataFrame({"id": np.arange(n)}), x, pd.DataFrame({"target": target})], axis=1)
+    test = frame.iloc[n_train:].drop(columns="target")
+    _write(dest, frame.iloc[:n_train], test, pd.DataFrame({"id": test["id"], "target": 0.5}), "sample_submission.csv")
+
+
+def multiclass(dest: Path, n_train: int = 600, n_test: int = 300, seed: int = 2) -> None:
+    """train.csv id,f0..f5,colour,target (Class_1..Class_4); sample_submission.csv id,Class_1..Class_4 = 0.25."""
+    rng = np.random.default_rng(seed)
+    n = n_train + n_test
+    x, signal = _features(rng, n)
+    second = x["f4"].to_numpy()
+    cls = 1 + (signal > 0.3).astype(int) + 2 * (second > 0).astype(int)
+    cls = np.where(rng.random(n) < 0.15, rng.integers(1, 5, n), cls)
+    frame = pd.concat([pd.DataFrame({"id": np.arange(100000, 100000 + n)}), x,
+                       pd.DataFrame({"target": [f"Class_{c}" for c in cls]})], axis=1)
+    test = frame.iloc[n_train:].drop(columns="target")
+    sample = pd.DataFrame({"id": test["id"], **{f"Class_{c}": 0.25 for c in range(1, 5)}})
+    _write(dest, frame.iloc[:n_train], test, sample, "sample_submission.csv")
+
+
+def prices(dest: Path, n_train: int = 600, n_test: int = 300, seed: int = 3) -> None:
+    """train.csv Id,f0..f5,colour,Price (positive, skewed); sample_submission.csv Id,Price."""
+    rng = np.random.default_rng(seed)
+    n = n_train + n_test
+    x, signal = _features(rng, n)
+    price = np.round(np.exp(11 + 0.4 * signal + rng.normal(0, 0.15, n)), 2)
+    frame = pd.concat([pd.DataFrame({"Id": np.arange(1, n + 1)}), x, pd.DataFrame({"Price": price})], axis=1)
+    test = frame.iloc[n_train:].drop(columns="Price")
+    _write(dest, frame.iloc[:n_train], test, pd.DataFrame({"Id": test["Id"], "Price": 180000.0}),
+           "sample_submission.csv")
+
+
+def draw(layout: str, dest: Path) -> Path:
+    {"passengers": passengers, "binary_probability": binary_probability, "multiclass": multiclass,
+     "prices": prices}[layout](dest)
+    return dest

@@ -1,0 +1,93 @@
+"""competition.yaml of a table competition: the files, the id and target columns, the problem and metric, the
+submission form, the folds and the learners `make auto` trains. Strict: an unknown key or a metric that does
+not fit the problem is one line naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import model_validator
+
+from kaggle_kit.config import StrictModel, format_validation_error
+from kaggle_kit.errors import UserError
+from kaggle_kit.tabular.config import LEARNERS
+from kaggle_kit.tabular.metrics import LABEL, METRICS, PROBABILITIES, PROBABILITY, PROBLEMS, VALUE
+
+FORMS = {"values": VALUE, "probability": PROBABILITY, "probabilities": PROBABILITIES, "labels": LABEL}
+
+
+class FilesSpec(StrictModel):
+    train: str = "train.csv"
+    test: str = "test.csv"
+    sample_submission: str | None = "sample_submission.csv"
+
+
+class FoldSpec(StrictModel):
+    kind: Literal["kfold", "stratified", "group", "stratified_group"] = "kfold"
+    group: str | None = None                 # rows sharing this column's value share a fold
+
+
+class TabularSpec(StrictModel):
+    kind: Literal["tabular"] = "tabular"
+    slug: str | None = None                  # Kaggle's competition slug (data/<slug>/); default: the name
+    files: FilesSpec = FilesSpec()
+    id: str
+    target: str
+    problem: Literal[PROBLEMS]               # noqa: F821 (regression, binary, multiclass)
+    metric: str
+    submission: Literal["values", "probability", "probabilities", "labels"]
+    answer_columns: list[str]                # the submission's columns after the id, as the sample names them
+    classes: list[str] = []                  # classification: the class values as read, in order (binary: the
+    #                                          second is the positive class)
+    drop: list[str] = []                     # columns no learner sees (text, ids)
+    folds: FoldSpec = FoldSpec()
+    learners: list[Literal[LEARNERS]] = list(LEARNERS)   # noqa: F821
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.metric not in METRICS:
+            raise ValueError(f"metric {self.metric!r} is not one of {', '.join(METRICS)}")
+        m = METRICS[self.metric]
+        if self.problem not in m.problems:
+            raise ValueError(f"metric {self.metric} does not fit a {self.problem} problem (it scores "
+                             f"{'/'.join(m.problems)}); choose another --metric or --problem")
+        need, form = m.scores(self.problem), FORMS[self.submission]
+        if need != form:
+            raise ValueError(f"metric {self.metric} scores a {need}, but the submission holds {self.submission}; "
+                             "choose a metric that fits the sample submission")
+        if self.problem != "regression" and len(self.classes) < 2:
+            raise ValueError(f"a {self.problem} problem needs at least two classes")
+        if self.problem == "binary" and len(self.classes) != 2:
+            raise ValueError(f"a binary problem has two classes, not {len(self.classes)}")
+        if self.submission == "probabilities" and sorted(self.answer_columns) != sorted(self.classes):
+            unknown = sorted(set(self.answer_columns) - set(self.classes))
+            raise ValueError(f"the sample submission has columns for classes training never has: {unknown[:3]}"
+                             if unknown else "the sample submission lacks columns for some classes")
+        if self.learners == [] or len(set(self.learners)) < len(self.learners):
+            raise ValueError("learners must name each of gbdt, catboost, linear at most once, and at least one")
+        return self
+
+
+def read_spec(path: Path) -> TabularSpec:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError:
+        raise UserError(f"{path} is not valid YAML; fix it or write it again with make new") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} must be a mapping of key: value lines")
+    return validate_spec(data, path)
+
+
+def validate_spec(data: dict, where) -> TabularSpec:
+    from pydantic import ValidationError
+
+    try:
+        return TabularSpec.model_validate(data)
+    except ValidationError as e:
+        raise UserError(f"{where}: {format_validation_error(e, TabularSpec).removeprefix('config: ')}") from None
+
+
+def dump_spec(spec: TabularSpec) -> str:
+    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)

@@ -1,0 +1,161 @@
+"""A table competition made from its competition.yaml alone: reads the files the spec names, checks them,
+trains the spec's learners per fold (kaggle_kit.tabular.table_fold), scores the spec's metric and writes the
+submission in the sample submission's form and row order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kaggle_kit.errors import UserError
+from kaggle_kit.io import tables
+from kaggle_kit.io.fingerprints import data_fingerprint
+from kaggle_kit.pipeline.submission_checks import check_table
+from kaggle_kit.tabular.config import TableConfig
+from kaggle_kit.tabular.kind import TableData, TabularTask
+from kaggle_kit.tabular.metrics import LABEL, METRICS
+from kaggle_kit.tabular.spec import TabularSpec, dump_spec
+from kaggle_kit.task import FoldContext, FoldOutput
+
+NA_VALUES = ["", "NA", "NaN", "nan", "null", "None"]
+
+
+@dataclass(kw_only=True)
+class SpecTableData(TableData):
+    features: list[str]            # the columns the learners see
+    categorical: list[str]         # those of them that hold text
+
+
+class SpecTabularTask(TabularTask):
+    config_class = TableConfig
+    has_sample = False
+
+    def __init__(self, name: str, spec: TabularSpec, folder: Path):
+        self.name, self.spec, self.folder = name, spec, folder
+        self.slug = spec.slug or name
+        self.id_column = spec.id
+        self.metric = spec.metric
+        self.higher_is_better = METRICS[spec.metric].higher_is_better
+        self.fold_kind = spec.folds.kind
+        self.pred_columns = list(spec.classes) if spec.problem == "multiclass" else ["pred"]
+        self.blend_kind = "classification" if spec.problem == "multiclass" else "regression"
+
+    def auto_experiments(self) -> list[str]:
+        return [f"{self.name}-{learner}" for learner in self.spec.learners]
+
+    @property
+    def scores(self) -> str:
+        return METRICS[self.spec.metric].scores(self.spec.problem)
+
+    def build_sample(self, dest: Path) -> None:
+        raise UserError(f"{self.name} has no drawn sample; pass DATA=<the unpacked download> or unpack it into "
+                        f"data/{self.slug}/")
+
+    def load(self, data_dir: Path) -> SpecTableData:
+        s = self.spec
+        text = {s.id: str, s.target: str}
+        train_path, test_path = data_dir / s.files.train, data_dir / s.files.test
+        train = tables.read_csv(train_path, self.slug, columns=[s.id, s.target], dtype=text, na_values=NA_VALUES)
+        test = tables.read_csv(test_path, self.slug, columns=[s.id], dtype={s.id: str}, na_values=NA_VALUES)
+        if s.target in test.columns:
+            raise UserError(f"{test_path} also has the target column {s.target}: the test set cannot hold the "
+                            "answer; check `target` in the competition.yaml (or --target of make new)")
+        for path, frame in ((train_path, train), (test_path, test)):
+            repeated = frame[s.id][frame[s.id].duplicated() | frame[s.id].isna()]
+            if len(repeated):
+                raise UserError(f"{path}: id {repeated.iloc[0]} appears on more than one row (or is empty); each "
+                                f"row needs its own {s.id}")
+        missing = train[s.target].isna()
+        if missing.any():
+            raise UserError(f"{train_path}: {int(missing.sum())} rows have no {s.target} (first: {s.id} "
+                            f"{train[s.id][missing].iloc[0]}); drop or fill them")
+        test, sample = self._answer_order(data_dir, test)
+        features = [c for c in train.columns if c not in (s.id, s.target, *s.drop)]
+        absent = [c for c in features if c not in test.columns]
+        if absent:
+            raise UserError(f"{test_path} lacks the feature column(s) {', '.join(absent[:3])} that train has; add "
+                            "them to `drop` in the competition.yaml")
+        categorical = [c for c in features if not (pd.api.types.is_numeric_dtype(train[c])
+                                                   and pd.api.types.is_numeric_dtype(test[c]))]
+        y = self._target(train, train_path)
+        stratify = y if s.problem != "regression" and "stratified" in s.folds.kind else None
+        groups = pd.factorize(train[s.folds.group])[0] if s.folds.group else None
+        fingerprint = data_fingerprint(train_path, test_path, *([data_dir / s.files.sample_submission]
+                                                                if sample is not None else []), dump_spec(s))
+        return SpecTableData(ids=train[s.id].tolist(), test_ids=test[s.id].tolist(), fingerprint=fingerprint,
+                             stratify=stratify, groups=groups, sample_submission=sample, train=train, test=test,
+                             y=y, features=features, categorical=categorical)
+
+    def _answer_order(self, data_dir: Path, test: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The rows to answer in the sample submission's order (else test's), and the sample."""
+        s = self.spec
+        if not s.files.sample_submission:
+            return test, None
+        path = data_dir / s.files.sample_submission
+        sample = tables.read_csv(path, self.slug, columns=[s.id], dtype=str)
+        if list(sample.columns[1:]) != s.answer_columns:
+            raise UserError(f"{path} has the columns {', '.join(sample.columns[1:])}, the competition.yaml says "
+                            f"{', '.join(s.answer_columns)}; write the spec again with make new")
+        if sorted(sample[s.id]) != sorted(test[s.id]):
+            stray = sorted(set(sample[s.id]) ^ set(test[s.id]))
+            raise UserError(f"{path} lists other ids than {s.files.test} ({len(stray)} differ, e.g. {stray[0]}); "
+                            "download both again")
+        return test.set_index(s.id, drop=False).loc[sample[s.id]].reset_index(drop=True), sample
+
+    def _target(self, train: pd.DataFrame, path: Path) -> np.ndarray:
+        s = self.spec
+        if s.problem == "regression":
+            y = pd.to_numeric(train[s.target], errors="coerce")
+            if y.isna().any():
+                raise UserError(f"{path}: {s.target} must be a number on every row for a regression problem; row "
+                                f"{int(np.flatnonzero(y.isna())[0]) + 2} holds {train[s.target][y.isna()].iloc[0]!r}")
+            if s.metric == "rmsle" and (y < 0).any():
+                raise UserError(f"{path}: rmsle needs a target of at least 0; {s.target} has negative values")
+            return y.to_numpy(float)
+        unknown = sorted(set(train[s.target]) - set(s.classes))
+        if unknown:
+            raise UserError(f"{path}: {s.target} holds classes the competition.yaml does not list "
+                            f"({', '.join(unknown[:3])}); write the spec again with make new")
+        return pd.Index(s.classes).get_indexer(train[s.target])
+
+    def fit_fold(self, cfg: TableConfig, data: SpecTableData, ctx: FoldContext) -> FoldOutput:
+        from kaggle_kit.tabular.table_fold import fit_table_fold
+
+        return fit_table_fold(cfg, data, ctx, self.spec)
+
+    def labels(self, pred: np.ndarray) -> np.ndarray:
+        """Class indices from stored predictions: the positive class from probability 0.5, else the likeliest."""
+        return (pred >= 0.5).astype(int) if pred.ndim == 1 else pred.argmax(1)
+
+    def score(self, data: SpecTableData, rows: np.ndarray, pred: np.ndarray) -> float:
+        pred = np.asarray(pred)
+        return METRICS[self.spec.metric](data.y[rows], self.labels(pred) if self.scores == LABEL else pred)
+
+    def submission_frame(self, data: SpecTableData, pred: np.ndarray) -> pd.DataFrame:
+        s = self.spec
+        ids = pd.Series(data.test_ids, name=s.id, dtype=object)
+        if s.submission == "labels":
+            values = {s.answer_columns[0]: np.asarray(s.classes, dtype=object)[self.labels(pred)]}
+        elif s.submission == "probabilities":
+            column = {c: k for k, c in enumerate(s.classes)}
+            values = {c: np.clip(pred[:, column[c]], 0, 1) for c in s.answer_columns}
+        elif s.submission == "probability":
+            values = {s.answer_columns[0]: np.clip(pred, 0, 1)}
+        else:
+            values = {s.answer_columns[0]: np.clip(pred, 0, None) if s.metric == "rmsle" else pred}
+        return pd.concat([ids, pd.DataFrame(values)], axis=1)
+
+    def check_submission(self, frame: pd.DataFrame, data: SpecTableData) -> None:
+        s = self.spec
+        check_table(frame, [s.id, *s.answer_columns], data.test_ids, data.sample_submission)
+        if s.submission == "labels":
+            unknown = set(frame[s.answer_columns[0]]) - set(s.classes)
+            if unknown:
+                raise UserError(f"submission has labels outside the training classes: {sorted(unknown)[:3]}")
+        elif s.submission in ("probability", "probabilities"):
+            values = frame[s.answer_columns].to_numpy(float)
+            if ((values < 0) | (values > 1)).any():
+                raise UserError("submission has probabilities outside [0, 1]")

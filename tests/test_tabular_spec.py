@@ -1,0 +1,137 @@
+"""The tabular kind's pieces: each metric against hand-computed values, `new`'s inference on every drawn layout,
+its one-line stops (nothing written), and the spec's own checks."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kaggle_kit.errors import UserError
+from kaggle_kit.tabular.infer import infer_spec
+from kaggle_kit.tabular.metrics import METRICS
+from kaggle_kit.tabular.samples import draw
+from kaggle_kit.tabular.spec import validate_spec
+
+from .conftest import assert_user_error, files_under, kit
+
+
+def test_metrics_against_hand_computed_values():
+    y = np.array([0, 0, 1, 1])
+    p = np.array([0.1, 0.6, 0.4, 0.9])
+    assert METRICS["auc"](y, p) == pytest.approx(0.75)                       # 3 of 4 positive-negative pairs
+    assert METRICS["logloss"](y, p) == pytest.approx(-np.mean(np.log([0.9, 0.4, 0.4, 0.9])))
+    labels = np.array([0, 1, 1, 1])
+    assert METRICS["accuracy"](y, labels) == pytest.approx(0.75)
+    assert METRICS["f1"](y, labels) == pytest.approx(2 * 1 * (2 / 3) / (1 + 2 / 3))  # recall 1, precision 2/3
+    assert METRICS["macro_f1"](y, labels) == pytest.approx(((2 / 3) + 0.8) / 2)      # class 0: p 1, r 1/2
+    three = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    assert METRICS["logloss"](np.array([0, 2]), three) == pytest.approx(-np.mean(np.log([0.7, 0.8])))
+    # quadratic weighted kappa, hand-computed: observed disagreement weights against the chance expectation
+    a, b = np.array([0, 1, 2, 2]), np.array([0, 2, 2, 1])
+    w = np.array([[(i - j) ** 2 / 4 for j in range(3)] for i in range(3)])
+    observed = np.zeros((3, 3))
+    np.add.at(observed, (a, b), 1)
+    expected = np.outer(np.bincount(a, minlength=3), np.bincount(b, minlength=3)) / 4
+    assert METRICS["qwk"](a, b) == pytest.approx(1 - (w * observed).sum() / (w * expected).sum())
+    t, q = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 2.0])
+    assert METRICS["rmse"](t, q) == pytest.approx(math.sqrt((0.25 + 0 + 4) / 3))
+    assert METRICS["mae"](t, q) == pytest.approx((0.5 + 0 + 2) / 3)
+    assert METRICS["rmsle"](t, q) == pytest.approx(math.sqrt(np.mean((np.log1p(t) - np.log1p(q)) ** 2)))
+    assert METRICS["rmse_log"](t, q) == pytest.approx(math.sqrt(np.mean((np.log(t) - np.log(q)) ** 2)))
+    assert [m for m, metric in METRICS.items() if metric.higher_is_better] == ["auc", "accuracy", "f1", "macro_f1",
+                                                                              "qwk"]
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tables")
+    return {name: draw(name, root / name) for name in ("passengers", "binary_probability", "multiclass", "prices")}
+
+
+@pytest.mark.parametrize("layout,metric,expected", [
+    ("passengers", None, dict(id="PassengerId", target="Survived", problem="binary", metric="accuracy",
+                              submission="labels", answer_columns=["Survived"], classes=["0", "1"],
+                              drop=["Name", "Ticket", "Cabin"])),
+    ("binary_probability", None, dict(id="id", target="target", problem="binary", metric="auc",
+                                      submission="probability", answer_columns=["target"], classes=["0", "1"])),
+    ("multiclass", None, dict(id="id", target="target", problem="multiclass", metric="logloss",
+                              submission="probabilities", classes=[f"Class_{c}" for c in range(1, 5)])),
+    ("prices", "rmsle", dict(id="Id", target="Price", problem="regression", metric="rmsle", submission="values",
+                             answer_columns=["Price"], classes=[])),
+    ("prices", None, dict(problem="regression", metric="rmse")),
+    ("binary_probability", "logloss", dict(problem="binary", metric="logloss", submission="probability")),
+])
+def test_new_infers_the_spec_of_each_layout(layouts, layout, metric, expected):
+    spec = infer_spec(layout, layouts[layout], metric=metric).spec
+    got = spec.model_dump()
+    assert {k: got[k] for k in expected} == expected
+    assert spec.folds.kind == ("kfold" if spec.problem == "regression" else "stratified")
+    if layout == "multiclass":
+        assert spec.answer_columns == list(pd.read_csv(layouts[layout] / "sample_submission.csv").columns[1:])
+
+
+def break_copy(src, dest, change):
+    import shutil
+
+    shutil.copytree(src, dest)
+    change(dest)
+    return dest
+
+
+def edit(name, fn):
+    def change(d):
+        fn(pd.read_csv(d / name, dtype=str, keep_default_na=False)).to_csv(d / name, index=False)
+    return change
+
+
+# name: (layout, how the download is broken, extra options of `new`, words the one line must hold)
+STOPS = {
+    "two target candidates": ("binary_probability", edit("test.csv", lambda f: f.drop(columns="f0")), [],
+                              ["2 columns test.csv lacks", "f0", "--target"]),
+    "target also in test": ("binary_probability", lambda d: None, ["--target", "f1"],
+                            ["target f1 is also a column of test.csv", "--target"]),
+    "metric that does not fit the problem": ("prices", lambda d: None, ["--metric", "auc"],
+                                             ["metric auc scores binary problems", "regression", "--metric"]),
+    "unknown metric": ("prices", lambda d: None, ["--metric", "r2"], ["--metric r2 is not one of"]),
+    "metric that does not fit the submission": ("multiclass", lambda d: None, ["--metric", "accuracy"],
+                                                ["accuracy scores a label", "probabilities"]),
+    "sample column of a class training never has": (
+        "multiclass", edit("sample_submission.csv", lambda f: f.rename(columns={"Class_4": "Class_9"})), [],
+        ["training never has the class(es) Class_9"]),
+    "no train.csv": ("prices", lambda d: (d / "train.csv").unlink(), [], ["has no train.csv"]),
+    "no unique id without a sample": ("prices", lambda d: [(d / "sample_submission.csv").unlink(), edit(
+        "test.csv", lambda f: f.assign(Id="7"))(d)], [], ["no column of both", "--id"]),
+}
+
+
+@pytest.mark.parametrize("case", STOPS)
+def test_new_stops_with_one_line_and_writes_nothing(case, layouts, tmp_path):
+    layout, change, options, words = STOPS[case]
+    data = break_copy(layouts[layout], tmp_path / "download", change)
+    root = tmp_path / "work"
+    root.mkdir()
+    proc = kit("new", "mine", "--data", str(data), *options, root=root)
+    assert_user_error(proc, *words)
+    assert files_under(root) == {}
+
+
+def test_new_refuses_a_bad_or_taken_name(layouts, tmp_path):
+    proc = kit("new", "Bad Name", "--data", str(layouts["prices"]), root=tmp_path)
+    assert_user_error(proc, "lower-case letters")
+    proc = kit("new", "house", "--data", str(layouts["prices"]), root=tmp_path)
+    assert_user_error(proc, "a competition called house exists")
+    assert files_under(tmp_path) == {}
+
+
+def test_spec_checks_its_own_consistency():
+    base = dict(id="id", target="y", problem="binary", metric="auc", submission="probability",
+                answer_columns=["y"], classes=["0", "1"])
+    assert validate_spec(base, "spec").learners == ["gbdt", "catboost", "linear"]
+    for change, words in ((dict(metric="rmse"), "does not fit a binary problem"),
+                          (dict(classes=["a", "b", "c"]), "two classes"),
+                          (dict(submission="labels"), "scores a probability"),
+                          (dict(learners=["gbdt", "gbdt"]), "at most once"),
+                          (dict(colour="red"), "unknown config key 'colour'")):
+        with pytest.raises(UserError, match=words):
+            validate_spec({**base, **change}, "spec")
