@@ -51,6 +51,12 @@ def test_new_then_auto_gives_a_validated_submission(layout, tmp_path):
     values = answer.iloc[:, 1:]
     if layout == "passengers":
         assert set(values["Survived"]) <= {"0", "1"} and len(set(values["Survived"])) == 2
+        run = tmp_path / "runs" / name / f"{name}-gbdt"          # labels by the threshold tuned out of fold
+        cv = json.loads((run / "cv.json").read_text())
+        assert set(cv["decision"]) == {"threshold"} and "score_untuned_rule" in cv
+        mean = np.mean([pd.read_csv(run / f"fold{k}" / "test_pred.csv")["pred"] for k in range(3)], axis=0)
+        mine = pd.read_csv(tmp_path / "submissions" / name / f"{name}-gbdt.csv", dtype=str)
+        assert mine["Survived"].tolist() == [str(int(v)) for v in mean >= cv["decision"]["threshold"]]
     elif layout == "multiclass":
         probs = values.to_numpy(float)
         assert ((probs >= 0) & (probs <= 1)).all() and np.allclose(probs.sum(1), 1, atol=0.02)

@@ -135,3 +135,23 @@ def test_spec_checks_its_own_consistency():
                           (dict(colour="red"), "unknown config key 'colour'")):
         with pytest.raises(UserError, match=words):
             validate_spec({**base, **change}, "spec")
+
+
+def test_label_rules_are_tuned_on_other_folds_only():
+    """A threshold that fits each fold's own rows perfectly is never what that fold is scored with: each fold's
+    rule comes from the other folds (a fold whose rows want threshold 0.8 gets the others' 0.3)."""
+    from kaggle_kit.tabular import decisions
+
+    acc = METRICS["accuracy"]
+    p = np.array([0.2, 0.35, 0.4, 0.6, 0.7, 0.75, 0.85, 0.9])
+    y = np.array([0, 1, 1, 1, 0, 0, 1, 1])          # folds 0/1 want a low threshold, fold 2 a high one
+    fold = np.array([0, 0, 1, 1, 2, 2, 2, 2])
+    assert decisions.tune(acc, y[fold == 2], p[fold == 2])["threshold"] > 0.75
+    nested = decisions.nested_labels(acc, y, p, fold)
+    t_without_2 = decisions.tune(acc, y[fold != 2], p[fold != 2])["threshold"]
+    assert t_without_2 <= 0.35 and nested[fold == 2].tolist() == (p[fold == 2] >= t_without_2).astype(int).tolist()
+    assert acc(y[fold == 2], nested[fold == 2]) == 0.5 < acc(y[fold == 2], (p[fold == 2] >= 0.8).astype(int))
+    # multiclass: a class weight that lifts an under-predicted class
+    P = np.array([[0.6, 0.4], [0.55, 0.45], [0.7, 0.3], [0.2, 0.8]])
+    rule = decisions.tune(acc, np.array([1, 1, 0, 1]), P)
+    assert decisions.labels(rule, P).tolist() == [1, 1, 0, 1]

@@ -124,6 +124,11 @@ class Task(ABC):
         """More views of the same OOF predictions, stored in cv.json beside `score`."""
         return {}
 
+    def cv_scores(self, data: TrainData, fold_of: np.ndarray, pred: np.ndarray) -> dict:
+        """Entries of cv.json that need the folds (replacing `score` and `folds` where a task scores its pooled
+        OOF otherwise, e.g. a decision rule tuned nested; `decision` is then applied to the test set)."""
+        return {}
+
     def plot_oof(self, cfg: TrainConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
         """PNG views of a complete run's OOF predictions (oof file as read by self.preds) written into `out`,
         with kaggle_kit.reporting.plots; the core adds the learning curves."""
@@ -135,7 +140,8 @@ class Task(ABC):
 
     @abstractmethod
     def submission_frame(self, data: TrainData, pred: np.ndarray) -> pd.DataFrame:
-        """The submission for test predictions `pred` (in test order)."""
+        """The submission for test predictions `pred` (in test order). A task whose cv_scores give a `decision`
+        takes it as the keyword `decision`."""
 
     @abstractmethod
     def check_submission(self, frame: pd.DataFrame, data: TrainData) -> None:

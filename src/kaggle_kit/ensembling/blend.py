@@ -234,10 +234,17 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
     chosen = rule or (max if task.higher_is_better else min)(results, key=lambda r: results[r]["nested_oof"])
     say("\n".join(lines) + f"\nrule: {chosen}" + ("" if rule else " (best nested OOF score)"))
     pred = results[chosen]["test"]()
+    # a label metric: the rule's labels by a decision tuned on its nested OOF (each fold's from the others)
+    labelled = task.cv_scores(data, members[0].fold, results[chosen]["nested_pred"])
+    if "decision" in labelled:
+        say(f"labels by {labelled['decision']}: nested OOF {task.metric} {labelled['score']:.5f} with the rule "
+            "tuned on the other folds")
     name = "blend-" + "+".join(exps)
     path = root / "submissions" / task.name / f"{task.submission_stem(name)}.{task.submission_ext}"
-    write_submission(task, data, pred, path)
+    write_submission(task, data, pred, path, decision=labelled.get("decision"))
     summary = {"experiments": exps, "rule": chosen, "metric": task.metric,
+               **({"decision": labelled["decision"], "nested_oof_tuned_labels": labelled["score"]}
+                  if "decision" in labelled else {}),
                "members": {m.name: task.score(data, rows, m.oof) for m in members},
                "rules": {k: {"oof": v["oof"], "nested_oof": v["nested_oof"], **v["info"],
                              **{kk: vv for kk, vv in v.items() if kk.startswith("nested_") and kk != "nested_pred"}}

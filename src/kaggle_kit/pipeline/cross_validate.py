@@ -166,6 +166,7 @@ def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, *, vari
     rows, pred = np.arange(len(data.ids)), task.preds.values(task, data, oof, "train")
     cv = {"metric": task.metric, "higher_is_better": task.higher_is_better, "score": task.score(data, rows, pred),
           "folds": per_fold, **task.extra_scores(data, rows, pred)}
+    cv.update(task.cv_scores(data, fold_of, pred))
     if variant is not None:
         cv["predictions"] = variant
     task.preds.write(paths.oof_for(variant, task.preds.ext), oof)

@@ -83,8 +83,9 @@ def fold_test_preds(task: Task, data: TrainData, paths: RunPaths, folds: list[in
     return preds
 
 
-def write_submission(task: Task, data: TrainData, pred: np.ndarray, path) -> pd.DataFrame:
-    frame = task.submission_frame(data, pred)
+def write_submission(task: Task, data: TrainData, pred: np.ndarray, path, *,
+                     decision: dict | None = None) -> pd.DataFrame:
+    frame = task.submission_frame(data, pred, **({"decision": decision} if decision is not None else {}))
     task.check_submission(frame, data)
     task.write_submission(frame, path)
     return frame
@@ -94,12 +95,13 @@ def submit(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths):
     folds = complete_run_folds(task, cfg, data, paths)
     variant = prediction_variant(task, cfg, paths, folds)
     if ensure_predictions(task, cfg, data, paths, folds=folds, variant=variant) or not paths.cv_for(variant).is_file():
-        pool_oof(task, data, paths, len(folds), variant=variant)     # prints the CV of what is being submitted
+        cv = pool_oof(task, data, paths, len(folds), variant=variant)     # prints the CV of what is submitted
     else:
         cv = json.loads(paths.cv_for(variant).read_text())
         say(f"CV {cv['metric']} of these predictions: {cv['score']:.5f} ({paths.cv_for(variant).name})")
     pred = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds, variant=variant), data)
     path = paths.submission(task.submission_ext, task.submission_stem(paths.exp))
-    frame = write_submission(task, data, pred, path)
-    say(f"wrote {path} ({len(frame)} rows, {cfg.ensemble} of {len(folds)} folds)")
+    frame = write_submission(task, data, pred, path, decision=cv.get("decision"))
+    say(f"wrote {path} ({len(frame)} rows, {cfg.ensemble} of {len(folds)} folds"
+        + (f", labels by {cv['decision']} tuned out of fold" if "decision" in cv else "") + ")")
     return path

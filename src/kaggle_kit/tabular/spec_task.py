@@ -14,6 +14,7 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
 from kaggle_kit.io.fingerprints import data_fingerprint
 from kaggle_kit.pipeline.submission_checks import check_table
+from kaggle_kit.tabular import decisions
 from kaggle_kit.tabular.config import TableConfig
 from kaggle_kit.tabular.kind import TableData, TabularTask
 from kaggle_kit.tabular.metrics import LABEL, METRICS
@@ -42,6 +43,8 @@ class SpecTabularTask(TabularTask):
         self.fold_kind = spec.folds.kind
         self.pred_columns = list(spec.classes) if spec.problem == "multiclass" else ["pred"]
         self.blend_kind = "classification" if spec.problem == "multiclass" else "regression"
+        if self.scores == LABEL:
+            self.secondary_scores = {"score_untuned_rule": "untuned rule"}
 
     def auto_experiments(self) -> list[str]:
         return [f"{self.name}-{learner}" for learner in self.spec.learners]
@@ -126,19 +129,28 @@ class SpecTabularTask(TabularTask):
 
         return fit_table_fold(cfg, data, ctx, self.spec)
 
-    def labels(self, pred: np.ndarray) -> np.ndarray:
-        """Class indices from stored predictions: the positive class from probability 0.5, else the likeliest."""
-        return (pred >= 0.5).astype(int) if pred.ndim == 1 else pred.argmax(1)
-
     def score(self, data: SpecTableData, rows: np.ndarray, pred: np.ndarray) -> float:
+        """The metric; a label metric scores the untuned rule (threshold 0.5, argmax): cv_scores tunes it."""
         pred = np.asarray(pred)
-        return METRICS[self.spec.metric](data.y[rows], self.labels(pred) if self.scores == LABEL else pred)
+        return METRICS[self.spec.metric](data.y[rows], decisions.labels(None, pred) if self.scores == LABEL else pred)
 
-    def submission_frame(self, data: SpecTableData, pred: np.ndarray) -> pd.DataFrame:
+    def cv_scores(self, data: SpecTableData, fold_of: np.ndarray, pred: np.ndarray) -> dict:
+        """Label metrics: the CV of labels by a rule each fold takes from the other folds (nested), the untuned
+        rule's score beside it, and the rule tuned on every OOF row, which the submission applies."""
+        if self.scores != LABEL:
+            return {}
+        metric, pred = METRICS[self.spec.metric], np.asarray(pred)
+        nested = decisions.nested_labels(metric, data.y, pred, fold_of)
+        folds = [metric(data.y[fold_of == k], nested[fold_of == k]) for k in np.unique(fold_of)]
+        return {"score": metric(data.y, nested), "folds": folds,
+                "score_untuned_rule": self.score(data, np.arange(len(data.y)), pred),
+                "decision": decisions.tune(metric, data.y, pred)}
+
+    def submission_frame(self, data: SpecTableData, pred: np.ndarray, decision: dict | None = None) -> pd.DataFrame:
         s = self.spec
         ids = pd.Series(data.test_ids, name=s.id, dtype=object)
         if s.submission == "labels":
-            values = {s.answer_columns[0]: np.asarray(s.classes, dtype=object)[self.labels(pred)]}
+            values = {s.answer_columns[0]: np.asarray(s.classes, dtype=object)[decisions.labels(decision, pred)]}
         elif s.submission == "probabilities":
             column = {c: k for k, c in enumerate(s.classes)}
             values = {c: np.clip(pred[:, column[c]], 0, 1) for c in s.answer_columns}
