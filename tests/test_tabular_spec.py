@@ -155,3 +155,25 @@ def test_label_rules_are_tuned_on_other_folds_only():
     P = np.array([[0.6, 0.4], [0.55, 0.45], [0.7, 0.3], [0.2, 0.8]])
     rule = decisions.tune(acc, np.array([1, 1, 0, 1]), P)
     assert decisions.labels(rule, P).tolist() == [1, 1, 0, 1]
+
+
+def test_preparation_is_fitted_on_the_training_rows_and_takes_unseen_categories():
+    """A category only the test rows (or only the scored fold) hold becomes missing for LightGBM and all-zero
+    one-hot for the linear model, never an error; medians and scales come from the training rows only."""
+    from types import SimpleNamespace
+
+    from kaggle_kit.tabular.table_fold import gbdt_frame, linear_features, text_as_str
+
+    train = pd.DataFrame({"x": [1.0, 2.0, np.nan, 100.0], "c": ["a", "b", "a", "z"]})
+    test = pd.DataFrame({"x": [np.nan, 3.0], "c": ["q", "b"]})
+    data = SimpleNamespace(features=["x", "c"], categorical=["c"], train=train)
+    rows = np.array([0, 1, 2])                                   # row 3 (x=100, c=z) is the scored fold
+    g = gbdt_frame(data, rows, test)
+    assert list(g["c"].cat.categories) == ["a", "b"] and g["c"].isna().tolist() == [True, False]
+    enc = linear_features(data).fit(text_as_str(data, train.iloc[rows]))
+    out = enc.transform(text_as_str(data, test))
+    out = out.toarray() if hasattr(out, "toarray") else out
+    # x: missing -> the training rows' median 1.5; scaled by their imputed values [1, 2, 1.5]: mean 1.5, std
+    # sqrt(1/6); row 3's 100 would have moved both
+    assert out[:, 0] == pytest.approx([0.0, 1.5 / np.sqrt(1 / 6)])
+    assert out[0, 1:].tolist() == [0, 0] and out[1, 1:].tolist() == [0, 1]   # a, b only; "q" unseen: all zero

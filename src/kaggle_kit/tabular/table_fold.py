@@ -26,7 +26,9 @@ def gbdt_frame(data, rows_fit: np.ndarray, frame: pd.DataFrame) -> pd.DataFrame:
     for c in data.features:
         if c in data.categorical:
             seen = sorted(data.train[c].iloc[rows_fit].dropna().astype(str).unique())
-            out[c] = pd.Categorical(frame[c].astype("string").to_numpy(dtype=object), categories=seen)
+            values = frame[c].astype("string").to_numpy(dtype=object)
+            known = pd.Series(values).isin(seen).to_numpy()
+            out[c] = pd.Categorical(np.where(known, values, None), categories=seen)
         else:
             out[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
     return out
