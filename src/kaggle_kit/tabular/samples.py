@@ -52,11 +52,12 @@ def _features(rng: np.random.Generator, n: int, k: int = 6) -> tuple[pd.DataFram
     return frame, x[:, 0] - 0.8 * x[:, 1] + 0.5 * x[:, 2] * x[:, 3] + 0.7 * (colour == "red")
 
 
-def binary_probability(dest: Path, n_train: int = 600, n_test: int = 300, seed: int = 1) -> None:
-    """train.csv id,f0..f5,colour,target (0/1); test.csv without target; sample_submission.csv id,target = 0.5."""
+def binary_probability(dest: Path, n_train: int = 600, n_test: int = 300, seed: int = 1, k: int = 6) -> None:
+    """train.csv id,f0..f<k-1>,colour,target (0/1); test.csv without target; sample_submission.csv id,target =
+    0.5."""
     rng = np.random.default_rng(seed)
     n = n_train + n_test
-    x, signal = _features(rng, n)
+    x, signal = _features(rng, n, k)
     target = (rng.random(n) < 1 / (1 + np.exp(-1.5 * signal))).astype(int)
     frame = pd.concat([pd.DataFrame({"id": np.arange(n)}), x, pd.DataFrame({"target": target})], axis=1)
     test = frame.iloc[n_train:].drop(columns="target")

@@ -1,0 +1,99 @@
+"""The tabular kind from download to submission: `make new` then `make auto` on each drawn layout and on a
+10,000-row, 25-column table, with the CV of every learner and of the blend beside a constant prediction's
+(the baseline measured in the same run), and the wall time of `make auto` (the issue's budget: 10 minutes
+for the big table on this machine). Writes the tables-auto section of docs/BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench_report import write_section  # noqa: E402
+
+from kaggle_kit.tabular import samples  # noqa: E402
+from kaggle_kit.tabular.metrics import METRICS  # noqa: E402
+from kaggle_kit.tabular.spec import read_spec  # noqa: E402
+
+CASES = [  # (name, how it is drawn, options of make new)
+    ("passengers", lambda d: samples.passengers(d), []),
+    ("binary_probability", lambda d: samples.binary_probability(d), []),
+    ("multiclass", lambda d: samples.multiclass(d), []),
+    ("prices", lambda d: samples.prices(d), ["--metric", "rmsle"]),
+    ("big_binary", lambda d: samples.binary_probability(d, n_train=10000, n_test=5000, k=23), []),
+]
+
+
+def kit(*args: str, root: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KIT_ROOT": str(root), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "kaggle_kit", *args], cwd=root, env=env, capture_output=True,
+                          text=True)
+    if proc.returncode:
+        raise SystemExit(f"kit {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def constant_score(spec, data_dir: Path) -> float:
+    """The metric of predicting the training prior (classes) or the mean (values) for every row."""
+    import pandas as pd
+
+    y = pd.read_csv(data_dir / spec.files.train, dtype={spec.target: str})[spec.target]
+    metric = METRICS[spec.metric]
+    if spec.problem == "regression":
+        v = y.astype(float).to_numpy()
+        centre = np.expm1(np.log1p(v).mean()) if spec.metric == "rmsle" else v.mean()
+        return metric(v, np.full(len(v), centre))
+    idx = pd.Index(spec.classes).get_indexer(y)
+    prior = np.bincount(idx, minlength=len(spec.classes)) / len(idx)
+    if metric.scores(spec.problem) == "label":
+        return metric(idx, np.full(len(idx), prior.argmax()))
+    return metric(idx, np.tile(prior, (len(idx), 1)) if spec.problem == "multiclass" else np.full(len(idx), prior[1]))
+
+
+def main() -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for name, draw, options in CASES:
+            data = root / "downloads" / name
+            draw(data)
+            kit("new", name, "--data", str(data), *options, root=root)
+            start = time.perf_counter()
+            kit("auto", name, "--data", str(data), root=root)
+            seconds = time.perf_counter() - start
+            spec = read_spec(root / "competitions" / name / "competition.yaml")
+            cvs = {lr: json.loads((root / "runs" / name / f"{name}-{lr}" / "cv.json").read_text())["score"]
+                   for lr in spec.learners}
+            blend = json.loads(next((root / "runs" / name / "blends").glob("*.json")).read_text())
+            shape = (sum(1 for _ in open(data / "train.csv")) - 1, len(open(data / "train.csv").readline().split(",")))
+            rows.append((name, shape, spec, cvs, blend, constant_score(spec, data), seconds))
+            print(f"{name}: {seconds:.0f} s", file=sys.stderr, flush=True)
+    head = ("| table | rows x columns | metric | constant | LightGBM | CatBoost | linear | blend (rule, nested) | "
+            "make auto |\n|---|---|---|---|---|---|---|---|---|")
+    lines = [head]
+    for name, (n, k), spec, cvs, blend, base, seconds in rows:
+        b = blend["rules"][blend["rule"]]
+        nested = blend.get("nested_oof_tuned_labels", b["nested_oof"])
+        lines.append(f"| {name} | {n} x {k} | {spec.metric} | {base:.4f} | {cvs['gbdt']:.4f} | {cvs['catboost']:.4f} "
+                     f"| {cvs['linear']:.4f} | {nested:.4f} ({blend['rule']}) | {seconds:.0f} s |")
+    body = ("`make new` then `make auto` with the configs `make new` writes (5 folds; LightGBM 500 trees, CatBoost "
+            "800 iterations, ridge / logistic regression with its penalty chosen inside each training fold), on "
+            f"{os.cpu_count()} CPUs. `constant` is the metric of predicting the training prior or mean for every "
+            "row (the baseline every learner must beat); label metrics (accuracy) are scored with the threshold "
+            "each fold takes from the other folds. The time is the whole `make auto` (three learners, submissions, "
+            "blend, leaderboard), one run.\n\n" + "\n".join(lines))
+    print(body)
+    write_section(ROOT / "docs" / "BENCHMARKS.md", "tables-auto", "Tables: make new + make auto on drawn layouts",
+                  body)
+
+
+if __name__ == "__main__":
+    main()
