@@ -65,17 +65,31 @@ class SetEpoch(Callback):
 
 
 class SaveLast(Callback):
-    """last.ckpt at the end of every epoch, after its validation: written beside and renamed over, so a kill
-    at any moment leaves the previous epoch's file whole."""
+    """last.ckpt for every epoch, after its validation: written beside at the epoch's end and renamed over
+    last.ckpt only once Lightning has written the epoch's row to the CSV log (the next epoch's start, or the
+    end of training). A kill at any moment leaves a whole last.ckpt whose epochs are all in the log; a kill
+    between the two steps resumes from the epoch before (the same run, replayed)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp")
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        if trainer.is_global_zero:            # a killed run's unpublished (perhaps half-written) epoch
+            self.tmp.unlink(missing_ok=True)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        trainer.save_checkpoint(tmp)          # every rank calls it; Lightning writes on global rank zero only
-        if trainer.is_global_zero:
-            os.replace(tmp, self.path)
+        trainer.save_checkpoint(self.tmp)     # every rank calls it; Lightning writes on global rank zero only
+
+    def _publish(self, trainer) -> None:
+        if trainer.is_global_zero and self.tmp.is_file():
+            os.replace(self.tmp, self.path)
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._publish(trainer)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._publish(trainer)
 
 
 class ProgressBar(TQDMProgressBar):
