@@ -15,8 +15,8 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
 from kaggle_kit.tabular.metrics import METRICS
 from kaggle_kit.tabular.spec import FilesSpec, FoldSpec, TabularSpec, validate_spec
+from kaggle_kit.tabular.spec_task import NA_VALUES
 
-NA_VALUES = ["", "NA", "NaN", "nan", "null", "None"]
 MAX_CLASSES = 50
 DEFAULT_METRIC = {"labels": "accuracy", "probability": "auc", "probabilities": "logloss", "values": "rmse"}
 TEXT_UNIQUE = 0.5          # a text column with more distinct values than this share of rows is an id or free text
