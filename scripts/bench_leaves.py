@@ -37,13 +37,13 @@ from tqdm.auto import tqdm  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from competitions.classify_leaves.config import LeavesConfig  # noqa: E402
 from competitions.classify_leaves.sample import CLASSES, draw_leaf  # noqa: E402
 from kaggle_kit.config import load_config  # noqa: E402
 from kaggle_kit.training.optim import build_optimizer, param_groups  # noqa: E402
 from kaggle_kit.training.samplers import EpochShuffleSampler  # noqa: E402
 from kaggle_kit.training.trainer import fit_fold  # noqa: E402
 from kaggle_kit.vision.classification_fold import build_module, create_model, loader, test_batches  # noqa: E402
+from kaggle_kit.vision.config import ImageClassifierConfig  # noqa: E402
 from kaggle_kit.vision.kind import ImageData  # noqa: E402
 from kaggle_kit.vision.normalize import ImageNormalize  # noqa: E402
 from kaggle_kit.vision.transforms import eval_transform, train_transform  # noqa: E402
@@ -70,8 +70,8 @@ def make_images(dest: Path, n: int) -> ImageData:
                      labels=LABELS, test_images=names)
 
 
-def bench_config(path: Path, workers: int | None) -> LeavesConfig:
-    cfg = load_config(LeavesConfig, path, ROOT / "configs", f"image_size={IMAGE_SIZE} progress_bar=false")
+def bench_config(path: Path, workers: int | None) -> ImageClassifierConfig:
+    cfg = load_config(ImageClassifierConfig, path, ROOT / "configs", f"image_size={IMAGE_SIZE} progress_bar=false")
     return cfg if workers is None else cfg.model_copy(update={"num_workers": workers})
 
 
@@ -89,7 +89,7 @@ class TrainTimer(Callback):
         self.seconds.append(time.perf_counter() - self.start)
 
 
-def pipeline_train(cfg: LeavesConfig, data: ImageData, n: int, epochs: int = 2) -> float:
+def pipeline_train(cfg: ImageClassifierConfig, data: ImageData, n: int, epochs: int = 2) -> float:
     """Images per second of the last training epoch, through the same loader and module as a leaves fold."""
     torch.manual_seed(0)
     net = create_model(cfg, len(LABELS))
@@ -104,11 +104,11 @@ def pipeline_train(cfg: LeavesConfig, data: ImageData, n: int, epochs: int = 2) 
     return len(train_loader) * cfg.batch_size / timer.seconds[-1]
 
 
-def ceiling_train(cfg: LeavesConfig, steps: int) -> float:
+def ceiling_train(cfg: ImageClassifierConfig, steps: int) -> float:
     """Images per second of forward + backward + step on random tensors already in memory."""
     torch.manual_seed(0)
     net = create_model(cfg, len(LABELS)).train()
-    opt = build_optimizer(param_groups(net, cfg.lr, cfg.weight_decay, net.get_classifier(), head_lr_mult=cfg.head_lr_mult),
+    opt = build_optimizer(param_groups(net, cfg.lr, cfg.weight_decay, net.get_classifier(), head_lr_mult=cfg.head_rate),
                           cfg.optimizer, cfg.lr, cfg.momentum)
     x = torch.randn(cfg.batch_size, 3, IMAGE_SIZE, IMAGE_SIZE)
     y = torch.randint(0, len(LABELS), (cfg.batch_size,))
@@ -127,7 +127,7 @@ def ceiling_train(cfg: LeavesConfig, steps: int) -> float:
     return steps * cfg.batch_size / (time.perf_counter() - start)
 
 
-def pipeline_submit(cfg: LeavesConfig, data: ImageData, n: int, tta: str) -> float:
+def pipeline_submit(cfg: ImageClassifierConfig, data: ImageData, n: int, tta: str) -> float:
     """Images per second of a fold's test prediction: fresh loader, decode, eval transform, TTA views."""
     torch.manual_seed(0)
     net = create_model(cfg, len(LABELS))
@@ -139,7 +139,7 @@ def pipeline_submit(cfg: LeavesConfig, data: ImageData, n: int, tta: str) -> flo
     return n / (time.perf_counter() - start)
 
 
-def pipeline_submit_folds(cfg: LeavesConfig, data: ImageData, n: int, tta: str, ceiling) -> tuple[float, float]:
+def pipeline_submit_folds(cfg: ImageClassifierConfig, data: ImageData, n: int, tta: str, ceiling) -> tuple[float, float]:
     """Images per second of a submit's test predictions, as `make leaves-submit` makes them: every fold's model
     over the same n test images, the test set decoded once into a fresh cache (its building timed too). Each
     fold's pass is timed between two runs of `ceiling()` (img/s); returns the pipeline's rate and the
@@ -164,7 +164,7 @@ def pipeline_submit_folds(cfg: LeavesConfig, data: ImageData, n: int, tta: str, 
 
 
 @torch.no_grad()
-def ceiling_submit(cfg: LeavesConfig, n: int) -> float:
+def ceiling_submit(cfg: ImageClassifierConfig, n: int) -> float:
     """Images per second of one forward pass + softmax on random tensors already in memory."""
     torch.manual_seed(0)
     net = create_model(cfg, len(LABELS)).eval()

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import torch
 
-from competitions.classify_leaves.config import LeavesConfig
-from competitions.classify_leaves.task import LeavesTask
 from kaggle_kit.config import load_config
+from kaggle_kit.registry import get_task
 from kaggle_kit.vision.classification_fold import load_fold_model
+from kaggle_kit.vision.config import ImageClassifierConfig
 from kaggle_kit.vision.dataset import ImageDataset
 from kaggle_kit.vision.normalize import ImageNormalize
 from kaggle_kit.vision.transforms import eval_transform
@@ -94,8 +94,8 @@ def test_predictions_saved_per_tta(tmp_path, leaves, trained):
     sub = pd.read_csv(tmp_path / "submissions" / "leaves" / "leaves-cpu.csv")
     assert sub["label"].tolist() == list(np.array(labels)[(tests[0] + tests[1]).argmax(1)])
     # tta=none without any flip equals the plain forward pass of the checkpoint: check one fold's first rows
-    cfg = load_config(LeavesConfig, REPO / "configs" / "leaves-cpu.yaml", REPO / "configs", args)
-    data = LeavesTask().load(leaves)
+    cfg = load_config(ImageClassifierConfig, REPO / "configs" / "leaves-cpu.yaml", REPO / "configs", args)
+    data = get_task("leaves").load(leaves)
     net = load_fold_model(cfg, data, 0, run / "fold0").eval()
     first = oof[oof["fold"] == 0].iloc[:4]
     images = ImageDataset(leaves, first["image"].tolist(), None, eval_transform(cfg, False))

@@ -117,6 +117,7 @@ def run(argv: list[str]) -> None:
         return
     config_path = Path(args.config) if args.config else find_config(task.default_config(using_sample), root)
     cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)
+    task.check_config(cfg)
     if args.command == "leaderboard":
         from kaggle_kit.reporting.leaderboard import leaderboard
 

@@ -15,3 +15,14 @@ def rmse_log(true, pred) -> float:
 
 def accuracy(y_true, y_pred) -> float:
     return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def log_loss(y_true, probs) -> float:
+    """Multi-class log loss of class indices against probability rows, clipped at 1e-15 and each row normalised
+    (Kaggle's own scoring); a 1-d `probs` is the positive class's probability."""
+    from sklearn.metrics import log_loss as sk_log_loss
+
+    p = np.clip(np.asarray(probs, dtype=float), 1e-15, 1 - 1e-15)
+    if p.ndim == 2:
+        return float(sk_log_loss(y_true, p / p.sum(1, keepdims=True), labels=np.arange(p.shape[1])))
+    return float(sk_log_loss(y_true, p, labels=[0, 1]))

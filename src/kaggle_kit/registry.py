@@ -39,11 +39,13 @@ def spec_dirs() -> list[Path]:
 
 
 def spec_files() -> dict[str, Path]:
-    """Name (the folder's) -> competition.yaml of every spec competition."""
+    """Name (the spec's `name`, else its folder's) -> competition.yaml of every spec competition."""
+    from kaggle_kit.specs import spec_name
+
     found: dict[str, Path] = {}
     for d in spec_dirs():
         for f in sorted(d.glob(f"*/{SPEC}")):
-            found.setdefault(f.parent.name, f)
+            found.setdefault(spec_name(f), f)
     return found
 
 
@@ -53,15 +55,14 @@ def competitions() -> dict[str, Callable[[], Task]]:
     for name, path in spec_files().items():
         if name in out:
             raise RuntimeError(f"competition {name!r} has both a task.py and {path}")
-        out[name] = lambda path=path, name=name: spec_task(name, path)
+        out[name] = lambda path=path: spec_task(path)
     return out
 
 
-def spec_task(name: str, path: Path) -> Task:
-    from kaggle_kit.tabular.spec import read_spec
-    from kaggle_kit.tabular.spec_task import SpecTabularTask
+def spec_task(path: Path) -> Task:
+    from kaggle_kit import specs
 
-    return SpecTabularTask(name, read_spec(path), path.parent)
+    return specs.spec_task(path)
 
 
 def task_names() -> list[str]:

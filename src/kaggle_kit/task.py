@@ -83,6 +83,10 @@ class Task(ABC):
         """Stem of the config used when CONFIG is not given."""
         return self.name
 
+    def check_config(self, cfg: TrainConfig) -> None:
+        """Raise UserError for a config this competition cannot use (checked before anything runs)."""
+        return None
+
     def auto_experiments(self) -> list[str]:
         """The config stems `make auto` trains and blends; none for a competition without a spec."""
         return []

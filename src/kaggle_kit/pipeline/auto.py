@@ -29,6 +29,7 @@ def auto(task: Task, data: TrainData, root: Path, *, force: bool = False) -> Pat
         path = find_config(exp, root)
         say(f"auto: {exp} ({path})")
         cfg = load_config(task.config_class, path, CONFIGS_DIR)
+        task.check_config(cfg)
         train_folds(task, cfg, data, RunPaths(root, task.name, exp), only=None, force=force)
         made = submit(task, cfg, data, RunPaths(root, task.name, exp))
     if len(exps) > 1:

@@ -1,11 +1,15 @@
-"""`make new COMP=<name> DATA=<dir>`: a competition's spec and configs, inferred from its download (tables
-today: kaggle_kit.tabular.infer). Prints what it inferred and what to check; writes nothing when it stops."""
+"""`make new COMP=<name> DATA=<dir>`: a competition's spec and configs, inferred from its download by the kind
+its files show (images: kaggle_kit.vision.infer; tables: kaggle_kit.tabular.infer). Prints what it inferred
+and what to check; writes nothing when it stops."""
 
 from __future__ import annotations
 
 import re
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import BaseModel
 
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
@@ -13,11 +17,35 @@ from kaggle_kit.io import atomic
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
+@dataclass
+class Inferred:
+    spec: BaseModel
+    notes: list[str] = field(default_factory=list)      # what was inferred, and from what
+    checks: list[str] = field(default_factory=list)     # what to look at before training
+    context: dict = field(default_factory=dict)         # facts the configs are sized by (an image side)
+
+
+def infer(name: str, data_dir: Path, *, metric, target, id_column, problem) -> tuple[Inferred, dict[str, str]]:
+    """The spec and its config texts, for the kind the download's files show."""
+    from kaggle_kit.vision.infer import has_images
+
+    if has_images(data_dir):
+        from kaggle_kit.vision.infer import config_texts, infer_image_spec
+
+        if problem is not None:
+            raise UserError("--problem is for tables; an image download is a classification by its labels")
+        inferred = infer_image_spec(name, data_dir, metric=metric, target=target, id_column=id_column)
+        return inferred, config_texts(name, inferred.spec, inferred.context)
+    from kaggle_kit.tabular.infer import config_texts, infer_spec
+
+    inferred = infer_spec(name, data_dir, metric=metric, target=target, id_column=id_column, problem=problem)
+    return inferred, config_texts(name, inferred.spec)
+
+
 def new_competition(name: str, data_dir: Path, root: Path, *, metric: str | None, target: str | None,
                     id_column: str | None, problem: str | None, force: bool) -> Path:
     from kaggle_kit.registry import SPEC, competitions
-    from kaggle_kit.tabular.infer import config_texts, infer_spec
-    from kaggle_kit.tabular.spec import dump_spec
+    from kaggle_kit.specs import dump
 
     if not NAME.fullmatch(name):
         raise UserError(f"COMP={name}: a name is lower-case letters, digits, '-' and '_', starting with a letter or "
@@ -28,14 +56,13 @@ def new_competition(name: str, data_dir: Path, root: Path, *, metric: str | None
     if name in competitions() and not (force and spec_path.is_file()):
         raise UserError(f"a competition called {name} exists already; choose another name"
                         + (" or pass FORCE=1 to write its spec again" if spec_path.is_file() else ""))
-    inferred = infer_spec(name, data_dir, metric=metric, target=target, id_column=id_column, problem=problem)
-    configs = config_texts(name, inferred.spec)
+    inferred, configs = infer(name, data_dir, metric=metric, target=target, id_column=id_column, problem=problem)
     atomic.write_text(spec_path, f"# {name}: inferred by make new from {data_dir}; every key is checked on load.\n"
-                      + dump_spec(inferred.spec))
+                      + dump(inferred.spec))
     for stem, text in configs.items():
         atomic.write_text(root / "configs" / f"{stem}.yaml", text)
-    lines = [f"wrote {spec_path} and configs/{name}.yaml, " + ", ".join(f"configs/{s}.yaml" for s in configs
-                                                                      if s != name), "inferred:"]
+    others = [f"configs/{s}.yaml" for s in configs if s != name]
+    lines = [f"wrote {spec_path} and configs/{name}.yaml" + "".join(f", {o}" for o in others), "inferred:"]
     lines += [f"  {n}" for n in inferred.notes] + ["check:"] + [f"  {c}" for c in inferred.checks]
     lines.append(f"then: make auto COMP={name} DATA={data_dir}")
     print("\n".join(lines), file=sys.stderr)

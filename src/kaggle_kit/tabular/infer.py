@@ -6,13 +6,13 @@ naming the option that answers it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
+from kaggle_kit.pipeline.new import Inferred
 from kaggle_kit.tabular.metrics import METRICS
 from kaggle_kit.tabular.spec import FilesSpec, FoldSpec, TabularSpec, validate_spec
 from kaggle_kit.tabular.spec_task import NA_VALUES
@@ -20,13 +20,6 @@ from kaggle_kit.tabular.spec_task import NA_VALUES
 MAX_CLASSES = 50
 DEFAULT_METRIC = {"labels": "accuracy", "probability": "auc", "probabilities": "logloss", "values": "rmse"}
 TEXT_UNIQUE = 0.5          # a text column with more distinct values than this share of rows is an id or free text
-
-
-@dataclass
-class Inferred:
-    spec: TabularSpec
-    notes: list[str] = field(default_factory=list)      # what was inferred, and from what
-    checks: list[str] = field(default_factory=list)     # what to look at before training
 
 
 def find_files(data_dir: Path) -> FilesSpec:

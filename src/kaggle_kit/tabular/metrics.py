@@ -30,11 +30,8 @@ def _auc(y, p):
 
 
 def _logloss(y, p):
-    from sklearn.metrics import log_loss
-    p = np.clip(p, 1e-15, 1 - 1e-15)
-    if p.ndim == 2:
-        return log_loss(y, p / p.sum(1, keepdims=True), labels=np.arange(p.shape[1]))
-    return log_loss(y, p, labels=[0, 1])
+    from kaggle_kit.metrics import log_loss
+    return log_loss(y, p)
 
 
 def _accuracy(y, label):

@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import model_validator
 
-from kaggle_kit.config import StrictModel, format_validation_error
-from kaggle_kit.errors import UserError
+from kaggle_kit import specs
+from kaggle_kit.config import StrictModel
 from kaggle_kit.tabular.config import LEARNERS
 from kaggle_kit.tabular.metrics import LABEL, METRICS, PROBABILITIES, PROBABILITY, PROBLEMS, VALUE
 
@@ -31,6 +30,7 @@ class FoldSpec(StrictModel):
 
 class TabularSpec(StrictModel):
     kind: Literal["tabular"] = "tabular"
+    name: str | None = None                  # the short name of make targets; default: the folder's
     slug: str | None = None                  # Kaggle's competition slug (data/<slug>/); default: the name
     files: FilesSpec = FilesSpec()
     id: str
@@ -71,23 +71,12 @@ class TabularSpec(StrictModel):
 
 
 def read_spec(path: Path) -> TabularSpec:
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError:
-        raise UserError(f"{path} is not valid YAML; fix it or write it again with make new") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path} must be a mapping of key: value lines")
-    return validate_spec(data, path)
+    return validate_spec(specs.read_mapping(path), path)
 
 
 def validate_spec(data: dict, where) -> TabularSpec:
-    from pydantic import ValidationError
-
-    try:
-        return TabularSpec.model_validate(data)
-    except ValidationError as e:
-        raise UserError(f"{where}: {format_validation_error(e, TabularSpec).removeprefix('config: ')}") from None
+    return specs.validate(TabularSpec, data, where)
 
 
 def dump_spec(spec: TabularSpec) -> str:
-    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+    return specs.dump(spec)

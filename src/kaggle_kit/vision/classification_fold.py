@@ -61,12 +61,14 @@ def build_module(cfg: ImageClassifierConfig, net: torch.nn.Module, steps_per_epo
                  num_classes: int) -> ClassifierModule:
     """The config's recipe (label smoothing, Mixup/CutMix, head rate, frozen epochs, EMA) around `net`."""
     return ClassifierModule(net, cfg, steps_per_epoch, num_classes=num_classes, label_smoothing=cfg.label_smoothing,
-                            mixup=cfg.mixup, cutmix=cfg.cutmix, mix_prob=cfg.mix_prob, head_lr_mult=cfg.head_lr_mult,
+                            mixup=cfg.mixup, cutmix=cfg.cutmix, mix_prob=cfg.mix_prob, head_lr_mult=cfg.head_rate,
                             freeze_epochs=cfg.freeze_epochs, ema_decay=cfg.ema_decay,
                             normalize=ImageNormalize.for_model(net))
 
 
-def fit_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_column: str) -> FoldOutput:
+def fit_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_column: str, *,
+                        monitor: tuple[str, str] = ("val_acc", "max")) -> FoldOutput:
+    """Train the fold, keeping the epoch best by `monitor` (metric name, min|max), and predict its sets."""
     names, y, labels = data.images, data.y, data.labels
     train_idx, val_idx = ctx.train_idx, ctx.val_idx
     seed = derive_seed(cfg.seed, ctx.fold)
@@ -79,15 +81,15 @@ def fit_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_c
     val_names = [names[i] for i in val_idx]
     val_loader = loader(data, val_names, y[val_idx], eval_transform(cfg, False), cfg=cfg)
     module = build_module(cfg, net, len(train_loader), len(labels))
-    fit = fit_fold(module, train_loader, val_loader, cfg, fold_dir=ctx.dir, monitor="val_acc", mode="max", seed=seed,
-                   resume=ctx.resume, name=f"fold {ctx.fold}")
+    fit = fit_fold(module, train_loader, val_loader, cfg, fold_dir=ctx.dir, monitor=monitor[0], mode=monitor[1],
+                   seed=seed, resume=ctx.resume, name=f"fold {ctx.fold}")
     net = module.eval_net
     atomic.torch_save(ctx.dir / "best.ckpt", {
         "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}, "model": cfg.model,
-        "labels": list(labels), "image_size": cfg.image_size, "epoch": fit.epoch, "val_acc": fit.score})
+        "labels": list(labels), "image_size": cfg.image_size, "epoch": fit.epoch, monitor[0]: fit.score})
     val, test = predict_sets(cfg, data, net, ctx, id_column=id_column)
     return FoldOutput(val=val, test=test, metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3),
-                                                   "val_acc_no_tta": fit.score, "tta": cfg.tta})
+                                                   f"{monitor[0]}_no_tta": fit.score, "tta": cfg.tta})
 
 
 def predict_sets(cfg: ImageClassifierConfig, data, net: torch.nn.Module, ctx: FoldContext, *, id_column: str):

@@ -28,14 +28,16 @@ class ImageClassifierConfig(TrainConfig):
     pretrained: bool = False                     # timm's hub weights (online users)
     pretrained_path: str | None = None           # local weights file (offline users); implies pretrained
     image_size: int = Field(224, ge=16)
-    eval_resize: float = Field(1.14, ge=1)       # eval images are resized to image_size * this, then cropped
+    eval_resize: float | None = Field(1.14, ge=1)   # eval images are resized to image_size * this, then cropped;
+    #                                              null: the training resolution with augment none, else 1.14
     augment: Literal["none", "light", "strong"] = "light"
     aug: AugmentOverrides = AugmentOverrides()
     duplicate_distance: int | None = Field(None, ge=0, le=16)   # group images whose 64-bit perceptual hashes
     #                                             differ by at most this many bits into one fold; null: no grouping
     tta: Literal[TTA_MODES] = "none"             # noqa: F821 (Literal of the tuple's values)
     ensemble: Literal["mean", "vote"] = "mean"
-    head_lr_mult: float = Field(10.0, gt=0)
+    head_lr_mult: float | None = Field(10.0, gt=0)   # the classifier head's rate over lr; null: 10 with
+    #                                              pretrained weights, 1 from random initialisation
     freeze_epochs: int = Field(0, ge=0)
     label_smoothing: float = Field(0.1, ge=0, lt=1)
     mixup: float = Field(0.0, ge=0)              # timm Mixup alpha; 0 is off
@@ -47,6 +49,18 @@ class ImageClassifierConfig(TrainConfig):
     channels_last: bool = True                   # NHWC weights: faster convolutions on GPUs and CPUs
     cache_test_images: bool = True               # decode + resize the test set once (runs/<comp>/cache/), not
     #                                              once per fold and TTA setting
+
+    @property
+    def head_rate(self) -> float:
+        if self.head_lr_mult is not None:
+            return self.head_lr_mult
+        return 10.0 if self.pretrained or self.pretrained_path else 1.0
+
+    @property
+    def eval_scale(self) -> float:
+        if self.eval_resize is not None:
+            return self.eval_resize
+        return 1.0 if self.augment == "none" else 1.14
 
     @model_validator(mode="after")
     def _even_batches_for_mixing(self):

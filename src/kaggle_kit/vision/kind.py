@@ -1,6 +1,7 @@
 """The image-classification kind: what every competition of images with one label each shares. A competition
-of the kind reads its own files into ImageData; the kind trains a timm model per fold, scores accuracy,
-ensembles folds by probability mean or vote, plots the most-confused pairs and writes `id,label` answers."""
+of the kind reads its files into ImageData (kaggle_kit.vision.download, from its competition.yaml); the kind
+trains a timm model per fold, scores accuracy or log loss, ensembles folds by probability mean or vote, plots
+the most-confused pairs and writes `id,label` answers or one probability column per class."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from kaggle_kit.io import atomic
 from kaggle_kit.pipeline.submission_checks import check_table
 from kaggle_kit.task import FoldContext, FoldOutput, Task, TrainData
 from kaggle_kit.vision.config import ImageClassifierConfig
+
+EPS = 1e-15          # the probability floor of a log-loss answer
 
 
 @dataclass(kw_only=True)
@@ -34,11 +37,22 @@ class ImageClassificationTask(Task):
     blend_kind = "classification"
     prediction_key = "tta"
     config_class: ClassVar[type[ImageClassifierConfig]] = ImageClassifierConfig
-    label_column: ClassVar[str] = "label"          # the answer's second column
+    submission_form: ClassVar[str] = "labels"      # labels: `id,<label column>`; probabilities: a column per class
+    answer_columns: ClassVar[list[str]] = ["label"]   # the answer's columns after the id, in the sample's order
 
     def use_labels(self, labels: list[str]) -> None:
         """The probability columns of this download's predictions: one per class, in label order."""
         self.pred_columns = labels
+
+    def check_config(self, cfg: ImageClassifierConfig) -> None:
+        if cfg.ensemble == "vote" and self.metric == "logloss":
+            raise UserError("ensemble: vote gives one-hot answers, an infinite log loss for every wrong row; use "
+                            "ensemble: mean for a log-loss competition")
+
+    @property
+    def monitor(self) -> tuple[str, str]:
+        """The validation metric that picks the kept epoch: accuracy, or the log loss itself."""
+        return ("val_loss", "min") if self.metric == "logloss" else ("val_acc", "max")
 
     def fold_groups(self, cfg: ImageClassifierConfig, data: ImageData, cache_dir: Path) -> np.ndarray | None:
         """Exact and near-duplicate training images share a fold (copies split across folds flatter the CV)."""
@@ -58,7 +72,7 @@ class ImageClassificationTask(Task):
     def fit_fold(self, cfg: ImageClassifierConfig, data: ImageData, ctx: FoldContext) -> FoldOutput:
         from kaggle_kit.vision.classification_fold import fit_classifier_fold  # torch, timm load only now
 
-        out = fit_classifier_fold(cfg, data, ctx, self.id_column)
+        out = fit_classifier_fold(cfg, data, ctx, self.id_column, monitor=self.monitor)
         atomic.write_json(ctx.dir / "labels.json", data.labels)
         return out
 
@@ -71,6 +85,10 @@ class ImageClassificationTask(Task):
         return data.y
 
     def score(self, data: ImageData, rows: np.ndarray, pred: np.ndarray) -> float:
+        if self.metric == "logloss":
+            from kaggle_kit.metrics import log_loss
+
+            return log_loss(data.y[rows], pred)
         return float(np.mean(pred.argmax(1) == data.y[rows]))
 
     def plot_oof(self, cfg: ImageClassifierConfig, data: ImageData, oof: pd.DataFrame, out: Path) -> list[Path]:
@@ -109,11 +127,22 @@ class ImageClassificationTask(Task):
         return average.prob_mean(preds)
 
     def submission_frame(self, data: ImageData, pred: np.ndarray) -> pd.DataFrame:
+        ids = pd.Series(data.test_ids, name=self.id_column, dtype=object)
+        if self.submission_form == "probabilities":    # clipped only where log loss would be infinite
+            column = {c: k for k, c in enumerate(data.labels)}
+            p = np.clip(pred, EPS, 1 - EPS)
+            return pd.concat([ids, pd.DataFrame({c: p[:, column[c]] for c in self.answer_columns})], axis=1)
         labels = np.asarray(data.labels, dtype=object)
-        return pd.DataFrame({self.id_column: data.test_ids, self.label_column: labels[pred.argmax(1)]})
+        return pd.DataFrame({self.id_column: ids, self.answer_columns[0]: labels[pred.argmax(1)]})
 
     def check_submission(self, frame: pd.DataFrame, data: ImageData) -> None:
-        check_table(frame, [self.id_column, self.label_column], data.test_ids, data.sample_submission)
-        unknown = set(frame[self.label_column]) - set(data.labels)
+        """Header, rows and values; the sample's own values (placeholders) are never compared with the classes."""
+        check_table(frame, [self.id_column, *self.answer_columns], data.test_ids, data.sample_submission)
+        if self.submission_form == "probabilities":
+            values = frame[self.answer_columns].to_numpy(float)
+            if ((values < 0) | (values > 1)).any():
+                raise UserError("submission has probabilities outside [0, 1]")
+            return
+        unknown = set(frame[self.answer_columns[0]]) - set(data.labels)
         if unknown:
             raise UserError(f"submission has labels outside the training labels: {sorted(unknown)[:3]}")

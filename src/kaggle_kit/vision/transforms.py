@@ -40,6 +40,6 @@ def train_transform(cfg: ImageClassifierConfig) -> A.Compose:
 
 def eval_transform(cfg: ImageClassifierConfig, keep_room_for_crops: bool) -> A.Compose:
     s = cfg.image_size
-    big = max(s, round(s * cfg.eval_resize))
+    big = max(s, round(s * cfg.eval_scale))
     steps = [A.Resize(big, big)] + ([] if keep_room_for_crops else [A.CenterCrop(s, s)])
     return A.Compose([*steps, ToTensorV2()])

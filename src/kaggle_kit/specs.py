@@ -1,0 +1,60 @@
+"""competition.yaml files: read, validated by the model of their `kind` (tabular when absent), dumped back. Each
+kind owns its model (kaggle_kit.tabular.spec, kaggle_kit.vision.spec) and the task made from it; this module
+only maps a kind to them. Strict: an unknown key or a bad value is one line naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from kaggle_kit.config import format_validation_error
+from kaggle_kit.errors import UserError
+
+KINDS = ("tabular", "image_classification")
+
+
+def read_mapping(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError:
+        raise UserError(f"{path} is not valid YAML; fix it or write it again with make new") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} must be a mapping of key: value lines")
+    return data
+
+
+def validate(model: type[BaseModel], data: dict, where) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise UserError(f"{where}: {format_validation_error(e, model).removeprefix('config: ')}") from None
+
+
+def dump(spec: BaseModel) -> str:
+    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+
+
+def spec_name(path: Path) -> str:
+    """The competition's name: the spec's `name`, else its folder's."""
+    name = read_mapping(path).get("name")
+    return str(name) if name else path.parent.name
+
+
+def spec_task(path: Path):
+    """The Task a competition.yaml describes."""
+    data = read_mapping(path)
+    kind = data.get("kind", "tabular")
+    name = str(data.get("name") or path.parent.name)
+    if kind == "tabular":
+        from kaggle_kit.tabular.spec import TabularSpec
+        from kaggle_kit.tabular.spec_task import SpecTabularTask
+
+        return SpecTabularTask(name, validate(TabularSpec, data, path), path.parent)
+    if kind == "image_classification":
+        from kaggle_kit.vision.spec import ImageSpec
+        from kaggle_kit.vision.spec_task import SpecImageTask
+
+        return SpecImageTask(name, validate(ImageSpec, data, path), path.parent)
+    raise UserError(f"{path}: kind {kind!r} is not one of {', '.join(KINDS)}")
