@@ -154,11 +154,11 @@ def report(task, root: Path, data_dir: Path, using_sample: bool, *, exp: str) ->
 
     exp = Path(exp).stem if exp.endswith((".yaml", ".yml")) else exp.strip()
     if not exp:
-        raise UserError(f"name the experiment to report on: make {task.name}-report EXP=<config stem>")
+        raise UserError(f"name the experiment to report on: {task.make('report')} EXP=<config stem>")
     paths = RunPaths(root, task.name, exp)
     if not paths.cv.is_file():
         raise UserError(f"experiment '{exp}' has no complete run in {paths.run_dir} (no cv.json; "
-                        f"{existing_runs(paths.comp_dir)}); train every fold first: make {task.name}-train "
+                        f"{existing_runs(paths.comp_dir)}); train every fold first: {task.make('train')} "
                         f"CONFIG=configs/{exp}.yaml")
     plots = sorted((paths.run_dir / "plots").glob("*.png"))
     if not plots:

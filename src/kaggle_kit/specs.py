@@ -33,7 +33,12 @@ def validate(model: type[BaseModel], data: dict, where) -> BaseModel:
 
 
 def dump(spec: BaseModel) -> str:
-    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+    """The spec as YAML; top-level keys left at a null default are left out."""
+    data = spec.model_dump(mode="json")
+    for key, f in type(spec).model_fields.items():
+        if data.get(key) is None and f.default is None:
+            data.pop(key)
+    return yaml.safe_dump(data, sort_keys=False)
 
 
 def spec_name(path: Path) -> str:

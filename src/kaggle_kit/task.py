@@ -3,6 +3,7 @@ the adapter reads its files, fits one fold, scores predictions and shapes the su
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,16 @@ class Task(ABC):
     def default_config(self, using_sample: bool) -> str:
         """Stem of the config used when CONFIG is not given."""
         return self.name
+
+    def make(self, verb: str) -> str:
+        """The make command of `verb` for this competition: its own target where the Makefile has one
+        (make leaves-train), else the generic one (make train COMP=<name>)."""
+        from kaggle_kit.paths import PROJECT_DIR
+
+        makefile = PROJECT_DIR / "Makefile"
+        text = makefile.read_text() if makefile.is_file() else ""
+        own = f"{self.name}-{verb}"
+        return f"make {own}" if re.search(rf"^{re.escape(own)}:", text, re.M) else f"make {verb} COMP={self.name}"
 
     def check_config(self, cfg: TrainConfig) -> None:
         """Raise UserError for a config this competition cannot use (checked before anything runs)."""

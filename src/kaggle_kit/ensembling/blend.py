@@ -35,12 +35,12 @@ def load_member(task: Task, data: TrainData, root: Path, exp: str) -> Member:
     paths = RunPaths(root, task.name, exp)
     if not paths.config.is_file():
         raise UserError(f"experiment '{exp}' has no run in {paths.run_dir} ({runs.existing_runs(paths.comp_dir)}); "
-                        f"train it first: make {task.name}-train CONFIG=configs/{exp}.yaml")
+                        f"train it first: {task.make('train')} CONFIG=configs/{exp}.yaml")
     cfg = runs.run_config(task.config_class, paths)
     folds = complete_run_folds(task, cfg, data, paths)
     oof_path = paths.oof_for(None, task.preds.ext)
     if not oof_path.is_file():
-        raise UserError(f"experiment '{exp}' has no {oof_path.name}; rerun make {task.name}-train for it")
+        raise UserError(f"experiment '{exp}' has no {oof_path.name}; rerun {task.make('train')} for it")
     oof = task.preds.read(oof_path, task.id_column)
     ids = [str(i) for i in data.ids]
     if task.blend_kind == "detection":
@@ -205,9 +205,14 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
     rules = box_rules.RULES if task.blend_kind == "detection" else RULES.get(task.blend_kind)
     if rules is None:
         raise UserError(f"blending {task.name} experiments is not available yet; submit each with "
-                        f"`make {task.name}-submit`")
+                        f"`{task.make('submit')}`")
     if len(exps) < 2:
         raise UserError(f'name at least two experiments to blend, e.g. EXPS="{task.name} {task.name}-b"')
+    if task.metric == "logloss":          # one-hot votes: an infinite log loss on every wrong row
+        if rule == "vote":
+            raise UserError("RULE=vote gives one-hot answers, an infinite log loss for every wrong row; use "
+                            "RULE=mean or weighted for a log-loss competition")
+        rules = {k: v for k, v in rules.items() if k != "vote"}
     if rule is not None and rule not in rules:
         raise UserError(f"RULE={rule} is not one of {', '.join(rules)}")
     members = [load_member(task, data, root, e) for e in exps]

@@ -24,7 +24,7 @@ def auto(task: Task, data: TrainData, root: Path, *, force: bool = False) -> Pat
     exps = task.auto_experiments()
     if not exps:
         raise UserError(f"make auto runs the learners of a competition.yaml; {task.name} has none: train its "
-                        f"configs with make {task.name}-train")
+                        f"configs with {task.make('train')}")
     for exp in exps:
         path = find_config(exp, root)
         say(f"auto: {exp} ({path})")

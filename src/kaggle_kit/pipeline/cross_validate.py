@@ -123,7 +123,7 @@ def assemble_run(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths)
     """`make <comp>-cv`: the OOF file and cv.json of a run whose folds were trained as separate jobs; an
     error naming the folds that are not complete yet."""
     if not paths.fingerprint.is_file():
-        raise UserError(f"no trained run in {paths.run_dir}; run `make {task.name}-train CONFIG=configs/"
+        raise UserError(f"no trained run in {paths.run_dir}; run `{task.make('train')} CONFIG=configs/"
                         f"{paths.exp}.yaml` (FOLDS=...) first")
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
     runs.check_fingerprint(paths, fingerprint, force=False, command="cv")
@@ -131,7 +131,7 @@ def assemble_run(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths)
     if missing:
         todo = " ".join(map(str, missing))
         raise UserError(f"{runs.fold_list(missing)} of {paths.run_dir} {'is' if len(missing) == 1 else 'are'} not "
-                        f'complete yet; train {"it" if len(missing) == 1 else "them"} (make {task.name}-train '
+                        f'complete yet; train {"it" if len(missing) == 1 else "them"} ({task.make("train")} '
                         f'FOLDS="{todo}" with the same CONFIG and ARGS) or wait for the jobs')
     return assemble_cv(task, cfg, data, paths, fp_hash=fingerprint["hash"])
 
@@ -148,7 +148,7 @@ def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, 
     plots = write_run_plots(task, cfg, data, paths)
     if plots:
         say(f"plots: {', '.join(p.name for p in plots)} in {paths.run_dir / 'plots'}; "
-            f"`make {task.name}-report EXP={paths.exp}` puts them in one page")
+            f"`{task.make('report')} EXP={paths.exp}` puts them in one page")
     return cv
 
 

@@ -23,14 +23,14 @@ from kaggle_kit.task import FoldContext, Task, TrainData
 def complete_run_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths) -> list[int]:
     """The folds of a run that matches cfg and data; an error unless every fold is complete."""
     if not paths.fingerprint.is_file():
-        raise UserError(f"no trained run in {paths.run_dir}; run `make {task.name}-train` with the same CONFIG "
+        raise UserError(f"no trained run in {paths.run_dir}; run `{task.make('train')}` with the same CONFIG "
                         "first")
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
     runs.check_fingerprint(paths, fingerprint, force=False, command="submit")
     missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fingerprint["hash"])]
     if missing:
         raise UserError(f"folds {' '.join(map(str, missing))} of {paths.run_dir} are not trained; run "
-                        f"`make {task.name}-train` (FOLDS=\"{' '.join(map(str, missing))}\") first")
+                        f"`{task.make('train')}` (FOLDS=\"{' '.join(map(str, missing))}\") first")
     return list(range(cfg.folds))
 
 

@@ -96,10 +96,10 @@ def predict_sets(cfg: ImageClassifierConfig, data, net: torch.nn.Module, ctx: Fo
     """Class probabilities of the fold's validation rows and of the test set, with the same TTA."""
     names, labels = data.images, data.labels
     transform = eval_transform(cfg, crops(cfg.tta))
-    val_names, test_names = [names[i] for i in ctx.val_idx], data.test_images
+    val_names = [names[i] for i in ctx.val_idx]
     frames = []
-    for ids, batches in ((val_names, loader(data, val_names, None, transform, cfg=cfg)),
-                         (test_names, test_batches(cfg, data, transform, ctx.cache_dir))):
+    for ids, batches in (([data.ids[i] for i in ctx.val_idx], loader(data, val_names, None, transform, cfg=cfg)),
+                         (data.test_ids, test_batches(cfg, data, transform, ctx.cache_dir))):
         probs = predict_probs(net, batches, cfg.tta, cfg.image_size, device=inference_device(cfg),
                               normalize=ImageNormalize.for_model(net))
         frames.append(pd.concat([pd.DataFrame({id_column: ids}), pd.DataFrame(probs.numpy(), columns=labels)],

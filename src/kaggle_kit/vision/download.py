@@ -115,13 +115,17 @@ def training_rows(spec: ImageSpec, root: Path, slug: str) -> tuple[list[str], li
     return ids, fill(spec.train_images, ids), train[spec.label].tolist(), [path]
 
 
-def answer_rows(spec: ImageSpec, root: Path, slug: str) -> tuple[list[str], pd.DataFrame | None, list]:
+def answer_rows(spec: ImageSpec, root: Path, slug: str, labels: list[str]) -> tuple[list[str], pd.DataFrame | None, list]:
     """(test ids in answer order, the sample submission, fingerprint parts)."""
     sample = test = None
     path = root / spec.files.sample_submission if spec.files.sample_submission else None
     if path is not None and (path.is_file() or not spec.files.test):   # beside a test CSV it is only a check
         sample = tables.read_csv(path, slug, columns=[spec.id])
         unique_ids(sample, spec.id, path)
+        if spec.submission == "probabilities" and sorted(sample.columns[1:]) != labels:
+            stray = sorted(set(sample.columns[1:]) ^ set(labels))
+            raise UserError(f"{path}: its probability columns are not the training classes ({len(stray)} differ, "
+                            f"e.g. {stray[0]}); check the sample submission against the training labels")
         if list(sample.columns[1:]) != spec.answer_columns:
             raise UserError(f"{path} has the columns {', '.join(sample.columns[1:])}, the competition.yaml says "
                             f"{', '.join(spec.answer_columns)}; write the spec again with make new")
@@ -170,7 +174,7 @@ def read_image_download(spec: ImageSpec, root: Path, slug: str, say=None) -> Ima
         stray = sorted(set(spec.answer_columns) ^ set(labels))
         raise UserError(f"the submission's probability columns are not the training classes ({len(stray)} differ, "
                         f"e.g. {stray[0]}); check the sample submission against the training labels")
-    test_ids, sample, test_parts = answer_rows(spec, root, slug)
+    test_ids, sample, test_parts = answer_rows(spec, root, slug, labels)
     test_images = fill(spec.test_images, test_ids)
     unlisted = unlisted_test_images(spec, root, set(test_images) | set(images))
     if unlisted and say is not None:

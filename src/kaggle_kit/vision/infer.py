@@ -188,18 +188,17 @@ def infer_image_spec(name: str, data_dir: Path, *, metric: str | None = None, ta
                                 "id": id_column, "label": label, "train_images": train_template,
                                 "test_images": test_template, "metric": metric, "submission": form,
                                 "answer_columns": columns, "classes": classes}, "make new")
-    size = typical_size(data_dir, train_paths)
-    checks.append(f"configs/{name}.yaml: a small CNN from random initialisation at {min(size, CPU_IMAGE_SIZE)} px "
-                  "for a CPU; on a GPU set pretrained: true, a larger model and image_size")
-    return Inferred(spec, notes, checks, context={"image_side": size})
+    size = max(16, min(CPU_IMAGE_SIZE, typical_size(data_dir, train_paths)) // 8 * 8)
+    checks.append(f"configs/{name}.yaml: a small CNN from random initialisation at {size} px for a CPU; on a GPU "
+                  "set pretrained: true, a larger model and image_size")
+    return Inferred(spec, notes, checks, context={"image_size": size})
 
 
 def config_texts(name: str, spec: ImageSpec, context: dict) -> dict[str, str]:
     """configs/<name>.yaml: a CPU-sized timm CNN from random initialisation; nothing that only helps pretrained
     weights (the head's rate is 1 unless they are pretrained; eval at the training resolution without
     augmentation)."""
-    side = context.get("image_side", CPU_IMAGE_SIZE)
-    size = max(16, min(CPU_IMAGE_SIZE, side) // 8 * 8)
+    size = context.get("image_size", CPU_IMAGE_SIZE)
     smoothing = 0.0 if spec.metric == "logloss" else 0.1      # smoothed targets cost log loss
     text = f"""# {name}: a small timm CNN from random initialisation, sized for a CPU (written by make new).
 # On a GPU: pretrained: true, a larger model (e.g. resnet50d), image_size: 224, precision: 16-mixed,
