@@ -30,13 +30,13 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_leaves import TrainTimer  # noqa: E402
 from bench_report import write_section  # noqa: E402
 
-from competitions.cowboy_outfits.config import CowboyConfig  # noqa: E402
 from competitions.cowboy_outfits.sample import build_sample  # noqa: E402
-from competitions.cowboy_outfits.task import CowboyTask  # noqa: E402
 from kaggle_kit.config import load_config  # noqa: E402
+from kaggle_kit.detection.config import DetectionConfig  # noqa: E402
 from kaggle_kit.detection.detection_fold import create_detector, loader, predict_frame  # noqa: E402
 from kaggle_kit.detection.detector_module import DetectorModule, to_float  # noqa: E402
 from kaggle_kit.detection.detectors import label_offset  # noqa: E402
+from kaggle_kit.registry import get_task  # noqa: E402
 from kaggle_kit.training.samplers import EpochShuffleSampler  # noqa: E402
 from kaggle_kit.training.trainer import fit_fold  # noqa: E402
 
@@ -104,11 +104,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--images", type=int, default=160)
     args = ap.parse_args()
-    cfg = load_config(CowboyConfig, args.config, ROOT / "configs", "progress_bar=false")
+    cfg = load_config(DetectionConfig, args.config, ROOT / "configs", "progress_bar=false")
     root = Path(os.environ.get("KIT_ROOT") or ROOT) / "data" / "samples" / "cowboyoutfits"
     if not (root / "train.json").is_file():
         build_sample(root)
-    data = CowboyTask().load(root)
+    data = get_task("cowboy").load(root)
     idx = np.arange(args.images)
     batches = in_memory_batches(cfg, data, idx)
     torch.manual_seed(0)

@@ -80,18 +80,18 @@ def run_best(work: Path, trained: list[tuple[str, dict]], args: str) -> dict:
 
 def prediction_set(overrides: dict) -> str | None:
     """The saved prediction set a submit with these prediction keys writes (None: the plain one)."""
-    from competitions.cowboy_outfits.config import CowboyConfig
+    from kaggle_kit.detection.config import DetectionConfig
 
-    name = CowboyConfig(**{k: (v.strip("[]").split(",") if k == "tta_scales" else v)
+    name = DetectionConfig(**{k: (v.strip("[]").split(",") if k == "tta_scales" else v)
                            for k, v in overrides.items()}).tta_name()
     return None if name == "none" else f"tta-{name}"
 
 
 def load_sample(root: Path):
-    from competitions.cowboy_outfits.task import CowboyTask
     from kaggle_kit.pipeline.data_source import resolve_data_dir
+    from kaggle_kit.registry import get_task
 
-    task = CowboyTask()
+    task = get_task("cowboy")
     return task, task.load(resolve_data_dir(task, None, root)[0])
 
 
@@ -110,12 +110,12 @@ def cv_of(root: Path, variant: str | None = None) -> dict:
 
 def tta_cost(root: Path, args: str) -> float:
     """Seconds per image of one fold's prediction (decode, views, detector, fusion) over the test images."""
-    from competitions.cowboy_outfits.config import CowboyConfig
     from kaggle_kit.config import load_config
+    from kaggle_kit.detection.config import DetectionConfig
     from kaggle_kit.detection.detection_fold import load_fold_detector, predict_frame
 
     _, data = load_sample(root)
-    cfg = load_config(CowboyConfig, ROOT / "configs" / "cowboy-cpu.yaml", ROOT / "configs", args)
+    cfg = load_config(DetectionConfig, ROOT / "configs" / "cowboy-cpu.yaml", ROOT / "configs", args)
     run = root / "runs" / "cowboy" / "cowboy-cpu"
     detector = load_fold_detector(cfg, data, 0, run / "fold0")
     test = data.test
@@ -160,9 +160,9 @@ def main() -> None:
             "| --- | --- | " + " | ".join("---" for _ in CLASSES) + " | --- |")
     table = [head] + [row(what, cv_of(r["root"], r.get("variant")), seconds(r))
                       for what, r in results]
-    from competitions.cowboy_outfits.config import CowboyConfig
+    from kaggle_kit.detection.config import DetectionConfig
 
-    names = {t: CowboyConfig(tta=t).tta_name() for t in TTAS}
+    names = {t: DetectionConfig(tta=t).tta_name() for t in TTAS}
     tta_table = [head.replace("train + submit", "prediction + fusion per image (one fold)")]
     tta_table.append(row(f"{tta_what}, tta=none", cv_of(base), f"{cost['none'] * 1000:.0f} ms"))
     for t in TTAS:

@@ -7,12 +7,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from competitions.cowboy_outfits.data import CATEGORIES, read_download
 from competitions.cowboy_outfits.sample import N_TEST, N_TRAIN, N_VALID
 from kaggle_kit.detection.box_fusion import fuse_image
 from kaggle_kit.detection.coco_eval import coco_ground_truth, evaluate
+from kaggle_kit.detection.download import read_coco_download
 from kaggle_kit.detection.predictions import DetectionPredictions
 from kaggle_kit.errors import UserError
+from kaggle_kit.registry import get_task
+
+COWBOY = get_task("cowboy")
+CATEGORIES = COWBOY.spec.categories
+
+
+def read_download(root):
+    return read_coco_download(COWBOY.spec, root, COWBOY.slug)
 
 
 def test_sample_layout(cowboy_sample):

@@ -5,14 +5,16 @@ import shutil
 
 import pandas as pd
 
-from competitions.cowboy_outfits.data import CATEGORIES
 from kaggle_kit.detection.kind import read_answer
+from kaggle_kit.registry import get_task
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 
 TINY = ("epochs=1 folds=2 image_size=64 batch_size=8 num_workers=0 progress_bar=false val_every=1 "
         "detections_per_img=20")
 CPU = "configs/cowboy-cpu.yaml"
+
+CATEGORIES = get_task("cowboy").spec.categories
 
 
 def test_train_and_submit_on_the_sample(tmp_path, cowboy_sample):

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from kaggle_kit.config import format_validation_error
 from kaggle_kit.errors import UserError
 
-KINDS = ("tabular", "image_classification")
+KINDS = ("tabular", "image_classification", "detection")
 
 
 def read_mapping(path: Path) -> dict:
@@ -62,4 +62,39 @@ def spec_task(path: Path):
         from kaggle_kit.vision.spec_task import SpecImageTask
 
         return SpecImageTask(name, validate(ImageSpec, data, path), path.parent)
+    if kind == "detection":
+        from kaggle_kit.detection.spec import DetectionSpec
+        from kaggle_kit.detection.spec_task import SpecDetectionTask
+
+        return SpecDetectionTask(name, validate(DetectionSpec, data, path), path.parent)
     raise UserError(f"{path}: kind {kind!r} is not one of {', '.join(KINDS)}")
+
+
+class FromSpec:
+    """What every competition made from a competition.yaml shares, whatever its kind: its names from the spec,
+    its default config (the spec's `sample_config` on the drawn sample), and its drawn sample from a `sample.py`
+    beside the spec that defines `build_sample(dest)`, where there is one."""
+
+    def __init__(self, name: str, spec: BaseModel, folder: Path):
+        self.name, self.spec, self.folder = name, spec, folder
+        self.slug = spec.slug or name
+        self.has_sample = (folder / "sample.py").is_file()
+
+    def default_config(self, using_sample: bool) -> str:
+        sample_config = getattr(self.spec, "sample_config", None)
+        return sample_config if using_sample and sample_config else self.name
+
+    def auto_experiments(self) -> list[str]:
+        return [self.name]
+
+    def build_sample(self, dest: Path) -> None:
+        import importlib.util
+
+        path = self.folder / "sample.py"
+        if not path.is_file():
+            raise UserError(f"{self.name} has no drawn sample; pass DATA=<the unpacked download> or unpack it into "
+                            f"data/{self.slug}/")
+        found = importlib.util.spec_from_file_location(f"_kit_sample_{self.folder.name}", path)
+        module = importlib.util.module_from_spec(found)
+        found.loader.exec_module(module)
+        module.build_sample(dest)

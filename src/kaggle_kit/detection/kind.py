@@ -22,6 +22,7 @@ from kaggle_kit.detection.config import DetectionConfig
 from kaggle_kit.detection.predictions import DetectionPredictions, to_coco_results
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
+from kaggle_kit.pipeline.submission_checks import check_table
 from kaggle_kit.task import FoldContext, FoldOutput, Task, TrainData
 
 
@@ -56,10 +57,13 @@ class DetectionTask(Task):
     secondary_scores = {"AP50": "AP50"}
     breakdowns = (("per_class", "AP"), ("per_class_AP50", "AP50"))
 
+    submission_form: ClassVar[str] = "coco_zip"    # coco_zip: answer.json in a zip; prediction_string: a CSV
+    answer_column: ClassVar[str] = "PredictionString"
+
     @property
     def answering(self) -> str:
-        """The test set this command answers: the selected split, else the first."""
-        return self.split or self.splits[0]
+        """The test set this command answers: the selected split, else the first (or the one)."""
+        return self.split or (self.splits[0] if self.splits else "test")
 
     def fit_fold(self, cfg: DetectionConfig, data: DetectionData, ctx: FoldContext) -> FoldOutput:
         from kaggle_kit.detection.detection_fold import fit_detector_fold  # torch, torchvision load only now
@@ -134,19 +138,48 @@ class DetectionTask(Task):
         frame = pd.DataFrame({"image_id": ids[pred[:, 0].astype(int)], "category_id": pred[:, 6].astype(int),
                               "x": pred[:, 1], "y": pred[:, 2], "w": pred[:, 3], "h": pred[:, 4],
                               "score": pred[:, 5]}, columns=DetectionPredictions.columns)
-        return frame[frame["image_id"].isin(data.split_ids[self.answering])].reset_index(drop=True)
+        frame = frame[frame["image_id"].isin(data.split_ids[self.answering])].reset_index(drop=True)
+        if self.submission_form == "prediction_string":    # boxes checked here, where they are still boxes
+            check_answer(frame, data, self.answering)
+            return prediction_strings(frame, data.test_ids, self.id_column, self.answer_column)
+        return frame
 
     def check_submission(self, frame: pd.DataFrame, data: DetectionData) -> None:
-        check_answer(frame, data, self.answering)
+        if self.submission_form != "prediction_string":
+            check_answer(frame, data, self.answering)
+            return
+        columns = [self.id_column, self.answer_column]
+        if list(frame.columns) != columns:
+            raise UserError(f"submission header {list(frame.columns)} should be {columns}")
+        sample = data.sample_submission
+        check_table(frame[[self.id_column]], [self.id_column], data.test_ids,
+                    None if sample is None else sample[[self.id_column]])
+        counts = frame[self.answer_column].fillna("").str.split().str.len()
+        if (counts % 5).any():
+            raise UserError(f"submission row {int(np.flatnonzero(counts % 5)[0])}: {self.answer_column} must be "
+                            "`score x y w h` repeated")
 
     def write_submission(self, frame: pd.DataFrame, path: Path) -> None:
+        if self.submission_form == "prediction_string":
+            atomic.write_csv(path, frame)
+            return
+
         def write_zip(tmp: Path) -> None:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("answer.json", json.dumps(to_coco_results(frame)))
         atomic.write_with(path, write_zip)
 
     def submission_stem(self, exp: str) -> str:
-        return exp if self.answering == self.splits[0] else f"{exp}-{self.answering}"
+        return exp if not self.splits or self.answering == self.splits[0] else f"{exp}-{self.answering}"
+
+
+def prediction_strings(frame: pd.DataFrame, order: list[str], id_column: str, column: str) -> pd.DataFrame:
+    """One row per test image in answer order: `score x y w h ...` by falling score, empty for no box."""
+    text = {}
+    for image_id, g in frame.sort_values("score", ascending=False, kind="stable").groupby("image_id", sort=False):
+        text[image_id] = " ".join(f"{r.score:.4f} {r.x:.1f} {r.y:.1f} {r.w:.1f} {r.h:.1f}"
+                                  for r in g.itertuples(index=False))
+    return pd.DataFrame({id_column: pd.Series(order, dtype=object), column: [text.get(i, "") for i in order]})
 
 
 def check_answer(frame: pd.DataFrame, data: DetectionData, split: str) -> None:

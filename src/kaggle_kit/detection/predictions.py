@@ -56,11 +56,18 @@ class DetectionPredictions:
         return pd.concat([f.assign(fold=k) for k, _, f in parts], ignore_index=True)
 
 
+def json_id(image_id):
+    """An id as COCO writes it: an exact JSON integer where the id is one (cowboy's uint64 ids), else the string
+    (hex ids of a CSV download; "007" stays "007")."""
+    text = str(image_id)
+    return int(text) if text.isdigit() and str(int(text)) == text else text
+
+
 def to_coco_results(frame: pd.DataFrame) -> list[dict]:
     out = []
     extra = [c for c in frame.columns if c not in DetectionPredictions.columns]
     for r in frame.itertuples(index=False):
-        item = {"image_id": int(r.image_id), "category_id": int(r.category_id),
+        item = {"image_id": json_id(r.image_id), "category_id": int(r.category_id),
                 "bbox": [round(float(r.x), 2), round(float(r.y), 2), round(float(r.w), 2), round(float(r.h), 2)],
                 "score": round(float(r.score), 5)}
         item.update({c: int(getattr(r, c)) for c in extra})

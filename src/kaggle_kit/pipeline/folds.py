@@ -44,6 +44,9 @@ def make_folds(n_rows: int, n_folds: int, seed: int, kind: str = "kfold", *, y=N
     else:
         from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:    # one label: its absence as a second, so it stays an indicator
+            y = np.column_stack([y, 1 - y])
         splitter, args = MultilabelStratifiedKFold(n_folds, shuffle=True, random_state=seed), (X, y)
     check_classes(kind, y, n_folds)
     fold = np.full(n_rows, -1, dtype=np.int64)

@@ -1,5 +1,6 @@
 """`make new COMP=<name> DATA=<dir>`: a competition's spec and configs, inferred from its download by the kind
-its files show (images: kaggle_kit.vision.infer; tables: kaggle_kit.tabular.infer). Prints what it inferred
+its files show (boxes: kaggle_kit.detection.infer; images: kaggle_kit.vision.infer; tables:
+kaggle_kit.tabular.infer). Prints what it inferred
 and what to check; writes nothing when it stops."""
 
 from __future__ import annotations
@@ -27,8 +28,17 @@ class Inferred:
 
 def infer(name: str, data_dir: Path, *, metric, target, id_column, problem) -> tuple[Inferred, dict[str, str]]:
     """The spec and its config texts, for the kind the download's files show."""
+    from kaggle_kit.detection.infer import is_detection
     from kaggle_kit.vision.infer import has_images
 
+    if is_detection(data_dir):
+        from kaggle_kit.detection.infer import config_texts, infer_detection_spec
+
+        if problem is not None or metric is not None or target is not None:
+            raise UserError("--problem, --metric and --target are for tables and image classes; a detection "
+                            "download is scored by COCO AP on its boxes")
+        inferred = infer_detection_spec(name, data_dir, id_column=id_column)
+        return inferred, config_texts(name, inferred.spec, inferred.context)
     if has_images(data_dir):
         from kaggle_kit.vision.infer import config_texts, infer_image_spec
 

@@ -14,6 +14,7 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
 from kaggle_kit.io.fingerprints import data_fingerprint
 from kaggle_kit.pipeline.submission_checks import check_table
+from kaggle_kit.specs import FromSpec
 from kaggle_kit.tabular import decisions
 from kaggle_kit.tabular.config import TableConfig
 from kaggle_kit.tabular.kind import TableData, TabularTask
@@ -30,13 +31,11 @@ class SpecTableData(TableData):
     categorical: list[str]         # those of them that hold text
 
 
-class SpecTabularTask(TabularTask):
+class SpecTabularTask(FromSpec, TabularTask):
     config_class = TableConfig
-    has_sample = False
 
     def __init__(self, name: str, spec: TabularSpec, folder: Path):
-        self.name, self.spec, self.folder = name, spec, folder
-        self.slug = spec.slug or name
+        super().__init__(name, spec, folder)
         self.id_column = spec.id
         self.metric = spec.metric
         self.higher_is_better = METRICS[spec.metric].higher_is_better
@@ -52,10 +51,6 @@ class SpecTabularTask(TabularTask):
     @property
     def scores(self) -> str:
         return METRICS[self.spec.metric].scores(self.spec.problem)
-
-    def build_sample(self, dest: Path) -> None:
-        raise UserError(f"{self.name} has no drawn sample; pass DATA=<the unpacked download> or unpack it into "
-                        f"data/{self.slug}/")
 
     def load(self, data_dir: Path) -> SpecTableData:
         s = self.spec
