@@ -11,6 +11,7 @@ import pytest
 from kaggle_kit.detection.samples import draw
 
 from .conftest import files_under, make
+from .test_bad_inputs import run_main
 
 ARGS = "epochs=1 folds=2 image_size=64 batch_size=8 num_workers=0 progress_bar=false val_every=1"
 
@@ -87,8 +88,6 @@ BAD = {
 
 @pytest.mark.parametrize("case", BAD)
 def test_bad_box_csv(case, wheat, tmp_path, monkeypatch, capsys):
-    from kaggle_kit.cli import main
-
     breaker, words = BAD[case]
     root = tmp_path / "work"
     shutil.copytree(wheat[0] / "competitions", root / "competitions")
@@ -97,12 +96,6 @@ def test_bad_box_csv(case, wheat, tmp_path, monkeypatch, capsys):
     shutil.copytree(wheat[1], data)
     breaker(data)
     before = files_under(root)
-    monkeypatch.setenv("KIT_ROOT", str(root))
-    monkeypatch.chdir(root)
-    capsys.readouterr()
-    code = main(["train", "d-wheat", "--data", str(data), "--args", ARGS])
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
-    assert all(w.lower() in lines[0].lower() for w in words), lines[0]
+    code, line = run_main(["train", "d-wheat", "--data", str(data), "--args", ARGS], root, monkeypatch, capsys)
+    assert code == 2 and all(w.lower() in line.lower() for w in words), line
     assert files_under(root) == before

@@ -13,6 +13,7 @@ from PIL import Image
 from kaggle_kit.vision.samples import draw
 
 from .conftest import files_under, make
+from .test_bad_inputs import run_main
 
 # the written config with only model, image_size and epochs overridden (and 2 folds, to keep CI short)
 ARGS = "model=resnet10t image_size=24 epochs=4 folds=2 progress_bar=false"
@@ -102,19 +103,6 @@ def test_vote_is_refused_for_log_loss(trained, monkeypatch, capsys):
         code, line = run_main(argv, root, monkeypatch, capsys)
         assert code == 2 and "infinite log loss" in line, line
         assert files_under(root) == before
-
-
-def run_main(argv, root, monkeypatch, capsys):
-    from kaggle_kit.cli import main
-
-    monkeypatch.setenv("KIT_ROOT", str(root))
-    monkeypatch.chdir(root)
-    capsys.readouterr()
-    code = main(argv)
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(lines) <= 1 and "Traceback" not in err, err
-    return code, (lines[0] if lines else err)
 
 
 def drop(rel):

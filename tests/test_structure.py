@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kaggle_kit.registry import task_classes
+from kaggle_kit.registry import get_task, task_classes, task_names
 from kaggle_kit.task import Task
 
 from .conftest import REPO
@@ -35,8 +35,9 @@ def test_the_core_imports_no_competition():
 def test_the_core_names_no_competition():
     """No competition's slug or file names appear in the core's code, docstrings or messages, nor its short
     name as a name ("cowboy:", "leaves-train", 'house'); "leaves" the verb is English."""
-    slugs = {cls.slug for cls in task_classes().values()} | {"valid.csv", "SalePrice", "train.json"}
-    names = {cls.name for cls in task_classes().values()}
+    tasks = [get_task(n) for n in task_names()]             # task.py competitions and specs alike
+    slugs = {t.slug for t in tasks} | {"valid.csv", "SalePrice", "train.json"}
+    names = {t.name for t in tasks}
     pattern = re.compile("|".join([*(re.escape(w) for w in slugs),
                                    *(rf"[\"'`/(]{re.escape(n)}[-\"'`:/)]" for n in names)]))
     hits = [f"{p.relative_to(REPO)}:{i}: {line.strip()}" for p in CORE.rglob("*.py")
@@ -67,7 +68,10 @@ def test_every_competition_folder_is_found_and_is_an_instance_of_a_kind():
     folders = {p.parent.name for p in (REPO / "competitions").glob("*/task.py")}
     found = task_classes()
     assert {cls.__module__.split(".")[1] for cls in found.values()} == folders
-    kinds = {name: next(k.__name__ for k in (TabularTask, ImageClassificationTask, DetectionTask) if issubclass(cls, k))
-             for name, cls in found.items()}
+    specs = {p.parent.name for p in (REPO / "competitions").glob("*/competition.yaml")}
+    assert specs == {"classify_leaves", "cowboy_outfits"} and not specs & folders   # a spec, or a task.py
+    tasks = {n: get_task(n) for n in task_names()}
+    kinds = {name: next(k.__name__ for k in (TabularTask, ImageClassificationTask, DetectionTask) if isinstance(t, k))
+             for name, t in tasks.items()}
     assert kinds == {"house": "TabularTask", "leaves": "ImageClassificationTask", "cowboy": "DetectionTask"}
-    assert all(issubclass(cls, Task) for cls in found.values())
+    assert all(isinstance(t, Task) for t in tasks.values())

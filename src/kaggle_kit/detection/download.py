@@ -1,5 +1,5 @@
 """Reading a detection download as its competition.yaml describes it: COCO train annotations with an
-`id,file_name` CSV per test set (cowboyoutfits), or a CSV with one row per box (`image_id,width,height,bbox`,
+`id,file_name` CSV per test set, or a CSV with one row per box (`image_id,width,height,bbox`,
 global-wheat-detection) with the sample submission's rows to answer. Boxes are checked (four numbers, inside
 their image), every listed image is read for its size, and ids are kept exact: COCO's unsigned 64-bit integers
 stay Python ints (json parses them exactly) and CSV ids stay the strings the files hold, never numpy int64 or
@@ -126,7 +126,7 @@ def answer_images(splits: dict[str, Images], files_of: dict[str, str]) -> Images
     return Images(ids, files, sizes)
 
 
-def image_sizes(root: Path, images: Images, said_by: str = "train.json") -> list[int]:
+def image_sizes(root: Path, images: Images, said_by: str) -> list[int]:
     """Fill in sizes the files say (files relative to root); an error naming the first few missing or unreadable
     images, or one whose size differs from what `said_by` says."""
     from PIL import Image

@@ -57,7 +57,7 @@ class DetectionPredictions:
 
 
 def json_id(image_id):
-    """An id as COCO writes it: an exact JSON integer where the id is one (cowboy's uint64 ids), else the string
+    """An id as COCO writes it: an exact JSON integer where the id is one (unsigned 64-bit COCO ids), else the string
     (hex ids of a CSV download; "007" stays "007")."""
     text = str(image_id)
     return int(text) if text.isdigit() and str(int(text)) == text else text
