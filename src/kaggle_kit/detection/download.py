@@ -20,6 +20,7 @@ from kaggle_kit.detection.spec import DetectionSpec
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
 from kaggle_kit.io.fingerprints import data_fingerprint
+from kaggle_kit.vision.download import fill, ids_in_folder
 
 EDGE_TOLERANCE = 1.0        # pixels a box may reach past the image edge (2-decimal rounding); clipped
 
@@ -186,22 +187,6 @@ def parse_box(text: str, row: int, path: Path) -> list[float]:
     return [float(x), float(y), float(x) + float(w), float(y) + float(h)]
 
 
-def fill(template: str, ids: list[str]) -> list[str]:
-    head, tail = template.split("{id}")
-    return [f"{head}{i}{tail}" for i in ids]
-
-
-def folder_ids(root: Path, template: str) -> list[str]:
-    """The ids of the images the template's folder holds (e.g. training images with no box, absent from the
-    CSV of boxes), in name order."""
-    head, tail = template.split("{id}")
-    folder = root / Path(head + "x").parent
-    if not folder.is_dir():
-        return []
-    names = sorted(str(p.relative_to(root).as_posix()) for p in folder.iterdir() if p.is_file())
-    return [n[len(head):len(n) - len(tail)] for n in names if n.startswith(head) and n.endswith(tail)]
-
-
 def read_box_csv(spec: DetectionSpec, root: Path, slug: str) -> tuple[Images, Images, pd.DataFrame, str]:
     """(train images with their boxes, the images to answer, the sample submission, fingerprint)."""
     path = root / spec.train
@@ -224,7 +209,7 @@ def read_box_csv(spec: DetectionSpec, root: Path, slug: str) -> tuple[Images, Im
             raise _fail_download(f"{path}: row {row} gives image {i} the size {size[0]}x{size[1]}, an earlier row "
                                  f"{sizes[where[i]][0]}x{sizes[where[i]][1]}", slug)
         boxes[where[i]].append([*parse_box(box, row, path), category])
-    unboxed = [i for i in folder_ids(root, spec.train_images) if i not in where]   # images without a box
+    unboxed = [i for i in ids_in_folder(root, spec.train_images) if i not in where]   # images without a box
     ids += unboxed
     sizes += [(0, 0)] * len(unboxed)
     boxes += [[] for _ in unboxed]

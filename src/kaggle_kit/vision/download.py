@@ -92,6 +92,16 @@ def fill(template: str, ids: list[str]) -> list[str]:
     return [f"{head}{i}{tail}" for i in ids]
 
 
+def ids_in_folder(root: Path, template: str) -> list[str]:
+    """The ids of the images in the template's folder that fit it, in natural order."""
+    head, tail = template.split("{id}")
+    folder = root / Path(head + "x").parent
+    if not folder.is_dir():
+        return []
+    names = [p.relative_to(root).as_posix() for p in images_in(folder)]
+    return [n[len(head):len(n) - len(tail)] for n in names if n.startswith(head) and n.endswith(tail)]
+
+
 def unique_ids(frame: pd.DataFrame, column: str, path: Path) -> None:
     repeated = frame[column][frame[column].duplicated() | (frame[column].str.strip() == "")]
     if len(repeated):
@@ -143,12 +153,10 @@ def answer_rows(spec: ImageSpec, root: Path, slug: str, labels: list[str]) -> tu
         return sample[spec.id].tolist(), sample, [path, root / spec.files.sample_submission]   # the sample's order
     if sample is not None:
         return sample[spec.id].tolist(), sample, [root / spec.files.sample_submission]
-    head, tail = spec.test_images.split("{id}")        # no list of test rows: the test folder's, in natural order
-    folder = root / Path(head + "x").parent
+    folder = root / Path(spec.test_images.split("{id}")[0] + "x").parent   # no list of test rows: the folder's
     if not folder.is_dir():
         raise UserError(f"{folder} is missing; unpack the whole download")
-    names = [str(p.relative_to(root)) for p in images_in(folder)]
-    ids = [n[len(head):len(n) - len(tail)] for n in names if n.startswith(head) and n.endswith(tail)]
+    ids = ids_in_folder(root, spec.test_images)
     if not ids:
         raise UserError(f"{folder} holds no images matching {spec.test_images}")
     return ids, None, ["\n".join(ids)]
