@@ -92,10 +92,15 @@ def fill(template: str, ids: list[str]) -> list[str]:
     return [f"{head}{i}{tail}" for i in ids]
 
 
+def template_folder(root: Path, template: str) -> Path:
+    """The folder a path template's images lie in (`test/{id}.png` -> root/test)."""
+    return root / Path(template.split("{id}")[0] + "x").parent
+
+
 def ids_in_folder(root: Path, template: str) -> list[str]:
     """The ids of the images in the template's folder that fit it, in natural order."""
     head, tail = template.split("{id}")
-    folder = root / Path(head + "x").parent
+    folder = template_folder(root, template)
     if not folder.is_dir():
         return []
     names = [p.relative_to(root).as_posix() for p in images_in(folder)]
@@ -153,7 +158,7 @@ def answer_rows(spec: ImageSpec, root: Path, slug: str, labels: list[str]) -> tu
         return sample[spec.id].tolist(), sample, [path, root / spec.files.sample_submission]   # the sample's order
     if sample is not None:
         return sample[spec.id].tolist(), sample, [root / spec.files.sample_submission]
-    folder = root / Path(spec.test_images.split("{id}")[0] + "x").parent   # no list of test rows: the folder's
+    folder = template_folder(root, spec.test_images)          # no list of test rows: the folder's
     if not folder.is_dir():
         raise UserError(f"{folder} is missing; unpack the whole download")
     ids = ids_in_folder(root, spec.test_images)
@@ -164,8 +169,7 @@ def answer_rows(spec: ImageSpec, root: Path, slug: str, labels: list[str]) -> tu
 
 def unlisted_test_images(spec: ImageSpec, root: Path, listed: set[str]) -> list[str]:
     """Images in the test folder that no row asks about (and no training row uses)."""
-    head = spec.test_images.split("{id}")[0]
-    folder = root / Path(head + "x").parent
+    folder = template_folder(root, spec.test_images)
     if not folder.is_dir() or folder.resolve() == root.resolve():
         return []
     return [n for n in (str(p.relative_to(root)) for p in images_in(folder)) if n not in listed]

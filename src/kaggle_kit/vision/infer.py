@@ -98,7 +98,7 @@ def infer_image_spec(name: str, data_dir: Path, *, metric: str | None = None, ta
     sample_name = find_sample(data_dir, csvs)
     sample = tables.read_csv(data_dir / sample_name, name) if sample_name else None
     notes, checks = [], []
-    tables_with_images = []            # (csv, column, template) of every other CSV column naming images
+    tables_with_images = []            # (csv, column, template, frame) of every other CSV column naming images
     for c in (c for c in csvs if c != sample_name):
         frame = tables.read_csv(data_dir / c, name)
         for col in frame.columns:
