@@ -6,20 +6,19 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from kaggle_kit.config import TrainConfig
+from kaggle_kit.vision.config import ImageTrainConfig
 
 DETECTOR_KINDS = ("fcos", "retinanet", "faster_rcnn")   # torchvision's (kaggle_kit.detection.detectors)
 TTA_MODES = ("none", "hflip", "hflip_scales")           # kaggle_kit.detection.tta
 
 
-class DetectionConfig(TrainConfig):
+class DetectionConfig(ImageTrainConfig):
     PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS | {
         "fold_weights", "wbf_iou", "wbf_skip", "tta", "tta_scales", "tta_wbf_iou"}
 
     detector: Literal[DETECTOR_KINDS] = "fcos"   # noqa: F821 (torchvision: fcos, retinanet, faster_rcnn)
     backbone: str = "resnet18"                   # a timm model (features_only) through an FPN, or
     #                                              "torchvision/resnet50": torchvision's ResNet FPN
-    pretrained: bool = False                     # timm's hub weights for the backbone (online users)
-    pretrained_path: str | None = None           # local backbone weights file (offline users)
     image_size: int = Field(640, ge=32)          # longer image side fed to the detector
     fpn_channels: int = Field(256, ge=8)
     head_convs: int = Field(4, ge=1)             # FCOS head depth

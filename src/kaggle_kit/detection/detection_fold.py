@@ -16,15 +16,12 @@ from kaggle_kit.detection.detectors import build_detector, label_offset
 from kaggle_kit.detection.predictions import DetectionPredictions
 from kaggle_kit.detection.tta import fuse_views, predict_views, tta_views
 from kaggle_kit.errors import UserError
-from kaggle_kit.io import atomic
 from kaggle_kit.task import FoldContext, FoldOutput
-from kaggle_kit.training.checkpoints import check_identity, load_weights, read_fold_checkpoint
 from kaggle_kit.training.devices import inference_device
-from kaggle_kit.training.loaders import data_loader
+from kaggle_kit.training.fold_net import load_best, save_best, seed_fold, train_in_fold, without_download
 from kaggle_kit.training.replay import SampleSeeds
 from kaggle_kit.training.samplers import ClassAwareSampler, EpochShuffleSampler, RepeatFactorSampler
-from kaggle_kit.training.seeding import derive_seed
-from kaggle_kit.training.trainer import fit_fold
+from kaggle_kit.vision.image_loader import image_loader
 from kaggle_kit.vision.models import check_weights_file, create_named
 
 
@@ -35,6 +32,11 @@ def create_detector(cfg: DetectionConfig, num_classes: int, class_weights: list[
         head_convs=cfg.head_convs, anchor_size=cfg.anchor_size, pretrained=cfg.pretrained,
         pretrained_path=cfg.pretrained_path, score_thresh=cfg.score_thresh, detections_per_img=cfg.detections_per_img,
         class_weights=class_weights), "backbone", cfg.backbone)
+
+
+def identity(cfg: DetectionConfig) -> dict:
+    """What best.ckpt must hold to be read back with this config."""
+    return {"detector": cfg.detector, "backbone": cfg.backbone}
 
 
 def image_classes(images, idx) -> list[set[int]]:
@@ -70,8 +72,8 @@ def loader(data, images, idx, cfg: DetectionConfig, *, augment: str, with_boxes:
     ds = DetectionDataset(data.images_dir, [images.files[i] for i in idx], idx,
                           [images.boxes[i] for i in idx] if with_boxes else None, label_of=label_map(cfg, data.categories),
                           transform=make_transform(cfg.image_size, augment))
-    return data_loader(ds, cfg, sampler=sampler, collate_fn=collate,
-                       drop_last=sampler is not None and len(idx) > cfg.batch_size)
+    return image_loader(ds, cfg, sampler=sampler, collate_fn=collate,
+                        drop_last=sampler is not None and len(idx) > cfg.batch_size)
 
 
 @torch.no_grad()
@@ -102,8 +104,7 @@ def predict_sets(cfg: DetectionConfig, detector: torch.nn.Module, data, val_idx:
 
 def fit_detector_fold(cfg: DetectionConfig, data, ctx: FoldContext) -> FoldOutput:
     train, train_idx, val_idx = data.train, ctx.train_idx, ctx.val_idx
-    seed = derive_seed(cfg.seed, ctx.fold)
-    torch.manual_seed(seed)
+    seed = seed_fold(cfg, ctx.fold)
     classes = image_classes(train, train_idx)
     weights = class_weights(cfg, data.categories, classes)
     detector = create_detector(cfg, len(data.categories), weights)
@@ -112,12 +113,9 @@ def fit_detector_fold(cfg: DetectionConfig, data, ctx: FoldContext) -> FoldOutpu
     val_loader = loader(data, train, val_idx, cfg, augment="none", with_boxes=True)
     module = DetectorModule(detector, cfg, len(train_loader), label_offset=label_offset(cfg.detector),
                             categories=data.categories, ground_truth=data.gt)
-    fit = fit_fold(module, train_loader, val_loader, cfg, fold_dir=ctx.dir, monitor="val_ap50", mode="max", seed=seed,
-                   resume=ctx.resume, name=f"fold {ctx.fold}")
-    atomic.torch_save(ctx.dir / "best.ckpt", {
-        "state_dict": {k: v.cpu() for k, v in detector.state_dict().items()}, "detector": cfg.detector,
-        "backbone": cfg.backbone, "image_size": cfg.image_size, "categories": list(data.categories),
-        "epoch": fit.epoch})
+    fit = train_in_fold(module, train_loader, val_loader, cfg, ctx, monitor="val_ap50", mode="max", seed=seed)
+    save_best(ctx.dir, detector, identity(cfg), image_size=cfg.image_size, categories=list(data.categories),
+              epoch=fit.epoch)
     return FoldOutput(*predict_sets(cfg, detector, data, val_idx),
                       metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3), "val_ap50_last": fit.score,
                                "tta": cfg.tta_name(), "sampler": cfg.sampler,
@@ -127,12 +125,8 @@ def fit_detector_fold(cfg: DetectionConfig, data, ctx: FoldContext) -> FoldOutpu
 def load_fold_detector(cfg: DetectionConfig, data, fold: int, fold_dir: Path) -> torch.nn.Module:
     """The fold's saved detector; an error naming the fold if the checkpoint is missing, damaged or of another
     detector or backbone."""
-    ckpt = read_fold_checkpoint(fold_dir, fold)
-    check_identity(ckpt, fold_dir, fold, {"detector": cfg.detector, "backbone": cfg.backbone},
-                   describe=lambda held: f"{held['detector']} on {held['backbone']}")
-    detector = create_detector(cfg.model_copy(update={"pretrained": False, "pretrained_path": None}),
-                               len(data.categories))
-    return load_weights(detector, ckpt, fold_dir, fold, what="this detector")
+    return load_best(fold_dir, fold, identity(cfg), describe=lambda held: f"{held['detector']} on {held['backbone']}",
+                     build=lambda: create_detector(without_download(cfg), len(data.categories)), what="this detector")
 
 
 def predict_detector_fold(cfg: DetectionConfig, data, ctx: FoldContext) -> FoldOutput:

@@ -3,31 +3,25 @@ rows and the test set predicted with the configured TTA (probabilities averaged 
 
 from __future__ import annotations
 
-import os
-from functools import partial
 from pathlib import Path
 
 import albumentations as A
-import cv2
 import pandas as pd
 import timm
 import torch
 
 from kaggle_kit.errors import UserError
-from kaggle_kit.io import atomic
 from kaggle_kit.task import FoldContext, FoldOutput
-from kaggle_kit.training.checkpoints import check_identity, load_weights, read_fold_checkpoint
-from kaggle_kit.training.devices import inference_device, uses_gpu
+from kaggle_kit.training.devices import inference_device
 from kaggle_kit.training.distributed import is_rank_zero
-from kaggle_kit.training.loaders import data_loader
+from kaggle_kit.training.fold_net import load_best, save_best, seed_fold, train_in_fold, without_download
 from kaggle_kit.training.replay import SampleSeeds
 from kaggle_kit.training.samplers import EpochShuffleSampler
-from kaggle_kit.training.seeding import derive_seed
-from kaggle_kit.training.trainer import fit_fold
 from kaggle_kit.vision import image_cache
 from kaggle_kit.vision.classifier_module import ClassifierModule
 from kaggle_kit.vision.config import ImageClassifierConfig
 from kaggle_kit.vision.dataset import ImageDataset
+from kaggle_kit.vision.image_loader import image_loader, worker_setup
 from kaggle_kit.vision.models import create_named, weights_kwargs
 from kaggle_kit.vision.normalize import ImageNormalize
 from kaggle_kit.vision.transforms import eval_transform, train_transform
@@ -43,18 +37,13 @@ def create_model(cfg: ImageClassifierConfig, num_classes: int) -> torch.nn.Modul
     return net.to(memory_format=torch.channels_last) if cfg.channels_last else net
 
 
-def init_worker(worker_id: int, nice: int = 0) -> None:
-    """Loader workers already run side by side: OpenCV's own thread pool in each would oversubscribe the CPUs.
-    A lower priority lets them fill the CPUs' idle moments instead of preempting the training threads."""
-    cv2.setNumThreads(1)
-    if nice:
-        os.nice(nice)
+def identity(cfg: ImageClassifierConfig) -> dict:
+    """What best.ckpt must hold to be read back with this config."""
+    return {"model": cfg.model}
 
 
 def loader(data, names, labels, transform, *, cfg: ImageClassifierConfig, sampler=None, drop_last=False):
-    return data_loader(ImageDataset(data.root, names, labels, transform), cfg, sampler=sampler, drop_last=drop_last,
-                       pin_memory=uses_gpu(cfg),
-                       worker_init_fn=partial(init_worker, nice=cfg.worker_nice) if cfg.num_workers > 0 else None)
+    return image_loader(ImageDataset(data.root, names, labels, transform), cfg, sampler=sampler, drop_last=drop_last)
 
 
 def build_module(cfg: ImageClassifierConfig, net: torch.nn.Module, steps_per_epoch: int,
@@ -71,8 +60,7 @@ def fit_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_c
     """Train the fold, keeping the epoch best by `monitor` (metric name, min|max), and predict its sets."""
     names, y, labels = data.images, data.y, data.labels
     train_idx, val_idx = ctx.train_idx, ctx.val_idx
-    seed = derive_seed(cfg.seed, ctx.fold)
-    torch.manual_seed(seed)
+    seed = seed_fold(cfg, ctx.fold)
     net = create_model(cfg, len(labels))
     train_names = [names[i] for i in train_idx]
     mixing = bool(cfg.mixup or cfg.cutmix)
@@ -81,12 +69,10 @@ def fit_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_c
     val_names = [names[i] for i in val_idx]
     val_loader = loader(data, val_names, y[val_idx], eval_transform(cfg, False), cfg=cfg)
     module = build_module(cfg, net, len(train_loader), len(labels))
-    fit = fit_fold(module, train_loader, val_loader, cfg, fold_dir=ctx.dir, monitor=monitor[0], mode=monitor[1],
-                   seed=seed, resume=ctx.resume, name=f"fold {ctx.fold}")
+    fit = train_in_fold(module, train_loader, val_loader, cfg, ctx, monitor=monitor[0], mode=monitor[1], seed=seed)
     net = module.eval_net
-    atomic.torch_save(ctx.dir / "best.ckpt", {
-        "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}, "model": cfg.model,
-        "labels": list(labels), "image_size": cfg.image_size, "epoch": fit.epoch, monitor[0]: fit.score})
+    save_best(ctx.dir, net, identity(cfg), labels=list(labels), image_size=cfg.image_size, epoch=fit.epoch,
+              **{monitor[0]: fit.score})
     val, test = predict_sets(cfg, data, net, ctx, id_column=id_column)
     return FoldOutput(val=val, test=test, metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3),
                                                    f"{monitor[0]}_no_tta": fit.score, "tta": cfg.tta})
@@ -116,7 +102,7 @@ def test_batches(cfg: ImageClassifierConfig, data, transform, cache_dir: Path | 
     key = image_cache.cache_key([Path(data.root) / n for n in names], A.to_dict(transform))
     images = image_cache.cached_images(
         cache_dir / f"test-{key}.npy", ImageDataset(data.root, names, None, transform), cfg.batch_size,
-        num_workers=cfg.num_workers, worker_init_fn=init_worker if cfg.num_workers > 0 else None,
+        num_workers=cfg.num_workers, worker_init_fn=worker_setup(cfg, nice=False),
         desc="decoding the test images once", off_switch="cache_test_images=false")
     return image_cache.batches(images, cfg.batch_size)
 
@@ -124,16 +110,18 @@ def test_batches(cfg: ImageClassifierConfig, data, transform, cache_dir: Path | 
 def load_fold_model(cfg: ImageClassifierConfig, data, fold: int, fold_dir: Path) -> torch.nn.Module:
     """The fold's saved weights in a fresh model; an error if they belong to another model or label set."""
     labels = data.labels
-    ckpt = read_fold_checkpoint(fold_dir, fold)
-    check_identity(ckpt, fold_dir, fold, {"model": cfg.model}, describe=lambda held: f"a {held['model']} model")
-    saved = list(ckpt.get("labels", []))
-    if saved != labels:
-        unknown = sorted(set(labels) - set(saved))
-        what = (f"the data has labels outside its saved label order ({', '.join(unknown[:3])})" if unknown
-                else f"it was trained on {len(saved)} classes in another order, the data has {len(labels)}")
-        raise UserError(f"{fold_dir}/best.ckpt does not fit this data: {what}; retrain fold {fold} with FORCE=1")
-    net = create_model(cfg.model_copy(update={"pretrained": False, "pretrained_path": None}), len(labels))
-    return load_weights(net, ckpt, fold_dir, fold, what=f"model={cfg.model} with {len(labels)} classes")
+
+    def same_labels(ckpt: dict) -> None:
+        saved = list(ckpt.get("labels", []))
+        if saved != labels:
+            unknown = sorted(set(labels) - set(saved))
+            what = (f"the data has labels outside its saved label order ({', '.join(unknown[:3])})" if unknown
+                    else f"it was trained on {len(saved)} classes in another order, the data has {len(labels)}")
+            raise UserError(f"{fold_dir}/best.ckpt does not fit this data: {what}; retrain fold {fold} with FORCE=1")
+
+    return load_best(fold_dir, fold, identity(cfg), describe=lambda held: f"a {held['model']} model",
+                     check=same_labels, build=lambda: create_model(without_download(cfg), len(labels)),
+                     what=f"model={cfg.model} with {len(labels)} classes")
 
 
 def predict_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_column: str) -> FoldOutput:

@@ -1,5 +1,6 @@
-"""Image-classification config keys beside the core's (every competition of the kind accepts them). Loads no
-torch: the mode names live here, and the modules that use them import them from here."""
+"""Image config keys beside the core's: ImageTrainConfig, the ones every image kind (classification, detection)
+accepts, and ImageClassifierConfig, classification's own. Loads no torch: the mode names live here, and the
+modules that use them import them from here."""
 
 from typing import ClassVar, Literal
 
@@ -19,14 +20,22 @@ class AugmentOverrides(StrictModel):
     color_jitter: float | None = Field(None, ge=0, le=1)      # brightness/contrast/saturation strength
 
 
-class ImageClassifierConfig(TrainConfig):
-    PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS | {"tta"}   # one prediction set each
-    EXECUTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.EXECUTION_KEYS | {"channels_last", "worker_nice",
-                                                                                  "cache_test_images"}
+class ImageTrainConfig(TrainConfig):
+    """Keys of every image kind: where the network's weights come from, and how its image loaders run."""
+    EXECUTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.EXECUTION_KEYS | {"worker_nice"}
 
-    model: str = "resnet18"                      # any timm model name
     pretrained: bool = False                     # timm's hub weights (online users)
     pretrained_path: str | None = None           # local weights file (offline users); implies pretrained
+    worker_nice: int = Field(0, ge=0, le=19)      # lower priority of loader workers: on a machine with few cores
+    #                                              they fill idle moments instead of preempting the training threads
+
+
+class ImageClassifierConfig(ImageTrainConfig):
+    PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS | {"tta"}   # one prediction set each
+    EXECUTION_KEYS: ClassVar[frozenset[str]] = ImageTrainConfig.EXECUTION_KEYS | {"channels_last",
+                                                                                      "cache_test_images"}
+
+    model: str = "resnet18"                      # any timm model name
     image_size: int = Field(224, ge=16)
     eval_resize: float | None = Field(1.14, ge=1)   # eval images are resized to image_size * this, then cropped;
     #                                              null: the training resolution with augment none, else 1.14
@@ -44,8 +53,6 @@ class ImageClassifierConfig(TrainConfig):
     cutmix: float = Field(0.0, ge=0)             # timm CutMix alpha; 0 is off
     mix_prob: float = Field(1.0, ge=0, le=1)
     ema_decay: float | None = Field(None, gt=0, lt=1)   # EMA of the weights (e.g. 0.999); validated and kept
-    worker_nice: int = Field(0, ge=0, le=19)      # lower priority of loader workers: on a machine with few cores
-    #                                              they fill idle moments instead of preempting the training threads
     channels_last: bool = True                   # NHWC weights: faster convolutions on GPUs and CPUs
     cache_test_images: bool = True               # decode + resize the test set once (runs/<comp>/cache/), not
     #                                              once per fold and TTA setting
