@@ -28,7 +28,7 @@ export NO_ALBUMENTATIONS_UPDATE := 1
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: new auto train submit cv blend leaderboard report sample help setup test lint bench bench-tables bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend \
+.PHONY: new auto train submit cv blend leaderboard report sample help setup test lint bench bench-tables bench-noise bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend \
 	house-leaderboard house-report house-cv leaves-cv cowboy-cv leaves-sample leaves-train leaves-submit leaves-blend leaves-leaderboard \
 	leaves-report cowboy-sample cowboy-train cowboy-submit cowboy-blend cowboy-leaderboard cowboy-report
 
@@ -49,10 +49,13 @@ test: ## run the whole test suite
 lint: ## ruff over the project
 	$(VENV)/bin/ruff check .
 
-bench: bench-house bench-leaves bench-cowboy bench-tables ## every benchmark; figures go to docs/BENCHMARKS.md
+bench: bench-house bench-leaves bench-cowboy bench-tables bench-noise ## every benchmark; figures go to docs/BENCHMARKS.md
 
 bench-house: ## house k-fold speed against a plain loop, CV of every experiment (real Ames data)
 	$(PY) scripts/bench_house.py $(if $(DATA),--data "$(DATA)")
+
+bench-noise: ## house learners at fold_repeats 1 and 3: each score's SE, paired differences, the blend rule picked
+	$(PY) scripts/bench_cv_noise.py $(if $(DATA),--data "$(DATA)")
 
 bench-tables: ## make new + make auto on each drawn table layout and a 10,000 x 25 table: CV beside a constant, time
 	$(PY) scripts/bench_tables.py

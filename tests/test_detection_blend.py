@@ -63,8 +63,8 @@ def test_identical_members_fuse_to_themselves():
 
 
 def test_members_with_other_folds_are_refused():
-    a = Member("a", np.zeros((0, 7)), np.zeros((0, 7)), np.array([0, 1, 0, 1]), "multilabel-k2-x.csv")
-    b = Member("b", np.zeros((0, 7)), np.zeros((0, 7)), np.array([1, 0, 0, 1]), "multilabel-k2-x.csv")
+    a = Member("a", [np.zeros((0, 7))], np.zeros((0, 7)), [np.array([0, 1, 0, 1])], ["multilabel-k2-x.csv"])
+    b = Member("b", [np.zeros((0, 7))], np.zeros((0, 7)), [np.array([1, 0, 0, 1])], ["multilabel-k2-x.csv"])
     with pytest.raises(UserError, match="different folds"):
         check_same_folds([a, b])
 

@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--split", default=None, help="which test set to answer, where a competition has several")
         if name == "blend":
             s.add_argument("--exps", default="", help='experiment names (config stems), "exp-a exp-b"')
-            s.add_argument("--rule", default=None, help="blending rule (default: the best nested OOF score)")
+            s.add_argument("--rule", default=None, help="blending rule (default: mean, or a tuned rule that beats it on each of >= 3 fold sets)")
             continue
         if name == "report":
             s.add_argument("--exp", default="", help="experiment (config stem) to report on")
@@ -59,16 +59,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_folds(text: str, n_folds: int) -> list[int] | None:
+def parse_folds(text: str, n_folds: int, repeats: int = 1) -> list[int] | None:
+    """FOLDS: fold model numbers, 0..folds * fold_repeats - 1 (fold k of repeat r is r * folds + k)."""
     if not text.strip():
         return None
     try:
         folds = [int(t) for t in text.replace(",", " ").split()]
     except ValueError:
         raise UserError(f'FOLDS="{text}" should be fold numbers separated by spaces, e.g. FOLDS="0 2"') from None
-    bad = [k for k in folds if not 0 <= k < n_folds]
+    total = n_folds * repeats
+    bad = [k for k in folds if not 0 <= k < total]
     if bad:
-        raise UserError(f"FOLDS has {bad}, but the config has folds={n_folds} (numbered 0..{n_folds - 1})")
+        sets = f" and fold_repeats={repeats}" if repeats > 1 else ""
+        raise UserError(f"FOLDS has {bad}, but the config has folds={n_folds}{sets} (numbered 0..{total - 1})")
     return sorted(set(folds))
 
 
@@ -124,7 +127,7 @@ def run(argv: list[str]) -> None:
         print(leaderboard(task, root, cfg, config_path), end="")
         print(f"wrote {root / 'runs' / task.name / 'leaderboard.md'}", file=sys.stderr)
         return
-    only = parse_folds(args.folds, cfg.folds) if args.command == "train" else None
+    only = parse_folds(args.folds, cfg.folds, cfg.fold_repeats) if args.command == "train" else None
     from kaggle_kit.training.devices import check_accelerator
 
     check_accelerator(cfg)
@@ -169,9 +172,13 @@ def report(task, root: Path, data_dir: Path, using_sample: bool, *, exp: str) ->
         data = task.load(data_dir)
         cfg = run_config(task.config_class, paths)
         plots = write_run_plots(task, cfg, data, paths)
+    from kaggle_kit.config import load_config
+    from kaggle_kit.paths import CONFIGS_DIR, find_config
+    from kaggle_kit.reporting.leaderboard import ranked_rows
     from kaggle_kit.reporting.report import write_report
 
-    path = write_report(task, paths, plots)
+    default = load_config(task.config_class, find_config(task.default_config(using_sample), root), CONFIGS_DIR, "")
+    path = write_report(task, paths, plots, comparison=ranked_rows(task, root, default))
     print(f"wrote {path} ({len(plots)} plots)", file=sys.stderr)
 
 

@@ -33,6 +33,8 @@ class TrainConfig(StrictModel):
     seed: int = 0
     fold_seed: int = 42
     folds: int = Field(5, ge=2)
+    fold_repeats: int = Field(1, ge=1)           # fold sets (repeated k-fold), set r split by fold_seed + r; the
+    #                                              score is their mean, test predictions average all of their models
     epochs: int = Field(100, ge=1)
     batch_size: int = Field(64, ge=1)
     lr: float = Field(1e-3, gt=0)
@@ -58,7 +60,15 @@ class TrainConfig(StrictModel):
     def fingerprint_dict(self) -> dict[str, Any]:
         """The training-relevant part of the config: prediction and execution keys left out."""
         skip = self.EXECUTION_KEYS | self.PREDICTION_KEYS
-        return {k: v for k, v in self.model_dump(mode="json").items() if k not in skip}
+        body = {k: v for k, v in self.model_dump(mode="json").items() if k not in skip}
+        if body.get("fold_repeats") == 1:        # one fold set: the runs from before the key keep their identity
+            del body["fold_repeats"]
+        return body
+
+    @property
+    def total_folds(self) -> int:
+        """The fold models of a run: fold k of repeat r is number r * folds + k (its folder fold<r*folds+k>)."""
+        return self.folds * self.fold_repeats
 
 
 def read_yaml(path: Path) -> dict:

@@ -67,6 +67,10 @@ class RunPaths:
     def cv_for(self, variant: str | None) -> Path:
         return self.cv if variant is None else self.run_dir / f"cv-{variant}.json"
 
+    def evidence_for(self, variant: str | None) -> Path:
+        """What the score's SE and paired comparisons come from: bootstrap and fold scores per fold set."""
+        return self.run_dir / ("evidence.json" if variant is None else f"evidence-{variant}.json")
+
     def pred_dir(self, k: int, variant: str | None) -> Path:
         """A fold's predictions: in the fold folder for the trained settings, fold<k>/<variant>/ otherwise."""
         return self.fold_dir(k) if variant is None else self.fold_dir(k) / variant

@@ -144,6 +144,11 @@ class Task(ABC):
         OOF otherwise, e.g. a decision rule tuned nested; `decision` is then applied to the test set)."""
         return {}
 
+    def resampled_score(self, data: TrainData, fold_of: np.ndarray, pred: np.ndarray):
+        """scorer(rows): the CV score of these OOF predictions (one per training row) on resampled training rows,
+        for the bootstrap SE; None where a resample cannot be scored cheaply (the SE is then over folds)."""
+        return lambda rows: self.score(data, rows, pred[rows])
+
     def plot_oof(self, cfg: TrainConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
         """PNG views of a complete run's OOF predictions (oof file as read by self.preds) written into `out`,
         with kaggle_kit.reporting.plots; the core adds the learning curves."""

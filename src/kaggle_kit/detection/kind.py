@@ -88,6 +88,10 @@ class DetectionTask(Task):
         result = self._evaluate(data, rows, pred)
         return {key: result[key] for key in ("AP50", "per_class", "per_class_AP50")}
 
+    def resampled_score(self, data: DetectionData, fold_of: np.ndarray, pred: np.ndarray):
+        """None: COCOeval per resample would cost a whole evaluation each; the SE is taken over folds."""
+        return None
+
     def _evaluate(self, data: DetectionData, rows: np.ndarray, pred: np.ndarray) -> dict:
         """COCOeval, remembered for the last input: score and extra_scores ask about the same predictions."""
         key = (hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(),
@@ -130,7 +134,10 @@ class DetectionTask(Task):
     def fold_ensemble(self, cfg: DetectionConfig, preds: list[np.ndarray],
                       data: DetectionData | None = None) -> np.ndarray:
         """Weighted boxes fusion of the folds' detections, image by image (rows of data.test_ids)."""
-        return fuse_sets([by_row(p) for p in preds], data.test.sizes, weights=cfg.fold_weights, iou_thr=cfg.wbf_iou,
+        weights = cfg.fold_weights
+        if weights is not None and len(weights) != len(preds):   # fold_repeats: each fold set weighs its folds alike
+            weights = list(weights) * (len(preds) // len(weights))
+        return fuse_sets([by_row(p) for p in preds], data.test.sizes, weights=weights, iou_thr=cfg.wbf_iou,
                          skip_box_thr=cfg.wbf_skip)
 
     def submission_frame(self, data: DetectionData, pred: np.ndarray) -> pd.DataFrame:

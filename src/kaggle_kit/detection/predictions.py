@@ -81,6 +81,7 @@ def from_coco_results(items: list[dict]) -> pd.DataFrame:
         "x": [d["bbox"][0] for d in items], "y": [d["bbox"][1] for d in items],
         "w": [d["bbox"][2] for d in items], "h": [d["bbox"][3] for d in items],
         "score": [float(d["score"]) for d in items]}, columns=DetectionPredictions.columns)
-    if items and "fold" in items[0]:
-        frame["fold"] = [int(d["fold"]) for d in items]
+    for extra in ("fold", "repeat"):          # an OOF file's
+        if items and extra in items[0]:
+            frame[extra] = [int(d[extra]) for d in items]
     return frame

@@ -1,7 +1,12 @@
 """Blending saved experiments: plain numpy over each experiment's OOF and test predictions, never a model.
 
 Every rule reports two OOF scores: in-sample (rule fitted on all OOF rows) and nested (for each fold, the
-rule is fitted on the other folds' OOF rows only and applied to it), the honest one used to pick a rule."""
+rule is fitted on the other folds' OOF rows only and applied to it), the honest one. With several fold sets
+(fold_repeats) each is blended on its own and the scores are their mean.
+
+The blend is `mean` unless RULE names another. A tuned rule (weights, a stacker) replaces it only when the
+members were trained on at least MIN_REPEATS fold sets and it beats `mean` on every one of them by more than
+the paired SE of the difference: on one split, a tuned gain is partly a fit to that split."""
 
 from __future__ import annotations
 
@@ -16,19 +21,23 @@ from kaggle_kit.ensembling import average, box_rules
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
 from kaggle_kit.paths import RunPaths
-from kaggle_kit.pipeline import runs
-from kaggle_kit.pipeline.cross_validate import run_folds, say
-from kaggle_kit.pipeline.submit import complete_run_folds, fold_test_preds, write_submission
+from kaggle_kit.pipeline import runs, uncertainty
+from kaggle_kit.pipeline.cross_validate import run_fold_sets, say
+from kaggle_kit.pipeline.predictions import split_repeats
+from kaggle_kit.pipeline.submit import complete_run_folds, submitted_prediction, write_submission
 from kaggle_kit.task import Task, TrainData
+
+MIN_REPEATS = 3                  # fold sets before a tuned rule may replace mean on its own
+TUNED = ("weighted", "stack")    # rules with fitted parameters; rank_mean and vote are plain alternatives
 
 
 @dataclass
 class Member:
     name: str
-    oof: np.ndarray      # (n,) or (n, d), in training-file order
-    test: np.ndarray     # the experiment's own fold ensemble on the test set
-    fold: np.ndarray     # fold of every training row
-    folds_file: str
+    oofs: list[np.ndarray]      # per fold set: (n,) or (n, d) in training-file order, or detections
+    test: np.ndarray            # exactly the experiment's submitted test predictions (its fold models' ensemble)
+    folds: list[np.ndarray]     # per fold set: the fold of every training row
+    folds_files: list[str]      # per fold set: the shared folds file's name
 
 
 def load_member(task: Task, data: TrainData, root: Path, exp: str) -> Member:
@@ -41,27 +50,30 @@ def load_member(task: Task, data: TrainData, root: Path, exp: str) -> Member:
     oof_path = paths.oof_for(None, task.preds.ext)
     if not oof_path.is_file():
         raise UserError(f"experiment '{exp}' has no {oof_path.name}; rerun {task.make('train')} for it")
-    oof = task.preds.read(oof_path, task.id_column)
+    oofs = split_repeats(task.preds.read(oof_path, task.id_column), cfg.fold_repeats)
     ids = [str(i) for i in data.ids]
-    if task.blend_kind == "detection":
-        stray = set(oof[task.id_column]) - set(ids)
-        if stray:
-            raise UserError(f"{oof_path.name} of '{exp}' has images that are not training rows "
-                            f"({sorted(stray)[:2]}); retrain it with FORCE=1")
-    elif oof[task.id_column].tolist() != ids:
-        raise UserError(f"{oof_path.name} of '{exp}' does not match the training rows; retrain it with FORCE=1")
-    test = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds), data)
-    folds_file = runs.read_fingerprint(paths)["folds_file"]
-    return Member(exp, task.preds.values(task, data, oof, "train"), test, run_folds(paths, data),
-                  Path(folds_file).name)
+    for oof in oofs:
+        if task.blend_kind == "detection":
+            stray = set(oof[task.id_column]) - set(ids)
+            if stray:
+                raise UserError(f"{oof_path.name} of '{exp}' has images that are not training rows "
+                                f"({sorted(stray)[:2]}); retrain it with FORCE=1")
+        elif oof[task.id_column].tolist() != ids:
+            raise UserError(f"{oof_path.name} of '{exp}' does not match the training rows; retrain it with FORCE=1")
+    return Member(exp, [task.preds.values(task, data, oof, "train") for oof in oofs],
+                  submitted_prediction(task, cfg, data, paths, folds), run_fold_sets(paths, data),
+                  [Path(f).name for f in runs.folds_files(paths)])
 
 
 def check_same_folds(members: list[Member]) -> None:
     first = members[0]
     for m in members[1:]:
-        if m.folds_file != first.folds_file or not np.array_equal(m.fold, first.fold):
-            raise UserError(f"experiments use different folds ('{first.name}': {first.folds_file}, '{m.name}': "
-                            f"{m.folds_file}): retrain them with the same folds and fold_seed to blend them")
+        same = m.folds_files == first.folds_files and all(
+            np.array_equal(a, b) for a, b in zip(m.folds, first.folds, strict=True))
+        if not same:
+            raise UserError(f"experiments use different folds ('{first.name}': {' '.join(first.folds_files)}, "
+                            f"'{m.name}': {' '.join(m.folds_files)}): retrain them with the same folds, fold_seed "
+                            "and fold_repeats to blend them")
 
 
 # Regression rules. Each fits on the OOF predictions P (rows x members) of training rows `rows`, with their
@@ -159,29 +171,34 @@ RULES = {"regression": {"mean": rule_mean, "weighted": rule_weighted, "stack": r
 
 
 def table_rules(task: Task, data: TrainData, members: list[Member], rules: dict) -> dict:
-    """Every rule on rows x members predictions: in-sample and nested OOF score, and its test predictions."""
-    y, fold = task.target(data), members[0].fold
+    """Every rule on rows x members predictions: in-sample and nested OOF scores per fold set, and its test
+    predictions by the rule fitted on every OOF row of every fold set."""
+    y = task.target(data)
     rows = np.arange(len(y))
-    P = np.stack([m.oof for m in members], 1)
+    Ps = [np.stack([m.oofs[r] for m in members], 1) for r in range(len(members[0].oofs))]
     T = np.stack([m.test for m in members], 1)
     sign = -1 if task.higher_is_better else 1
 
     def loss(fit_rows, pred):
         return sign * task.score(data, fit_rows, pred)
 
+    P_all, y_all, rows_all = np.concatenate(Ps), np.tile(y, len(Ps)), np.tile(rows, len(Ps))
     results = {}
     for name, fn in rules.items():
-        apply, info = fn(P, y, rows, loss)
-        results[name] = {"oof": task.score(data, rows, apply(P)), "nested_pred": nested_predictions(fn, P, y, fold, loss=loss),
+        apply, info = fn(P_all, y_all, rows_all, loss)
+        results[name] = {"oof": float(np.mean([task.score(data, rows, apply(P)) for P in Ps])),
+                         "nested_preds": [nested_predictions(fn, P, y, fold, loss=loss)
+                                          for P, fold in zip(Ps, members[0].folds, strict=True)],
                          "info": info, "test": lambda apply=apply: apply(T)}
     return results
 
 
 def detection_rules(task: Task, data: TrainData, members: list[Member], rules: dict) -> dict:
-    """Every WBF rule: the setting tuned on all OOF images (in-sample score), nested scores, test fusion."""
-    fused = box_rules.Fused([m.oof for m in members], data.train.sizes)
-    fold, m = members[0].fold, len(members)
-    rows = np.arange(len(fold))
+    """Every WBF rule: the setting tuned on all OOF images of the first fold set (in-sample score), nested scores
+    per fold set, test fusion."""
+    m = len(members)
+    fused = [box_rules.Fused([mm.oofs[r] for mm in members], data.train.sizes) for r in range(len(members[0].oofs))]
+    rows = np.arange(len(members[0].folds[0]))
 
     def score(fit_rows, dets):
         return task.score(data, fit_rows, dets)
@@ -189,12 +206,55 @@ def detection_rules(task: Task, data: TrainData, members: list[Member], rules: d
     results = {}
     for name, fn in rules.items():
         say(f"blend: {name}: tuning on OOF AP" if name != "mean" else "blend: mean")
-        setting = fn(fused, rows, score, m)
-        results[name] = {"oof": task.score(data, rows, fused.setting(setting)),
-                         "nested_pred": box_rules.nested(fn, fused, fold, score, m=m), "info": setting,
-                         "test": lambda s=setting: box_rules.apply(s, [mm.test for mm in members],
-                                                                         data.test.sizes)}
+        setting = fn(fused[0], rows, score, m)
+        results[name] = {"oof": task.score(data, rows, fused[0].setting(setting)),
+                         "nested_preds": [box_rules.nested(fn, f, fold, score, m=m)
+                                          for f, fold in zip(fused, members[0].folds, strict=True)],
+                         "info": setting,
+                         "test": lambda s=setting: box_rules.apply(s, [mm.test for mm in members], data.test.sizes)}
     return results
+
+
+def nested_evidence(task: Task, data: TrainData, members: list[Member], preds: list[np.ndarray]) -> uncertainty.Evidence:
+    """A rule's nested OOF scores per fold set, with what their SE and paired comparisons come from: the bootstrap
+    over rows (the resamples every run on these rows shares) or, for detections, the fold scores."""
+    rows = np.arange(len(data.ids))
+    scores, folds, replicates = [], [], []
+    for pred, fold in zip(preds, members[0].folds, strict=True):
+        scores.append(task.score(data, rows, pred))
+        folds.append([task.score(data, np.flatnonzero(fold == k), pred if task.blend_kind == "detection"
+                                 else pred[fold == k]) for k in np.unique(fold)])
+        if task.blend_kind != "detection":
+            replicates.append(uncertainty.bootstrap(lambda rr, p=pred: task.score(data, rr, p[rr]), len(rows)).tolist())
+    return uncertainty.Evidence(scores, folds, replicates if task.blend_kind != "detection" else None,
+                                members[0].folds_files)
+
+
+def choose_rule(evidence: dict[str, uncertainty.Evidence], higher_is_better: bool) -> tuple[str, str]:
+    """(rule, why): `mean`, unless a tuned rule beats it on each of at least MIN_REPEATS fold sets by more than
+    the paired SE of that fold set's difference (the best such rule by its mean gain)."""
+    sign = 1 if higher_is_better else -1
+    base = evidence["mean"]
+    repeats = len(base.scores)
+    tuned = [r for r in TUNED if r in evidence]
+    if repeats < MIN_REPEATS:
+        return "mean", (f"{repeats} fold set{'s' if repeats > 1 else ''}: a tuned rule is chosen only when it beats "
+                        f"mean on each of at least {MIN_REPEATS} (fold_repeats: {MIN_REPEATS}); RULE= names one "
+                        "anyway")
+    gains, lines = {}, []
+    for name in tuned:
+        ev = evidence[name]
+        per = [(sign * (ev.scores[r] - base.scores[r]), uncertainty.spread_se(np.subtract(ev.replicates[r],
+                                                                                        base.replicates[r]))
+                if ev.replicates is not None else uncertainty.fold_se(np.subtract(ev.folds[r], base.folds[r])))
+               for r in range(repeats)]
+        lines.append(f"{name}: gain over mean per fold set " + ", ".join(f"{g:+.5f} (SE {e:.5f})" for g, e in per))
+        if all(g > e for g, e in per):
+            gains[name] = float(np.mean([g for g, _ in per]))
+    if gains:
+        best = max(gains, key=gains.get)
+        return best, f"{best} beats mean on all {repeats} fold sets by more than the paired SE; " + "; ".join(lines)
+    return "mean", ("no tuned rule beats mean on every fold set by more than the paired SE; " + "; ".join(lines))
 
 
 def scalar_extras(task: Task, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -219,41 +279,58 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
     check_same_folds(members)
     rows = np.arange(len(data.ids))
     results = (detection_rules if task.blend_kind == "detection" else table_rules)(task, data, members, rules)
-    extra_names = list(scalar_extras(task, data, rows, members[0].oof))
+    first = [m.oofs[0] for m in members]
+    extra_names = list(scalar_extras(task, data, rows, first[0]))
     head = "".join(f" {n.removeprefix('score_'):>22}" for n in extra_names)
-    lines = [f"{'experiment / rule':<28} {'OOF ' + task.metric:>16} {'nested OOF':>12}{head}"]
+    lines = [f"{'experiment / rule':<28} {'OOF ' + task.metric:>16} {'nested OOF':>12} {'± SE':>9}{head}"]
 
-    def extras(pred):
-        return "".join(f" {v:>22.5f}" for v in scalar_extras(task, data, rows, pred).values())
+    def extras(preds):
+        values = [scalar_extras(task, data, rows, p) for p in preds]
+        return "".join(f" {np.mean([v[k] for v in values]):>22.5f}" for k in values[0])
+
+    def mean_score(preds):
+        return float(np.mean([task.score(data, rows, p) for p in preds]))
 
     for m in members:
-        lines.append(f"{m.name:<28} {task.score(data, rows, m.oof):>16.5f} {'':>12}{extras(m.oof)}")
+        lines.append(f"{m.name:<28} {mean_score(m.oofs):>16.5f} {'':>12} {'':>9}{extras(m.oofs)}")
+    evidence = {}
     for name, r in results.items():
-        r["nested_oof"] = task.score(data, rows, r["nested_pred"])
-        r.update({f"nested_{k}": v for k, v in scalar_extras(task, data, rows, r["nested_pred"]).items()})
+        evidence[name] = nested_evidence(task, data, members, r["nested_preds"])
+        r["nested_oof"] = float(np.mean(evidence[name].scores))
+        r["nested_se"] = evidence[name].score_se()
+        nested_extras = [scalar_extras(task, data, rows, p) for p in r["nested_preds"]]
+        r.update({f"nested_{k}": float(np.mean([v[k] for v in nested_extras])) for k in nested_extras[0]})
         info = r["info"]
-        lines.append(f"{'blend: ' + name:<28} {r['oof']:>16.5f} {r['nested_oof']:>12.5f}{extras(r['nested_pred'])}"
+        lines.append(f"{'blend: ' + name:<28} {r['oof']:>16.5f} {r['nested_oof']:>12.5f} {r['nested_se']:>9.5f}"
+                     f"{extras(r['nested_preds'])}"
                      + (f"  weights {info['weights']}" if "weights" in info else "")
                      + (f"  iou {info['iou']}" if "iou" in info else "")
                      + (f"  scores {info['conf']}" if "conf" in info else ""))
-    chosen = rule or (max if task.higher_is_better else min)(results, key=lambda r: results[r]["nested_oof"])
-    say("\n".join(lines) + f"\nrule: {chosen}" + ("" if rule else " (best nested OOF score)"))
+    if rule is None:
+        chosen, why = choose_rule(evidence, task.higher_is_better)
+    else:
+        chosen, why = rule, "RULE="
+    say("\n".join(lines) + f"\nrule: {chosen} ({why})")
     pred = results[chosen]["test"]()
     # a label metric: the rule's labels by a decision tuned on its nested OOF (each fold's from the others)
-    labelled = task.cv_scores(data, members[0].fold, results[chosen]["nested_pred"])
+    labelled = task.cv_scores(data, members[0].folds[0], results[chosen]["nested_preds"][0])
     if "decision" in labelled:
         say(f"labels by {labelled['decision']}: nested OOF {task.metric} {labelled['score']:.5f} with the rule "
             "tuned on the other folds")
     name = "blend-" + "+".join(exps)
     path = root / "submissions" / task.name / f"{task.submission_stem(name)}.{task.submission_ext}"
     write_submission(task, data, pred, path, decision=labelled.get("decision"))
-    summary = {"experiments": exps, "rule": chosen, "metric": task.metric,
+    summary = {"experiments": exps, "rule": chosen, "why": why, "metric": task.metric,
+               "fold_sets": len(members[0].folds),
                **({"decision": labelled["decision"], "nested_oof_tuned_labels": labelled["score"]}
                   if "decision" in labelled else {}),
-               "members": {m.name: task.score(data, rows, m.oof) for m in members},
-               "rules": {k: {"oof": v["oof"], "nested_oof": v["nested_oof"], **v["info"],
-                             **{kk: vv for kk, vv in v.items() if kk.startswith("nested_") and kk != "nested_pred"}}
-                         for k, v in results.items()}}
+               "members": {m.name: mean_score(m.oofs) for m in members},
+               "rules": {k: {"oof": v["oof"], "nested_oof": v["nested_oof"], "nested_se": v["nested_se"],
+                             **v["info"], **{kk: vv for kk, vv in v.items()
+                                             if kk.startswith("nested_") and kk not in ("nested_preds", "nested_oof",
+                                                                                        "nested_se")}}
+                         for k, v in results.items()},
+               "evidence": evidence[chosen].to_json()}
     atomic.write_json(root / "runs" / task.name / "blends" / f"{name}.json", summary)
     say(f"wrote {path}")
     return path

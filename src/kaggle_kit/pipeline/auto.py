@@ -1,6 +1,6 @@
 """`make auto COMP=<name>`: every learner the spec lists, trained on the shared folds (resuming like train),
-blended with the rule the nested OOF score picks, the blend (or the one learner) written to
-submissions/<name>/auto.csv, and the leaderboard printed."""
+blended by the default rule (mean, or a tuned rule that holds on every fold set), the blend (or the one
+learner) written to submissions/<name>/auto.csv, and the leaderboard printed."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
 from kaggle_kit.paths import RunPaths
-from kaggle_kit.pipeline import runs
+from kaggle_kit.pipeline import runs, uncertainty
 from kaggle_kit.pipeline.folds import check_classes, ids_fingerprint, load_or_make_folds
 from kaggle_kit.task import FoldContext, Task, TrainData
 from kaggle_kit.training.distributed import barrier, is_rank_zero, planned_world_size, world_size
@@ -30,28 +30,37 @@ def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
+def make_fold_sets(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths) -> list[tuple[np.ndarray, Path]]:
+    """(fold of every row, its shared folds file) of each repeat; repeat r is split with fold_seed + r."""
+    check_classes(task.fold_kind, data.stratify, cfg.folds)      # before any work is cached
+    groups = task.fold_groups(cfg, data, paths.cache_dir)
+    kind = task.fold_kind if groups is None else GROUPED_KIND.get(task.fold_kind, task.fold_kind)
+    return [load_or_make_folds(paths.folds_dir, data.ids, cfg.folds, cfg.fold_seed + r, kind=kind, y=data.stratify,
+                               groups=groups) for r in range(cfg.fold_repeats)]
+
+
 def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
                 *, only: list[int] | None, force: bool) -> dict | None:
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
     replacing = runs.check_fingerprint(paths, fingerprint, force, "train")
-    check_classes(task.fold_kind, data.stratify, cfg.folds)      # before any work is cached
-    groups = task.fold_groups(cfg, data, paths.cache_dir)
-    kind = task.fold_kind if groups is None else GROUPED_KIND.get(task.fold_kind, task.fold_kind)
-    fold_of, folds_file = load_or_make_folds(paths.folds_dir, data.ids, cfg.folds, cfg.fold_seed, kind=kind,
-                                             y=data.stratify, groups=groups)
-    runs.start_run(paths, cfg, fingerprint, folds_file, replacing=replacing)
-    selected = only if only is not None else list(range(cfg.folds))
-    for k in selected:
-        if runs.fold_complete(paths, k, fingerprint["hash"]) and not force:
-            m = runs.fold_metrics(paths, k)
-            say(f"fold {k}: complete, skipped ({task.metric} {m['score']:.5f}); FORCE=1 retrains it")
+    sets = make_fold_sets(task, cfg, data, paths)
+    runs.start_run(paths, cfg, fingerprint, [f for _, f in sets], replacing=replacing)
+    selected = only if only is not None else list(range(cfg.total_folds))
+    last = cfg.total_folds - 1
+    for j in selected:
+        r, k = divmod(j, cfg.folds)
+        fold_of = sets[r][0]
+        if runs.fold_complete(paths, j, fingerprint["hash"]) and not force:
+            m = runs.fold_metrics(paths, j)
+            say(f"fold {j}: complete, skipped ({task.metric} {m['score']:.5f}); FORCE=1 retrains it")
             continue
         train_idx, val_idx = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
-        say(f"fold {k}/{cfg.folds - 1}: training on {len(train_idx)} rows, validating on {len(val_idx)}")
-        stage, resume = prepare_stage(paths, k, fingerprint["hash"],
+        of_repeat = f" (fold {k} of repeat {r})" if cfg.fold_repeats > 1 else ""
+        say(f"fold {j}/{last}{of_repeat}: training on {len(train_idx)} rows, validating on {len(val_idx)}")
+        stage, resume = prepare_stage(paths, j, fingerprint["hash"],
                                       ids_fingerprint([data.ids[i] for i in train_idx]), force=force,
                                       processes=planned_world_size(cfg))
-        ctx = FoldContext(fold=k, dir=stage, train_idx=train_idx, val_idx=val_idx, resume=resume,
+        ctx = FoldContext(fold=j, dir=stage, train_idx=train_idx, val_idx=val_idx, resume=resume,
                           cache_dir=paths.cache_dir)
         start = time.perf_counter()
         out = task.fit_fold(cfg, data, ctx)
@@ -59,15 +68,16 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
         if not is_rank_zero():        # DDP: rank zero scores and publishes the fold; the others wait for it
             barrier()
             continue
-        task.preds.check_val(task, data, out.val, val_idx, k=k)
+        task.preds.check_val(task, data, out.val, val_idx, k=j)
         score = task.score(data, val_idx, task.preds.values(task, data, out.val, "train"))
         write_fold_preds(task, stage, out)
         atomic.write_json(stage / "metrics.json", {
-            "fold": k, "metric": task.metric, "score": score, "n_train": len(train_idx),
+            "fold": j, **({"repeat": r, "fold_in_repeat": k} if cfg.fold_repeats > 1 else {}),
+            "metric": task.metric, "score": score, "n_train": len(train_idx),
             "n_val": len(val_idx), "train_seconds": round(seconds, 1), "processes": world_size(), **out.metrics,
             "fingerprint": fingerprint["hash"]})
-        runs.publish_fold(paths, k)
-        say(f"fold {k}: {task.metric} {score:.5f}")
+        runs.publish_fold(paths, j)
+        say(f"fold {j}: {task.metric} {score:.5f}")
         barrier()
     if not is_rank_zero():
         return None
@@ -108,15 +118,29 @@ def write_fold_preds(task: Task, folder, out) -> None:
     task.preds.write(folder / f"test_pred.{ext}", out.test)
 
 
+def run_fold_sets(paths: RunPaths, data: TrainData) -> list[np.ndarray]:
+    """Fold of every training row in each repeat, from the folds files the run was trained on."""
+    sets = []
+    for name in runs.folds_files(paths):
+        folds_file = Path(name)
+        if not folds_file.is_absolute() or not folds_file.is_file():
+            folds_file = paths.folds_dir / folds_file.name      # runs/ moved or copied to another root
+        stored = pd.read_csv(folds_file, dtype={"id": str})
+        if stored["id"].tolist() != [str(i) for i in data.ids]:
+            raise UserError(f"folds file {folds_file} does not match the training ids; retrain with FORCE=1")
+        sets.append(stored["fold"].to_numpy())
+    return sets
+
+
 def run_folds(paths: RunPaths, data: TrainData) -> np.ndarray:
-    """Fold of every training row, from the folds file the run was trained on."""
-    folds_file = Path(runs.read_fingerprint(paths)["folds_file"])
-    if not folds_file.is_absolute() or not folds_file.is_file():
-        folds_file = paths.folds_dir / folds_file.name      # runs/ moved or copied to another root
-    stored = pd.read_csv(folds_file, dtype={"id": str})
-    if stored["id"].tolist() != [str(i) for i in data.ids]:
-        raise UserError(f"folds file {folds_file} does not match the training ids; retrain with FORCE=1")
-    return stored["fold"].to_numpy()
+    """Fold of every training row in the run's first (or only) fold set."""
+    return run_fold_sets(paths, data)[0]
+
+
+def fold_rows(sets: list[np.ndarray], j: int, n_folds: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, validation rows) of fold model j (fold j % K of repeat j // K)."""
+    r, k = divmod(j, n_folds)
+    return np.flatnonzero(sets[r] != k), np.flatnonzero(sets[r] == k)
 
 
 def assemble_run(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths) -> dict:
@@ -127,7 +151,7 @@ def assemble_run(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths)
                         f"{paths.exp}.yaml` (FOLDS=...) first")
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
     runs.check_fingerprint(paths, fingerprint, force=False, command="cv")
-    missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fingerprint["hash"])]
+    missing = [k for k in range(cfg.total_folds) if not runs.fold_complete(paths, k, fingerprint["hash"])]
     if missing:
         todo = " ".join(map(str, missing))
         raise UserError(f"{runs.fold_list(missing)} of {paths.run_dir} {'is' if len(missing) == 1 else 'are'} not "
@@ -137,7 +161,7 @@ def assemble_run(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths)
 
 
 def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, *, fp_hash: str) -> dict | None:
-    missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fp_hash)]
+    missing = [k for k in range(cfg.total_folds) if not runs.fold_complete(paths, k, fp_hash)]
     if missing:
         say(f"{runs.fold_list(missing)} not trained yet: oof.csv and cv.json are written once "
             "every fold is complete")
@@ -153,26 +177,61 @@ def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, 
 
 
 def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, *, variant: str | None) -> dict:
-    """Pool every fold's validation predictions (of one prediction set) into the OOF file and its CV score."""
-    fold_of = run_folds(paths, data)
-    parts, per_fold = [], []
-    for k in range(n_folds):
-        val_idx = np.flatnonzero(fold_of == k)
-        frame = task.preds.read(paths.pred_dir(k, variant) / f"val_pred.{task.preds.ext}", task.id_column)
-        task.preds.check_val(task, data, frame, val_idx, k=k)
-        per_fold.append(task.score(data, val_idx, task.preds.values(task, data, frame, "train")))
-        parts.append((k, val_idx, frame))
-    oof = task.preds.pool(task, data, parts)
-    rows, pred = np.arange(len(data.ids)), task.preds.values(task, data, oof, "train")
-    cv = {"metric": task.metric, "higher_is_better": task.higher_is_better, "score": task.score(data, rows, pred),
-          "folds": per_fold, **task.extra_scores(data, rows, pred)}
-    cv.update(task.cv_scores(data, fold_of, pred))
+    """Pool every fold's validation predictions (of one prediction set) into the OOF file and its CV score, each
+    fold set (repeat) on its own; with several, the score is the mean of theirs (kaggle_kit.pipeline.uncertainty)."""
+    sets = run_fold_sets(paths, data)
+    names = [Path(f).name for f in runs.folds_files(paths)]
+    rows = np.arange(len(data.ids))
+    repeats, oofs = [], []
+    for r, fold_of in enumerate(sets):
+        parts, per_fold = [], []
+        for k in range(n_folds):
+            j, val_idx = r * n_folds + k, np.flatnonzero(fold_of == k)
+            frame = task.preds.read(paths.pred_dir(j, variant) / f"val_pred.{task.preds.ext}", task.id_column)
+            task.preds.check_val(task, data, frame, val_idx, k=j)
+            per_fold.append(task.score(data, val_idx, task.preds.values(task, data, frame, "train")))
+            parts.append((k, val_idx, frame))
+        oof = task.preds.pool(task, data, parts)
+        pred = task.preds.values(task, data, oof, "train")
+        cv = {"score": task.score(data, rows, pred), "folds": per_fold, **task.extra_scores(data, rows, pred)}
+        cv.update(task.cv_scores(data, fold_of, pred))
+        scorer = task.resampled_score(data, fold_of, pred)
+        cv["replicates"] = None if scorer is None else uncertainty.bootstrap(scorer, len(rows)).tolist()
+        repeats.append(cv)
+        oofs.append(oof if len(sets) == 1 else oof.assign(repeat=r))
+    evidence = uncertainty.Evidence([c["score"] for c in repeats], [c["folds"] for c in repeats],
+                                    None if repeats[0]["replicates"] is None else [c.pop("replicates") for c in repeats],
+                                    names)
+    for c in repeats:
+        c.pop("replicates", None)
+    cv = {"metric": task.metric, "higher_is_better": task.higher_is_better, **combine_repeats(repeats),
+          "score_se": evidence.score_se()}
+    if len(sets) > 1:
+        cv["repeats"] = [{"score": c["score"], "score_se": evidence.repeat_se(r), "folds_file": names[r]}
+                         for r, c in enumerate(repeats)]
     if variant is not None:
         cv["predictions"] = variant
-    task.preds.write(paths.oof_for(variant, task.preds.ext), oof)
+    task.preds.write(paths.oof_for(variant, task.preds.ext), pd.concat(oofs, ignore_index=True))
+    atomic.write_json(paths.evidence_for(variant), evidence.to_json())
     atomic.write_json(paths.cv_for(variant), cv)
     say(print_cv(task, cv))
     return cv
+
+
+def combine_repeats(repeats: list[dict]) -> dict:
+    """One repeat's cv entries as they are; several: scores averaged (dicts of scores key by key), fold scores
+    listed fold model by fold model, and anything else (a tuned decision) from the first repeat."""
+    if len(repeats) == 1:
+        return repeats[0]
+    out = dict(repeats[0])
+    for key, value in repeats[0].items():
+        if key == "folds":
+            out[key] = [s for c in repeats for s in c["folds"]]
+        elif isinstance(value, float):
+            out[key] = float(np.mean([c[key] for c in repeats]))
+        elif isinstance(value, dict) and all(isinstance(v, float) for v in value.values()):
+            out[key] = {n: float(np.mean([c[key][n] for c in repeats])) for n in value}
+    return out
 
 
 def print_cv(task: Task, cv: dict) -> str:
@@ -183,7 +242,11 @@ def print_cv(task: Task, cv: dict) -> str:
     lines += [f"{k:>6}  {s:.5f}" for k, s in enumerate(cv["folds"])]
     f = np.asarray(cv["folds"])
     which = f" ({cv['predictions']})" if "predictions" in cv else ""
-    lines.append(f"CV {metric}{which}: {cv['score']:.5f} over all out-of-fold rows "
+    se = f" ± {cv['score_se']:.5f} (SE)" if "score_se" in cv else ""
+    each = " ".join(f"{r['score']:.5f}" for r in cv.get("repeats", []))
+    over = (f"the mean of {len(cv['repeats'])} fold sets' pooled out-of-fold scores ({each})" if "repeats" in cv
+            else "all out-of-fold rows")
+    lines.append(f"CV {metric}{which}: {cv['score']:.5f}{se} over {over} "
                  f"(fold mean {f.mean():.5f} +- {f.std():.5f})")
     lines += [f"   {k}: {cv[k]:.5f}" for k in task.secondary_scores if k in cv]
     if task.breakdowns and task.breakdowns[0][0] in cv:

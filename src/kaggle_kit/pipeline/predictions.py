@@ -52,3 +52,10 @@ def pred_array(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Prediction columns as an array: (n,) for one column, (n, d) for several."""
     arr = frame[columns].to_numpy(dtype=float)
     return arr[:, 0] if len(columns) == 1 else arr
+
+
+def split_repeats(frame: pd.DataFrame, n_repeats: int) -> list[pd.DataFrame]:
+    """An OOF frame per fold set: a repeated run's OOF file holds them all, told apart by its `repeat` column."""
+    if "repeat" not in frame.columns:
+        return [frame]
+    return [frame[frame["repeat"] == r].drop(columns="repeat").reset_index(drop=True) for r in range(n_repeats)]

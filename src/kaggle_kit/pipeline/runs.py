@@ -49,12 +49,23 @@ def check_fingerprint(paths: RunPaths, new: dict, force: bool, command: str) -> 
     return True
 
 
-def start_run(paths: RunPaths, cfg: TrainConfig, fingerprint: dict, folds_file: Path, *, replacing: bool) -> None:
+def start_run(paths: RunPaths, cfg: TrainConfig, fingerprint: dict, folds_files: list[Path], *,
+              replacing: bool) -> None:
+    """The run folder's config.yaml and fingerprint.json (with the folds file of each fold set: `folds_file` the
+    first, `folds_files` all of them when there are several)."""
     if replacing:  # derived files of the old settings no longer describe this run
-        for p in (paths.oof, paths.oof_for(None, "json"), paths.cv):
+        for p in (paths.oof, paths.oof_for(None, "json"), paths.cv, paths.evidence_for(None)):
             p.unlink(missing_ok=True)
     _write_if_changed(paths.config, dump_yaml(cfg))
-    _write_if_changed(paths.fingerprint, json.dumps({**fingerprint, "folds_file": str(folds_file)}, indent=2) + "\n")
+    sets = {"folds_file": str(folds_files[0]),
+            **({"folds_files": [str(f) for f in folds_files]} if len(folds_files) > 1 else {})}
+    _write_if_changed(paths.fingerprint, json.dumps({**fingerprint, **sets}, indent=2) + "\n")
+
+
+def folds_files(paths: RunPaths) -> list[str]:
+    """The folds file of each fold set the run was trained on, as recorded."""
+    fingerprint = read_fingerprint(paths)
+    return fingerprint.get("folds_files", [fingerprint["folds_file"]])
 
 
 def _write_if_changed(path: Path, text: str) -> None:

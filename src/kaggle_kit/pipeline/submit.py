@@ -16,7 +16,7 @@ from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
 from kaggle_kit.paths import RunPaths
 from kaggle_kit.pipeline import runs
-from kaggle_kit.pipeline.cross_validate import pool_oof, run_folds, say, write_fold_preds
+from kaggle_kit.pipeline.cross_validate import fold_rows, pool_oof, run_fold_sets, say, write_fold_preds
 from kaggle_kit.task import FoldContext, Task, TrainData
 
 
@@ -27,11 +27,11 @@ def complete_run_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: Run
                         "first")
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
     runs.check_fingerprint(paths, fingerprint, force=False, command="submit")
-    missing = [k for k in range(cfg.folds) if not runs.fold_complete(paths, k, fingerprint["hash"])]
+    missing = [k for k in range(cfg.total_folds) if not runs.fold_complete(paths, k, fingerprint["hash"])]
     if missing:
         raise UserError(f"folds {' '.join(map(str, missing))} of {paths.run_dir} are not trained; run "
                         f"`{task.make('train')}` (FOLDS=\"{' '.join(map(str, missing))}\") first")
-    return list(range(cfg.folds))
+    return list(range(cfg.total_folds))
 
 
 def prediction_variant(task: Task, cfg: TrainConfig, paths: RunPaths, folds: list[int]) -> str | None:
@@ -50,16 +50,16 @@ def ensure_predictions(task: Task, cfg: TrainConfig, data: TrainData, paths: Run
     predicted before any is written, so a fold that cannot be predicted leaves every folder as it was."""
     if variant is None:
         return False
-    fold_of = run_folds(paths, data)
+    sets = run_fold_sets(paths, data)
     made = {}
     for k in folds:
         final = paths.pred_dir(k, variant)
         ext = task.preds.ext
         if (final / f"val_pred.{ext}").is_file() and (final / f"test_pred.{ext}").is_file():
             continue
-        val_idx = np.flatnonzero(fold_of == k)
+        train_idx, val_idx = fold_rows(sets, k, cfg.folds)
         say(f"fold {k}: predicting validation and test rows with {variant} from its checkpoint")
-        ctx = FoldContext(fold=k, dir=paths.fold_dir(k), train_idx=np.flatnonzero(fold_of != k), val_idx=val_idx,
+        ctx = FoldContext(fold=k, dir=paths.fold_dir(k), train_idx=train_idx, val_idx=val_idx,
                           cache_dir=paths.cache_dir)
         made[k] = task.predict_fold(cfg, data, ctx)
         task.preds.check_val(task, data, made[k].val, val_idx, k=k)
@@ -83,6 +83,13 @@ def fold_test_preds(task: Task, data: TrainData, paths: RunPaths, folds: list[in
     return preds
 
 
+def submitted_prediction(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, folds: list[int], *,
+                         variant: str | None = None) -> np.ndarray:
+    """The test predictions a submission of the run answers with: the ensemble of every fold model's (all
+    fold sets' with fold_repeats). Blends take their members' from here too."""
+    return task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds, variant=variant), data)
+
+
 def write_submission(task: Task, data: TrainData, pred: np.ndarray, path, *,
                      decision: dict | None = None) -> pd.DataFrame:
     frame = task.submission_frame(data, pred, **({"decision": decision} if decision is not None else {}))
@@ -95,11 +102,12 @@ def submit(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths):
     folds = complete_run_folds(task, cfg, data, paths)
     variant = prediction_variant(task, cfg, paths, folds)
     if ensure_predictions(task, cfg, data, paths, folds=folds, variant=variant) or not paths.cv_for(variant).is_file():
-        cv = pool_oof(task, data, paths, len(folds), variant=variant)     # prints the CV of what is submitted
+        cv = pool_oof(task, data, paths, cfg.folds, variant=variant)     # prints the CV of what is submitted
     else:
         cv = json.loads(paths.cv_for(variant).read_text())
-        say(f"CV {cv['metric']} of these predictions: {cv['score']:.5f} ({paths.cv_for(variant).name})")
-    pred = task.fold_ensemble(cfg, fold_test_preds(task, data, paths, folds, variant=variant), data)
+        se = f" ± {cv['score_se']:.5f}" if "score_se" in cv else ""
+        say(f"CV {cv['metric']} of these predictions: {cv['score']:.5f}{se} ({paths.cv_for(variant).name})")
+    pred = submitted_prediction(task, cfg, data, paths, folds, variant=variant)
     path = paths.submission(task.submission_ext, task.submission_stem(paths.exp))
     frame = write_submission(task, data, pred, path, decision=cv.get("decision"))
     say(f"wrote {path} ({len(frame)} rows, {cfg.ensemble} of {len(folds)} folds"

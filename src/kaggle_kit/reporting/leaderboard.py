@@ -1,6 +1,8 @@
 """The experiment leaderboard: every run and blend of a competition in one table, best CV first, printed and
-written to runs/<comp>/leaderboard.md. Reads the artefacts only (cv.json, config.yaml, fold metrics, blend
-summaries), never a model."""
+written to runs/<comp>/leaderboard.md. Each score has its SE, and each row its difference to the best row with
+the SE of that paired difference (the same resampled rows, on the same fold sets; kaggle_kit.pipeline.
+uncertainty); rows within 2 SE of the best cannot be told apart from it. Reads the artefacts only (cv.json,
+evidence.json, config.yaml, fold metrics, blend summaries), never a model or the data."""
 
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
 from kaggle_kit.paths import RunPaths
 from kaggle_kit.pipeline.runs import fold_metrics, run_config
+from kaggle_kit.pipeline.uncertainty import Evidence, paired
+
+APART = 2.0      # paired SEs a difference must exceed to tell a row from the best
 
 
 def config_diff(default: TrainConfig, cfg: TrainConfig) -> str:
@@ -58,13 +63,16 @@ def run_rows(task, root: Path, default: TrainConfig) -> list[dict]:
         except UserError:                                 # a run of an older version with other keys
             cfg = None
         keys = config_diff(default, cfg) if cfg is not None else "(config no longer valid)"
-        seconds = train_seconds(paths, cfg.folds) if cfg is not None else None
+        seconds = train_seconds(paths, cfg.total_folds) if cfg is not None else None
         submission = paths.submission(task.submission_ext, task.submission_stem(run_dir.name))
         for cv_file in [paths.cv, *sorted(run_dir.glob("cv-*.json"))]:
             cv = json.loads(cv_file.read_text())
             variant = cv.get("predictions")
+            evidence = paths.evidence_for(variant)
             rows.append({"experiment": run_dir.name + (f" [{variant}]" if variant else ""),
-                         "score": cv["score"], "extra": extra_score(task, cv), "spread": spread(cv.get("folds", [])),
+                         "score": cv["score"], "se": cv.get("score_se"),
+                         "evidence": Evidence.from_json(json.loads(evidence.read_text())) if evidence.is_file() else None,
+                         "extra": extra_score(task, cv), "spread": spread(cv.get("folds", [])),
                          "keys": keys, "train": duration(seconds),
                          "submission": rel(submission, root) if submission.is_file() and not variant else "-"})
     return rows
@@ -84,7 +92,9 @@ def blend_rows(task, root: Path) -> list[dict]:
         submission = root / "submissions" / task.name / f"{f.stem}.{task.submission_ext}"
         key = f"nested_{next(iter(task.secondary_scores), '')}"
         extra = f"{chosen[key]:.4f}" if key in chosen else ""
-        rows.append({"experiment": f.stem, "score": chosen["nested_oof"], "extra": extra, "spread": "-",
+        rows.append({"experiment": f.stem, "score": chosen["nested_oof"], "se": chosen.get("nested_se"),
+                     "evidence": Evidence.from_json(b["evidence"]) if "evidence" in b else None,
+                     "extra": extra, "spread": "-",
                      "keys": f"rule={b['rule']} (nested OOF)", "train": "-",
                      "submission": rel(submission, root) if submission.is_file() else "-"})
     return rows
@@ -97,21 +107,45 @@ def rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def leaderboard(task, root: Path, default: TrainConfig, default_path: Path) -> str:
-    """The markdown table, also written to runs/<comp>/leaderboard.md."""
+def versus_best(rows: list[dict]) -> None:
+    """Each row's `versus` cell: its difference to the first (best) row ± the paired SE, marked ≈ where it is
+    within APART SEs (not told apart from the best); "-" where the two share no fold set."""
+    best = rows[0]["evidence"] if rows else None
+    for i, r in enumerate(rows):
+        if i == 0:
+            r["versus"] = "best"
+            continue
+        pair = paired(r["evidence"], best) if r["evidence"] is not None and best is not None else None
+        if pair is None:
+            r["versus"] = "-"
+            continue
+        diff, se = pair
+        r["versus"] = f"{diff:+.5f} ± {se:.5f}" + (" ≈" if abs(diff) <= APART * se else "")
+
+
+def ranked_rows(task, root: Path, default: TrainConfig) -> tuple[list[str], list[list[str]]]:
+    """The leaderboard's header and cells, best CV first (for the markdown file and the HTML report)."""
     rows = run_rows(task, root, default) + blend_rows(task, root)
     rows.sort(key=lambda r: -r["score"] if task.higher_is_better else r["score"])
+    versus_best(rows)
     extra = next(iter(task.secondary_scores.values()), None)
-    head = ["#", "experiment", f"CV {task.metric}", *([extra] if extra else []), "folds mean ± std (min-max)",
-            "differs from the default config", "training", "submission"]
+    head = ["#", "experiment", f"CV {task.metric}", "± SE", "vs best ± paired SE", *([extra] if extra else []),
+            "folds mean ± std (min-max)", "differs from the default config", "training", "submission"]
+    cells = [[str(i), r["experiment"], f"{r['score']:.5f}", "-" if r["se"] is None else f"{r['se']:.5f}",
+              r["versus"], *([r["extra"]] if extra else []), r["spread"], r["keys"], r["train"], r["submission"]]
+             for i, r in enumerate(rows, 1)]
+    return head, cells
+
+
+def leaderboard(task, root: Path, default: TrainConfig, default_path: Path) -> str:
+    """The markdown table, also written to runs/<comp>/leaderboard.md."""
+    head, cells = ranked_rows(task, root, default)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for i, r in enumerate(rows, 1):
-        cells = [str(i), r["experiment"], f"{r['score']:.5f}", *([r["extra"]] if extra else []), r["spread"],
-                 r["keys"], r["train"], r["submission"]]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
     better = "higher" if task.higher_is_better else "lower"
     text = (f"# {task.name} leaderboard\n\nCV over every out-of-fold row, {better} is better; blends by their "
-            f"nested OOF score. Keys are compared with {default_path.name}.\n\n" + "\n".join(lines) + "\n")
-    if rows:
+            f"nested OOF score. ≈: within {APART:g} paired SE of the best, not told apart from it. Keys are "
+            f"compared with {default_path.name}.\n\n" + "\n".join(lines) + "\n")
+    if cells:
         atomic.write_text(root / "runs" / task.name / "leaderboard.md", text)
     return text

@@ -137,7 +137,9 @@ def image_grid(panels: list[dict], path: Path, title: str, columns: int = 3) -> 
 def write_run_plots(task, cfg, data, paths) -> list[Path]:
     """Every plot of a complete run: learning curves, then the task's views of its OOF predictions."""
     out = paths.run_dir / "plots"
-    written = [learning_curves(paths.run_dir, cfg.folds, out / "learning_curves.png")]
-    oof = task.preds.read(paths.oof_for(None, task.preds.ext), task.id_column)
-    written += task.plot_oof(cfg, data, oof, out)
+    written = [learning_curves(paths.run_dir, cfg.total_folds, out / "learning_curves.png")]
+    from kaggle_kit.pipeline.predictions import split_repeats
+
+    oof = split_repeats(task.preds.read(paths.oof_for(None, task.preds.ext), task.id_column), cfg.fold_repeats)[0]
+    written += task.plot_oof(cfg, data, oof, out)      # the first fold set's OOF predictions
     return [p for p in written if p is not None]

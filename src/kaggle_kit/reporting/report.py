@@ -1,6 +1,6 @@
-"""One self-contained HTML page per experiment (runs/<comp>/<exp>/report.html): the CV table, every prediction
-set's score, the config, and every plot of the run embedded as a data URI, so the page reads offline and
-travels as one file."""
+"""One self-contained HTML page per experiment (runs/<comp>/<exp>/report.html): the CV table with the score's
+SE, every prediction set's score, the competition's leaderboard with paired differences to the best, the config,
+and every plot of the run embedded as a data URI, so the page reads offline and travels as one file."""
 
 from __future__ import annotations
 
@@ -34,8 +34,12 @@ def table(head: list[str], rows: list[list[str]]) -> str:
 
 def cv_tables(task, cv: dict, variants: list[dict]) -> str:
     folds = cv.get("folds", [])
-    parts = [table(["fold", cv["metric"]], [[str(k), fmt(s)] for k, s in enumerate(folds)]
-                   + [["all out-of-fold rows", fmt(cv["score"])],
+    pooled = ("mean of the fold sets' out-of-fold scores" if "repeats" in cv else "all out-of-fold rows")
+    se = [["± SE", fmt(cv["score_se"])]] if "score_se" in cv else []
+    sets = [[f"fold set {r} ({s['folds_file']})", fmt(s["score"]) + f" ± {s['score_se']:.5f}"]
+            for r, s in enumerate(cv.get("repeats", []))]
+    parts = [table(["fold", cv["metric"]], [[str(k), fmt(s)] for k, s in enumerate(folds)] + sets
+                   + [[pooled, fmt(cv["score"])], *se,
                       ["fold mean ± std", f"{np.mean(folds):.5f} ± {np.std(folds):.5f}" if folds else "-"]])]
     scalars = {k: cv[k] for k in task.secondary_scores if k in cv}
     if scalars:
@@ -59,19 +63,34 @@ def figure(path: Path) -> str:
     return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"><figcaption>{name}</figcaption></figure>'
 
 
-def write_report(task, paths: RunPaths, plots: list[Path]) -> Path:
+def comparison_table(comparison, exp: str) -> str:
+    """The leaderboard (kaggle_kit.reporting.leaderboard.ranked_rows), this experiment's rows in bold."""
+    head, cells = comparison
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join((f"<td><b>{html.escape(c)}</b></td>" if r[1].split(" [")[0] == exp else
+                          f"<td>{html.escape(c)}</td>") for c in r) + "</tr>" for r in cells)
+    return (f"<table><tr>{th}</tr>{body}</table><p>vs best: the difference to the best row ± the SE of that "
+            "paired difference (the same resampled rows, on the same fold sets); ≈ marks rows within 2 SE of the "
+            "best, which cannot be told apart from it.</p>")
+
+
+def write_report(task, paths: RunPaths, plots: list[Path], *, comparison=None) -> Path:
     cv = json.loads(paths.cv.read_text())
     variants = [json.loads(p.read_text()) for p in sorted(paths.run_dir.glob("cv-*.json"))]
     better = "higher" if cv.get("higher_is_better") else "lower"
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    se_text = f" ± {cv['score_se']:.5f} (SE)" if "score_se" in cv else ""
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(task.name)} / {html.escape(paths.exp)}</title>
 <style>{STYLE}</style></head><body>
 <h1>{html.escape(task.name)}: {html.escape(paths.exp)}</h1>
-<p>CV {html.escape(cv['metric'])} <b>{fmt(cv['score'])}</b> over every out-of-fold row ({better} is better).
+<p>CV {html.escape(cv['metric'])} <b>{fmt(cv['score'])}</b>{se_text} over every out-of-fold row ({better} is better).
 Written {stamp} from {html.escape(str(paths.run_dir))}.</p>
 <h2>Cross-validation</h2>
 {cv_tables(task, cv, variants)}
+<h2>Every experiment of {html.escape(task.name)}</h2>
+{comparison_table(comparison, paths.exp) if comparison and comparison[1] else '<p>No other runs.</p>'}
 <h2>Plots</h2>
 {''.join(figure(p) for p in plots) or '<p>No plots.</p>'}
 <h2>Config</h2>

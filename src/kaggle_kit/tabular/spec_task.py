@@ -141,6 +141,14 @@ class SpecTabularTask(FromSpec, TabularTask):
                 "score_untuned_rule": self.score(data, np.arange(len(data.y)), pred),
                 "decision": decisions.tune(metric, data.y, pred)}
 
+    def resampled_score(self, data: SpecTableData, fold_of: np.ndarray, pred: np.ndarray):
+        """Label metrics: the nested labels (as cv_scores scores them) on resampled rows."""
+        if self.scores != LABEL:
+            return super().resampled_score(data, fold_of, pred)
+        metric = METRICS[self.spec.metric]
+        nested = decisions.nested_labels(metric, data.y, np.asarray(pred), fold_of)
+        return lambda rows: metric(data.y[rows], nested[rows])
+
     def submission_frame(self, data: SpecTableData, pred: np.ndarray, decision: dict | None = None) -> pd.DataFrame:
         s = self.spec
         ids = pd.Series(data.test_ids, name=s.id, dtype=object)
