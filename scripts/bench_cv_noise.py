@@ -103,7 +103,10 @@ def main() -> None:
             "seeds).\n\n" + "\n".join(parts)
             + "\nThe SE at R=3 over the SE at R=1 (rows only), per learner: "
             + ", ".join(f"`{e}` {r:.2f}" for e, r in zip(LEARNERS, ratio, strict=True))
-            + ". It counts the split noise that one fold set cannot show.")
+            + ". On these rows the absolute SE is nearly all row noise (a draw of houses that every learner "
+            "shares), so repeating hardly moves it; what decides between two experiments is the paired SE of their "
+            "difference, and there the fold sets disagree: the tuned blend's gain changes sign from one fold set "
+            "to the next.")
     write_section(ROOT / "docs" / "BENCHMARKS.md", "cv-noise", "House prices: the noise in a CV score, R=1 and R=3",
                   body)
     print(body)

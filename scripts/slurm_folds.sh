@@ -9,7 +9,7 @@
 #                                                  # pools the folds, or names any fold that did not finish
 #
 #SBATCH --job-name=kaggle-kit-folds
-#SBATCH --array=0-4                 # fold numbers: 0..folds-1 of the config
+#SBATCH --array=0-4                 # fold numbers: 0..folds-1 of the config (0..folds*fold_repeats-1 with repeats)
 #SBATCH --nodes=1                   # more nodes per fold: raise it; num_nodes follows below
 #SBATCH --gpus-per-node=4
 #SBATCH --ntasks-per-node=4         # one process per GPU: Lightning reads SLURM's variables for DDP

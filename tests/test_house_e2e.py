@@ -2,6 +2,7 @@
 
 import base64
 import json
+import re
 import shutil
 
 import numpy as np
@@ -139,7 +140,10 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     assert scores == sorted(scores)                                        # rmse: lowest first
     row = dict(zip(names, rows, strict=True))
     assert float(row["house-svr"][2]) == pytest.approx(cvs["house-svr"]["score"], abs=1e-5)
-    assert "model=svr" in row["house-svr"][5] and "folds=2" in row["house-svr"][5]
-    assert row["house-gbdt"][6].endswith(" s") and row["house-gbdt"][7] == "-"        # trained, not submitted
-    assert "rule=weighted" in row["blend-house+house-gbdt+house-linear"][5]
-    assert row["blend-house+house-gbdt+house-linear"][7].startswith("submissions/house/blend-")
+    assert row["house-svr"][3] == f"{cvs['house-svr']['score_se']:.5f}"            # ± SE
+    assert rows[0][4] == "best"                                                      # paired difference to the best
+    assert all(re.fullmatch(r"\+\d\.\d{5} ± \d\.\d{5}( ≈)?", r[4]) for r in rows[1:])
+    assert "model=svr" in row["house-svr"][7] and "folds=2" in row["house-svr"][7]
+    assert row["house-gbdt"][8].endswith(" s") and row["house-gbdt"][9] == "-"        # trained, not submitted
+    assert "rule=weighted" in row["blend-house+house-gbdt+house-linear"][7]
+    assert row["blend-house+house-gbdt+house-linear"][9].startswith("submissions/house/blend-")
