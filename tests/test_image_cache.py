@@ -83,3 +83,30 @@ def test_key_follows_files_and_transform(tmp_path):
     st = files[1].stat()
     os.utime(files[1], ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))             # a re-downloaded file
     assert key != image_cache.cache_key(files, {"resize": 128})
+
+
+@pytest.mark.parametrize("augment", ["none", "light"])
+def test_cached_training_images_give_the_same_fold_scores_as_decoding_per_item(tmp_path, leaves_sample, monkeypatch,
+                                                                               capsys, augment):
+    """augment none: the resized training and validation images are cached; light: the decoded images are, and
+    the augmentation runs on them. Either way the same pixels reach the model as from the files."""
+    import json
+
+    from kaggle_kit.cli import main
+
+    monkeypatch.setenv("KIT_ROOT", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    args = (f"epochs=2 folds=2 image_size=32 batch_size=32 num_workers=0 progress_bar=false augment={augment} "
+            "tta=hflip duplicate_distance=null")
+    scores = {}
+    for cached in ("true", "false"):
+        config = tmp_path / f"c-{cached}.yaml"
+        config.write_text("extends: leaves-cpu\n")
+        assert main(["train", "leaves", "--data", str(leaves_sample), "--config", str(config),
+                     "--args", f"{args} cache_train_images={cached}"]) == 0
+        cv = json.loads((tmp_path / "runs" / "leaves" / f"c-{cached}" / "cv.json").read_text())
+        scores[cached] = (cv["score"], cv["folds"])
+    cache = sorted(p.name.split("-")[0] for p in (tmp_path / "runs" / "leaves" / "cache").glob("*.npy"))
+    assert ("train" in cache) and (("decoded" in cache) == (augment != "none")), cache
+    assert scores["true"] == scores["false"]
+    capsys.readouterr()

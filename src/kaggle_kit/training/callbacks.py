@@ -4,6 +4,7 @@ progress bars. One class per job; anything a resumed fold needs back is in state
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from lightning.pytorch.callbacks import Callback, TQDMProgressBar
@@ -65,21 +66,33 @@ class SetEpoch(Callback):
 
 
 class SaveLast(Callback):
-    """last.ckpt for every epoch, after its validation: written beside at the epoch's end and renamed over
-    last.ckpt only once Lightning has written the epoch's row to the CSV log (the next epoch's start, or the
-    end of training). A kill at any moment leaves a whole last.ckpt whose epochs are all in the log; a kill
-    between the two steps resumes from the epoch before (the same run, replayed)."""
+    """last.ckpt after an epoch's validation: after the first epoch, the last one, and any other that ends at
+    least `every_s` seconds after the previous write (0: every epoch). A resumed fold replays the epochs since
+    (kaggle_kit.training.replay), so it ends the same; short epochs no longer pay a full training-state write
+    each. Written beside at the epoch's end and renamed over last.ckpt only once Lightning has written the
+    epoch's row to the CSV log (the next epoch's start, or the end of training). A kill at any moment leaves a
+    whole last.ckpt whose epochs are all in the log; a kill between the two steps resumes from the write
+    before (the same run, replayed)."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path, every_s: float = 0.0):
+        self.path, self.every_s = Path(path), every_s
         self.tmp = self.path.with_name(f".{self.path.name}.tmp")
+        self.written = -float("inf")
 
     def on_fit_start(self, trainer, pl_module) -> None:
         if trainer.is_global_zero:            # a killed run's unpublished (perhaps half-written) epoch
             self.tmp.unlink(missing_ok=True)
+        self.written = -float("inf")
+
+    def due(self, trainer) -> bool:
+        first, final = self.written == -float("inf"), trainer.current_epoch + 1 >= trainer.max_epochs
+        return first or final or time.monotonic() - self.written >= self.every_s
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if not trainer.strategy.broadcast(self.due(trainer), src=0):   # every rank takes rank zero's decision
+            return
         trainer.save_checkpoint(self.tmp)     # every rank calls it; Lightning writes on global rank zero only
+        self.written = time.monotonic()
 
     def _publish(self, trainer) -> None:
         if trainer.is_global_zero and self.tmp.is_file():

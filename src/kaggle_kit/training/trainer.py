@@ -80,7 +80,8 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
     if resume and is_rank_zero():
         keep_earlier_logs(Path(fold_dir) / "logs" / log_version)
     keep = KeepWeights(monitor, mode, cfg.checkpoint)
-    callbacks: list[Callback] = [keep, SetEpoch(train_loader, seed), SaveLast(last), *extra_callbacks]
+    callbacks: list[Callback] = [keep, SetEpoch(train_loader, seed), SaveLast(last, cfg.last_ckpt_every_s),
+                                 *extra_callbacks]
     step_bar = cfg.progress_bar and len(train_loader) >= STEP_BAR_MIN_BATCHES
     if step_bar:
         callbacks.append(ProgressBar(refresh_rate=20))

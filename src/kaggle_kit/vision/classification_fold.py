@@ -20,8 +20,9 @@ from kaggle_kit.training.samplers import EpochShuffleSampler
 from kaggle_kit.vision import image_cache
 from kaggle_kit.vision.classifier_module import ClassifierModule
 from kaggle_kit.vision.config import ImageClassifierConfig
-from kaggle_kit.vision.dataset import ImageDataset
+from kaggle_kit.vision.dataset import CachedImages, ImageDataset
 from kaggle_kit.vision.image_loader import image_loader, worker_setup
+from kaggle_kit.vision.image_source import Source, training_source
 from kaggle_kit.vision.models import create_named, weights_kwargs
 from kaggle_kit.vision.normalize import ImageNormalize
 from kaggle_kit.vision.transforms import eval_transform, train_transform
@@ -43,7 +44,16 @@ def identity(cfg: ImageClassifierConfig) -> dict:
 
 
 def loader(data, names, labels, transform, *, cfg: ImageClassifierConfig, sampler=None, drop_last=False):
+    """Images `names` read from their files."""
     return image_loader(ImageDataset(data.root, names, labels, transform), cfg, sampler=sampler, drop_last=drop_last)
+
+
+def rows_loader(source: Source, rows, labels, *, cfg: ImageClassifierConfig, sampler=None, drop_last=False):
+    """Training-image rows from `source` (kaggle_kit.vision.image_source); ready-made cached images need no
+    loader workers."""
+    dataset = source(rows, labels)
+    ready = isinstance(dataset, CachedImages) and dataset.transform is None
+    return image_loader(dataset, cfg, sampler=sampler, drop_last=drop_last, workers=not ready)
 
 
 def build_module(cfg: ImageClassifierConfig, net: torch.nn.Module, steps_per_epoch: int,
@@ -58,16 +68,16 @@ def build_module(cfg: ImageClassifierConfig, net: torch.nn.Module, steps_per_epo
 def fit_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_column: str, *,
                         monitor: tuple[str, str] = ("val_acc", "max")) -> FoldOutput:
     """Train the fold, keeping the epoch best by `monitor` (metric name, min|max), and predict its sets."""
-    names, y, labels = data.images, data.y, data.labels
+    y, labels = data.y, data.labels
     train_idx, val_idx = ctx.train_idx, ctx.val_idx
     seed = seed_fold(cfg, ctx.fold)
     net = create_model(cfg, len(labels))
-    train_names = [names[i] for i in train_idx]
     mixing = bool(cfg.mixup or cfg.cutmix)
-    train_loader = loader(data, train_names, y[train_idx], train_transform(cfg), cfg=cfg,
-                          sampler=SampleSeeds(EpochShuffleSampler(len(train_idx), seed), seed), drop_last=mixing)
-    val_names = [names[i] for i in val_idx]
-    val_loader = loader(data, val_names, y[val_idx], eval_transform(cfg, False), cfg=cfg)
+    train_loader = rows_loader(training_source(cfg, data, train_transform(cfg), ctx.cache_dir), train_idx,
+                               y[train_idx], cfg=cfg, sampler=SampleSeeds(EpochShuffleSampler(len(train_idx), seed),
+                                                                          seed), drop_last=mixing)
+    val_loader = rows_loader(training_source(cfg, data, eval_transform(cfg, False), ctx.cache_dir), val_idx,
+                             y[val_idx], cfg=cfg)
     module = build_module(cfg, net, len(train_loader), len(labels))
     fit = train_in_fold(module, train_loader, val_loader, cfg, ctx, monitor=monitor[0], mode=monitor[1], seed=seed)
     net = module.eval_net
@@ -80,11 +90,11 @@ def fit_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_c
 
 def predict_sets(cfg: ImageClassifierConfig, data, net: torch.nn.Module, ctx: FoldContext, *, id_column: str):
     """Class probabilities of the fold's validation rows and of the test set, with the same TTA."""
-    names, labels = data.images, data.labels
+    labels = data.labels
     transform = eval_transform(cfg, crops(cfg.tta))
-    val_names = [names[i] for i in ctx.val_idx]
+    val_batches = rows_loader(training_source(cfg, data, transform, ctx.cache_dir), ctx.val_idx, None, cfg=cfg)
     frames = []
-    for ids, batches in (([data.ids[i] for i in ctx.val_idx], loader(data, val_names, None, transform, cfg=cfg)),
+    for ids, batches in (([data.ids[i] for i in ctx.val_idx], val_batches),
                          (data.test_ids, test_batches(cfg, data, transform, ctx.cache_dir))):
         probs = predict_probs(net, batches, cfg.tta, cfg.image_size, device=inference_device(cfg),
                               normalize=ImageNormalize.for_model(net))

@@ -33,7 +33,8 @@ class ImageTrainConfig(TrainConfig):
 class ImageClassifierConfig(ImageTrainConfig):
     PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS | {"tta"}   # one prediction set each
     EXECUTION_KEYS: ClassVar[frozenset[str]] = ImageTrainConfig.EXECUTION_KEYS | {"channels_last",
-                                                                                      "cache_test_images"}
+                                                                                      "cache_test_images",
+                                                                                      "cache_train_images"}
 
     model: str = "resnet18"                      # any timm model name
     image_size: int = Field(224, ge=16)
@@ -54,6 +55,9 @@ class ImageClassifierConfig(ImageTrainConfig):
     mix_prob: float = Field(1.0, ge=0, le=1)
     ema_decay: float | None = Field(None, gt=0, lt=1)   # EMA of the weights (e.g. 0.999); validated and kept
     channels_last: bool = True                   # NHWC weights: faster convolutions on GPUs and CPUs
+    cache_train_images: bool = True              # decode the training images once (runs/<comp>/cache/), shared by
+    #                                              every fold and epoch: resized for validation and augment none,
+    #                                              as decoded for augmentation (when one size and they fit)
     cache_test_images: bool = True               # decode + resize the test set once (runs/<comp>/cache/), not
     #                                              once per fold and TTA setting
 
