@@ -28,7 +28,7 @@ export NO_ALBUMENTATIONS_UPDATE := 1
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: new auto train submit cv blend leaderboard report sample help setup test lint bench bench-tables bench-noise bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend \
+.PHONY: new auto train submit cv blend leaderboard report sample download kaggle-submit lb help setup test lint bench bench-tables bench-noise bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend house-download house-kaggle-submit house-lb leaves-download leaves-kaggle-submit leaves-lb cowboy-download \
 	house-leaderboard house-report house-cv leaves-cv cowboy-cv leaves-sample leaves-train leaves-submit leaves-blend leaves-leaderboard \
 	leaves-report cowboy-sample cowboy-train cowboy-submit cowboy-blend cowboy-leaderboard cowboy-report
 
@@ -96,6 +96,15 @@ leaderboard: need-comp ## every run and blend of COMP by CV (runs/<COMP>/leaderb
 report: need-comp ## one offline HTML page of a run of COMP (EXP=<config stem>)
 	$(KIT) report "$(COMP)" $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
 
+download: need-comp ## COMP's files from Kaggle into data/<slug>/, checked (FORCE=1 downloads again)
+	$(KIT) download "$(COMP)" $(if $(filter-out 0,$(FORCE)),--force)
+
+kaggle-submit: need-comp ## check and send COMP's EXP=<exp> (or BLEND=<name>) submission to Kaggle, recorded (DRY=1)
+	$(KIT) kaggle-submit "$(COMP)" $(if $(DATA),--data "$(DATA)") --exp "$(EXP)" --blend "$(BLEND)" $(if $(filter-out 0,$(DRY)),--dry)
+
+lb: need-comp ## the public/private scores of COMP's recorded submissions beside their CV
+	$(KIT) lb "$(COMP)"
+
 sample: need-comp ## build COMP's drawn sample in data/samples/
 	$(KIT) sample "$(COMP)"
 
@@ -120,6 +129,15 @@ house-leaderboard: ## table of every house run and blend by CV (runs/house/leade
 house-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>)
 	$(KIT) report house $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
 
+house-download: ## the house files from Kaggle into data/<slug>/, checked (FORCE=1 downloads again)
+	$(KIT) download house $(if $(filter-out 0,$(FORCE)),--force)
+
+house-kaggle-submit: ## check and send EXP=<exp> (or BLEND=<name>) to Kaggle, recorded in runs/house/kaggle_submissions.csv (DRY=1)
+	$(KIT) kaggle-submit house $(if $(DATA),--data "$(DATA)") --exp "$(EXP)" --blend "$(BLEND)" $(if $(filter-out 0,$(DRY)),--dry)
+
+house-lb: ## public/private scores of the recorded house submissions beside their CV
+	$(KIT) lb house
+
 leaves-sample: ## build the synthetic classify-leaves sample in data/samples/
 	$(KIT) sample leaves
 
@@ -141,6 +159,15 @@ leaves-leaderboard: ## table of every leaves run and blend by CV (runs/leaves/le
 leaves-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>)
 	$(KIT) report leaves $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
 
+leaves-download: ## the leaves files from Kaggle into data/<slug>/, checked (FORCE=1 downloads again)
+	$(KIT) download leaves $(if $(filter-out 0,$(FORCE)),--force)
+
+leaves-kaggle-submit: ## check and send EXP=<exp> (or BLEND=<name>) to Kaggle, recorded in runs/leaves/kaggle_submissions.csv (DRY=1)
+	$(KIT) kaggle-submit leaves $(if $(DATA),--data "$(DATA)") --exp "$(EXP)" --blend "$(BLEND)" $(if $(filter-out 0,$(DRY)),--dry)
+
+leaves-lb: ## public/private scores of the recorded leaves submissions beside their CV
+	$(KIT) lb leaves
+
 cowboy-sample: ## build the synthetic cowboyoutfits sample in data/samples/
 	$(KIT) sample cowboy
 
@@ -158,6 +185,9 @@ cowboy-blend: ## fuse experiments' saved OOF/test detections by WBF (weights, Io
 
 cowboy-leaderboard: ## table of every cowboy run and blend by CV (runs/cowboy/leaderboard.md)
 	$(KIT) leaderboard cowboy $(if $(DATA),--data "$(DATA)")
+
+cowboy-download: ## cowboyoutfits is scored on CodaLab, not Kaggle: says where to get its files
+	$(KIT) download cowboy
 
 cowboy-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>)
 	$(KIT) report cowboy $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"

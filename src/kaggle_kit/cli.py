@@ -1,5 +1,5 @@
-"""One CLI for every competition: `python -m kaggle_kit {new,auto,sample,train,cv,submit,blend,leaderboard,report}
-<comp>`. The Makefile targets are thin wrappers over it."""
+"""One CLI for every competition: `python -m kaggle_kit {new,auto,sample,train,cv,submit,blend,leaderboard,report,
+download,kaggle-submit,lb} <comp>`. The Makefile targets are thin wrappers over it."""
 
 from __future__ import annotations
 
@@ -35,6 +35,17 @@ def _parser() -> argparse.ArgumentParser:
              "cv": "pool the trained folds of a run into oof and cv.json now, naming any fold still missing",
              "leaderboard": "table of every run and blend by CV, also written to runs/<comp>/leaderboard.md",
              "report": "one self-contained HTML page of a run: runs/<comp>/<exp>/report.html"}
+    s = sub.add_parser("download", help="the competition's files from Kaggle into data/<slug>/, checked")
+    s.add_argument("comp", choices=task_names())
+    s.add_argument("--force", action="store_true", help="download again over an existing data/<slug>/")
+    s = sub.add_parser("kaggle-submit", help="check and send a submission to Kaggle, recorded with its CV")
+    s.add_argument("comp", choices=task_names())
+    s.add_argument("--data", help="competition folder as unpacked from the Kaggle download")
+    s.add_argument("--exp", default="", help="the experiment whose submission to send")
+    s.add_argument("--blend", default="", help="the blend whose submission to send (blend-a+b)")
+    s.add_argument("--dry", action="store_true", help="print the kaggle command, send nothing")
+    s = sub.add_parser("lb", help="public/private scores of the recorded submissions, beside their CV")
+    s.add_argument("comp", choices=task_names())
     for name, text in helps.items():
         s = sub.add_parser(name, help=text)
         s.add_argument("comp", choices=task_names())
@@ -90,6 +101,14 @@ def run(argv: list[str]) -> None:
                         problem=args.problem, force=args.force)
         return
     task = get_task(args.comp)
+    if args.command in ("download", "lb"):
+        from kaggle_kit.roundtrip import download, submissions
+
+        if args.command == "download":
+            download.download(task, root, force=args.force)
+        else:
+            submissions.lb(task, root)
+        return
     if args.command == "sample":
         dest = Path(args.dest) if args.dest else root / "data" / "samples" / task.slug
         build_sample(task, dest)
@@ -112,6 +131,18 @@ def run(argv: list[str]) -> None:
         return
     if args.command == "report":
         report(task, root, data_dir, using_sample, exp=args.exp)
+        return
+    if args.command == "kaggle-submit":
+        from kaggle_kit.roundtrip.download import not_on_kaggle
+        from kaggle_kit.roundtrip.submissions import kaggle_submit
+
+        line = not_on_kaggle(task)
+        if line:
+            raise UserError(line.split(":")[0] + ": submit its answers there, not with the kaggle CLI")
+        if using_sample:
+            raise UserError(f"no data/{task.slug}/: a submission of the drawn sample means nothing to Kaggle; "
+                            f"`{task.make('download')}` fetches the real files")
+        kaggle_submit(task, task.load(data_dir), root, exp=args.exp.strip(), blend=args.blend.strip(), dry=args.dry)
         return
     if args.command == "auto":
         from kaggle_kit.pipeline.auto import auto
@@ -178,7 +209,9 @@ def report(task, root: Path, data_dir: Path, using_sample: bool, *, exp: str) ->
     from kaggle_kit.reporting.report import write_report
 
     default = load_config(task.config_class, find_config(task.default_config(using_sample), root), CONFIGS_DIR, "")
-    path = write_report(task, paths, plots, comparison=ranked_rows(task, root, default))
+    lb_plot = paths.comp_dir / "plots" / "cv_vs_lb.png"          # make <comp>-lb: every submission's LB and CV
+    path = write_report(task, paths, plots + ([lb_plot] if lb_plot.is_file() else []),
+                        comparison=ranked_rows(task, root, default))
     print(f"wrote {path} ({len(plots)} plots)", file=sys.stderr)
 
 

@@ -16,6 +16,8 @@ class DetectionSpec(StrictModel):
     kind: Literal["detection"]
     name: str | None = None                # the short name of make targets; default: the folder's
     slug: str | None = None                # Kaggle's competition slug (data/<slug>/); default: the name
+    hosted_on: str | None = None             # where it is scored when not on Kaggle: make download says so
+    data_url: str | None = None              # that site's page for the files
     annotations: Literal["coco", "csv"]    # coco: a COCO json; csv: one row per box (id, width, height, bbox)
     train: str                             # the annotations file
     images: str = ""                       # coco: the folder its file_names are relative to

@@ -12,8 +12,8 @@ from kaggle_kit.task import Task
 
 def resolve_data_dir(task: Task, data_arg: str | None, root: Path) -> tuple[Path, bool]:
     """(folder, using_sample). Writes nothing: a sample that must be built is built by ensure_sample."""
-    how = (f"unpack `kaggle competitions download -c {task.slug}` into it "
-           f"(e.g. unzip {task.slug}.zip -d data/{task.slug})")
+    how = (f"`{task.make('download')}` fetches it, or unpack `kaggle competitions download -c {task.slug}` into "
+           f"it (e.g. unzip {task.slug}.zip -d data/{task.slug})")
     if data_arg:
         path = Path(data_arg)
         if not path.is_dir():
@@ -30,8 +30,8 @@ def resolve_data_dir(task: Task, data_arg: str | None, root: Path) -> tuple[Path
 def ensure_sample(task: Task, path: Path) -> None:
     """Use the sample (built once if missing), saying so."""
     print(f"*** No Kaggle data in data/{task.slug}/: using the synthetic sample in {path}/.\n"
-          f"*** For the real competition: kaggle competitions download -c {task.slug} && "
-          f"unzip {task.slug}.zip -d data/{task.slug}", file=sys.stderr)
+          f"*** For the real competition: {task.make('download')} (or kaggle competitions download -c "
+          f"{task.slug} && unzip {task.slug}.zip -d data/{task.slug})", file=sys.stderr)
     if not (path / ".complete").is_file():
         build_sample(task, path)
 

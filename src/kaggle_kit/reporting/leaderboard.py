@@ -134,7 +134,41 @@ def ranked_rows(task, root: Path, default: TrainConfig) -> tuple[list[str], list
     cells = [[str(i), r["experiment"], f"{r['score']:.5f}", "-" if r["se"] is None else f"{r['se']:.5f}",
               r["versus"], *([r["extra"]] if extra else []), r["spread"], r["keys"], r["train"], r["submission"]]
              for i, r in enumerate(rows, 1)]
+    public = public_scores(task, root)
+    if public is not None:                   # once anything was sent with make <comp>-kaggle-submit
+        head.append("public LB")
+        for row, r in zip(cells, rows, strict=True):
+            v = public.get(r["experiment"])
+            row.append("-" if v is None else f"{v:.5f}")
     return head, cells
+
+
+def public_scores(task, root: Path) -> dict[str, float] | None:
+    """Each submitted experiment's latest public score (runs/<comp>/kaggle_submissions.csv, as make <comp>-lb
+    filled it); None when nothing was ever sent."""
+    from kaggle_kit.roundtrip.submissions import read_record, record_path
+
+    path = record_path(root, task)
+    if not path.is_file():
+        return None
+    scored = read_record(path).dropna(subset=["public_score"])
+    return {str(r["experiment"]): float(r["public_score"]) for _, r in scored.iterrows()}
+
+
+def lb_notes(task, root: Path) -> list[str]:
+    """The rank correlation of CV and public score, and the submissions where they disagree by over 2 SE."""
+    from kaggle_kit.roundtrip.submissions import disagreements, rank_correlation, read_record, record_path
+
+    path = record_path(root, task)
+    if not path.is_file():
+        return []
+    record = read_record(path)
+    rho = rank_correlation(record)
+    notes = [f"Rank correlation of CV and public LB over {record['public_score'].notna().sum()} submissions: "
+             f"{rho:+.2f}."] if rho is not None else []
+    notes += [f"{r['experiment']}: public LB {float(r['public_score']):.5f} is more than 2 SE from its CV "
+              f"{float(r['cv']):.5f} ± {float(r['se']):.5f}." for _, r in disagreements(record, True).iterrows()]
+    return notes
 
 
 def leaderboard(task, root: Path, default: TrainConfig, default_path: Path) -> str:
@@ -146,6 +180,9 @@ def leaderboard(task, root: Path, default: TrainConfig, default_path: Path) -> s
     text = (f"# {task.name} leaderboard\n\nCV over every out-of-fold row, {better} is better; blends by their "
             f"nested OOF score. ≈: within {APART:g} paired SE of the best, not told apart from it. Keys are "
             f"compared with {default_path.name}.\n\n" + "\n".join(lines) + "\n")
+    notes = lb_notes(task, root)
+    if notes:
+        text += "\n" + "\n".join(notes) + "\n"
     if cells:
         atomic.write_text(root / "runs" / task.name / "leaderboard.md", text)
     return text

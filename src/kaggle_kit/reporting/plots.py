@@ -134,6 +134,24 @@ def image_grid(panels: list[dict], path: Path, title: str, columns: int = 3) -> 
     return save(fig, path)
 
 
+def cv_vs_lb(cv: np.ndarray, lb: np.ndarray, se: np.ndarray, names: list[str], path: Path, *, metric: str,
+             rho: float | None) -> Path:
+    """Public leaderboard score against CV, one point per submission with its ±2 SE bar, and the line LB = CV."""
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.errorbar(cv, lb, xerr=2 * se, fmt="o", ms=4, capsize=2, alpha=0.8)
+    for x, y, n in zip(cv, lb, names, strict=True):
+        ax.annotate(n, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    lo, hi = float(min(cv.min(), lb.min())), float(max(cv.max(), lb.max()))
+    pad = (hi - lo) * 0.05 or 0.01
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="grey", lw=0.8, ls="--", label="LB = CV")
+    ax.set_xlabel(f"CV {metric} (±2 SE)")
+    ax.set_ylabel(f"public leaderboard {metric}")
+    corr = f", rank correlation {rho:+.2f}" if rho is not None else ""
+    ax.set_title(f"CV against the public leaderboard ({len(cv)} submissions{corr})", fontsize=9)
+    ax.legend(fontsize=7)
+    return save(fig, path)
+
+
 def write_run_plots(task, cfg, data, paths) -> list[Path]:
     """Every plot of a complete run: learning curves, then the task's views of its OOF predictions."""
     out = paths.run_dir / "plots"

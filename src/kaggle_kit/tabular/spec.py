@@ -32,6 +32,8 @@ class TabularSpec(StrictModel):
     kind: Literal["tabular"] = "tabular"
     name: str | None = None                  # the short name of make targets; default: the folder's
     slug: str | None = None                  # Kaggle's competition slug (data/<slug>/); default: the name
+    hosted_on: str | None = None             # where it is scored when not on Kaggle: make download says so
+    data_url: str | None = None              # that site's page for the files
     files: FilesSpec = FilesSpec()
     id: str
     target: str

@@ -24,6 +24,8 @@ class ImageSpec(StrictModel):
     kind: Literal["image_classification"]
     name: str | None = None                # the short name of make targets; default: the folder's
     slug: str | None = None                # Kaggle's competition slug (data/<slug>/); default: the name
+    hosted_on: str | None = None             # where it is scored when not on Kaggle: make download says so
+    data_url: str | None = None              # that site's page for the files
     layout: Literal["table", "folders"]    # table: files.labels names each image; folders: train/<class>/*
     files: ImageFiles = ImageFiles()
     id: str                                # the answer's id column (and the labels and test CSVs')
