@@ -28,7 +28,7 @@ export NO_ALBUMENTATIONS_UPDATE := 1
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: new auto train submit cv blend leaderboard report sample download kaggle-submit lb help setup test lint bench bench-tables bench-noise bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend house-download house-kaggle-submit house-lb leaves-download leaves-kaggle-submit leaves-lb cowboy-download \
+.PHONY: new auto train submit cv blend leaderboard report sample download kaggle-submit lb bundle help setup test lint bench bench-tables bench-noise bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend house-download house-kaggle-submit house-lb leaves-download leaves-kaggle-submit leaves-lb cowboy-download house-bundle leaves-bundle cowboy-bundle \
 	house-leaderboard house-report house-cv leaves-cv cowboy-cv leaves-sample leaves-train leaves-submit leaves-blend leaves-leaderboard \
 	leaves-report cowboy-sample cowboy-train cowboy-submit cowboy-blend cowboy-leaderboard cowboy-report
 
@@ -105,6 +105,9 @@ kaggle-submit: need-comp ## check and send COMP's EXP=<exp> (or BLEND=<name>) su
 lb: need-comp ## the public/private scores of COMP's recorded submissions beside their CV
 	$(KIT) lb "$(COMP)"
 
+bundle: need-comp ## bundles/<COMP>-<EXP>/: wheels, fold models, predict.py and a notebook for offline Kaggle
+	$(KIT) bundle "$(COMP)" --exp "$(EXP)"
+
 sample: need-comp ## build COMP's drawn sample in data/samples/
 	$(KIT) sample "$(COMP)"
 
@@ -128,6 +131,9 @@ house-leaderboard: ## table of every house run and blend by CV (runs/house/leade
 
 house-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>)
 	$(KIT) report house $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
+
+house-bundle: ## bundles/house-<EXP>/: an offline Kaggle-notebook bundle of a trained run (EXP=<config stem>)
+	$(KIT) bundle house --exp "$(EXP)"
 
 house-download: ## the house files from Kaggle into data/<slug>/, checked (FORCE=1 downloads again)
 	$(KIT) download house $(if $(filter-out 0,$(FORCE)),--force)
@@ -158,6 +164,9 @@ leaves-leaderboard: ## table of every leaves run and blend by CV (runs/leaves/le
 
 leaves-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>)
 	$(KIT) report leaves $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
+
+leaves-bundle: ## bundles/leaves-<EXP>/: an offline Kaggle-notebook bundle of a trained run (EXP=<config stem>)
+	$(KIT) bundle leaves --exp "$(EXP)"
 
 leaves-download: ## the leaves files from Kaggle into data/<slug>/, checked (FORCE=1 downloads again)
 	$(KIT) download leaves $(if $(filter-out 0,$(FORCE)),--force)
@@ -191,3 +200,6 @@ cowboy-download: ## cowboyoutfits is scored on CodaLab, not Kaggle: says where t
 
 cowboy-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>)
 	$(KIT) report cowboy $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
+
+cowboy-bundle: ## bundles/cowboy-<EXP>/: an offline Kaggle-notebook bundle of a trained run (EXP=<config stem>)
+	$(KIT) bundle cowboy --exp "$(EXP)"

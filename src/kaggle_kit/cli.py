@@ -1,5 +1,5 @@
 """One CLI for every competition: `python -m kaggle_kit {new,auto,sample,train,cv,submit,blend,leaderboard,report,
-download,kaggle-submit,lb} <comp>`. The Makefile targets are thin wrappers over it."""
+download,kaggle-submit,lb,bundle} <comp>`. The Makefile targets are thin wrappers over it."""
 
 from __future__ import annotations
 
@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--dry", action="store_true", help="print the kaggle command, send nothing")
     s = sub.add_parser("lb", help="public/private scores of the recorded submissions, beside their CV")
     s.add_argument("comp", choices=task_names())
+    s = sub.add_parser("bundle", help="bundles/<comp>-<exp>/: an offline Kaggle-notebook bundle of a trained run")
+    s.add_argument("comp", choices=task_names())
+    s.add_argument("--exp", default="", help="the experiment to bundle")
     for name, text in helps.items():
         s = sub.add_parser(name, help=text)
         s.add_argument("comp", choices=task_names())
@@ -101,13 +104,15 @@ def run(argv: list[str]) -> None:
                         problem=args.problem, force=args.force)
         return
     task = get_task(args.comp)
-    if args.command in ("download", "lb"):
-        from kaggle_kit.roundtrip import download, submissions
+    if args.command in ("download", "lb", "bundle"):
+        from kaggle_kit.roundtrip import bundle, download, submissions
 
         if args.command == "download":
             download.download(task, root, force=args.force)
-        else:
+        elif args.command == "lb":
             submissions.lb(task, root)
+        else:
+            bundle.build_bundle(task, root, exp=Path(args.exp).stem if args.exp.endswith(".yaml") else args.exp.strip())
         return
     if args.command == "sample":
         dest = Path(args.dest) if args.dest else root / "data" / "samples" / task.slug

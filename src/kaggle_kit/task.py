@@ -72,6 +72,7 @@ class Task(ABC):
     has_sample: ClassVar[bool] = True              # build_sample draws one (DATA may then be left out)
     splits: ClassVar[tuple[str, ...]] = ()         # the test sets a submission may answer (SPLIT=); (): one
     split: str | None = None                       # the one this command answers (select_split)
+    predicts_offline: ClassVar[bool] = False       # fold models predict new test rows from checkpoints (bundles)
 
     def select_split(self, name: str) -> None:
         """Answer the test set `name` (SPLIT=); an error naming the ones there are."""
@@ -125,6 +126,11 @@ class Task(ABC):
         """Predict a trained fold's validation rows and the test set again from its saved checkpoint (in ctx.dir),
         under prediction settings (prediction_key) other than the ones it was trained with."""
         raise NotImplementedError(f"{self.name} keeps one prediction set per fold")
+
+    def predict_test_fold(self, cfg: TrainConfig, data: TrainData, fold: int, fold_dir: Path) -> pd.DataFrame:
+        """The test set's predictions (as test_pred is stored) of fold model `fold` from its checkpoint in
+        fold_dir alone: what an offline bundle runs (predicts_offline)."""
+        raise UserError(f"{self.name}'s fold models do not predict from their checkpoints alone")
 
     @abstractmethod
     def target(self, data: TrainData) -> np.ndarray:

@@ -53,6 +53,7 @@ class DetectionTask(Task):
     blend_kind = "detection"
     preds = DetectionPredictions()
     prediction_key = "tta"               # one prediction set per TTA setting (fold<k>/tta-<name>/)
+    predicts_offline = True
     config_class: ClassVar[type[DetectionConfig]] = DetectionConfig
     secondary_scores = {"AP50": "AP50"}
     breakdowns = (("per_class", "AP"), ("per_class_AP50", "AP50"))
@@ -77,6 +78,12 @@ class DetectionTask(Task):
         from kaggle_kit.detection.detection_fold import predict_detector_fold
 
         return predict_detector_fold(cfg, data, ctx)
+
+    def predict_test_fold(self, cfg: DetectionConfig, data: DetectionData, fold: int, fold_dir: Path) -> pd.DataFrame:
+        from kaggle_kit.detection.detection_fold import load_fold_detector, predict_frame
+
+        detector = load_fold_detector(cfg, data, fold, fold_dir)
+        return predict_frame(cfg, detector, data, data.test, idx=range(len(data.test.ids)))
 
     def target(self, data: DetectionData) -> np.ndarray:
         return data.stratify

@@ -134,6 +134,16 @@ def load_fold_model(cfg: ImageClassifierConfig, data, fold: int, fold_dir: Path)
                      what=f"model={cfg.model} with {len(labels)} classes")
 
 
+def predict_test(cfg: ImageClassifierConfig, data, fold: int, fold_dir: Path, id_column: str) -> pd.DataFrame:
+    """The test probabilities of a fold model from its checkpoint alone (no cache: an offline bundle's run)."""
+    net = load_fold_model(cfg, data, fold, fold_dir)
+    batches = test_batches(cfg, data, eval_transform(cfg, crops(cfg.tta)), None)
+    probs = predict_probs(net, batches, cfg.tta, cfg.image_size, device=inference_device(cfg),
+                          normalize=ImageNormalize.for_model(net))
+    return pd.concat([pd.DataFrame({id_column: data.test_ids}), pd.DataFrame(probs.numpy(), columns=data.labels)],
+                     axis=1)
+
+
 def predict_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_column: str) -> FoldOutput:
     val, test = predict_sets(cfg, data, load_fold_model(cfg, data, ctx.fold, ctx.dir), ctx, id_column=id_column)
     return FoldOutput(val=val, test=test)

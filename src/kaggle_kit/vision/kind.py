@@ -36,6 +36,7 @@ class ImageClassificationTask(Task):
     fold_kind = "stratified"
     blend_kind = "classification"
     prediction_key = "tta"
+    predicts_offline = True
     config_class: ClassVar[type[ImageClassifierConfig]] = ImageClassifierConfig
     submission_form: ClassVar[str] = "labels"      # labels: `id,<label column>`; probabilities: a column per class
     answer_columns: ClassVar[list[str]] = ["label"]   # the answer's columns after the id, in the sample's order
@@ -80,6 +81,11 @@ class ImageClassificationTask(Task):
         from kaggle_kit.vision.classification_fold import predict_classifier_fold
 
         return predict_classifier_fold(cfg, data, ctx, self.id_column)
+
+    def predict_test_fold(self, cfg: ImageClassifierConfig, data: ImageData, fold: int, fold_dir: Path) -> pd.DataFrame:
+        from kaggle_kit.vision.classification_fold import predict_test
+
+        return predict_test(cfg, data, fold, fold_dir, self.id_column)
 
     def target(self, data: ImageData) -> np.ndarray:
         return data.y

@@ -1,0 +1,117 @@
+"""`make <comp>-bundle EXP=<exp>`: bundles/<comp>-<exp>/, a folder to upload as a Kaggle dataset, from which a
+notebook without internet writes the submission (how code competitions are scored):
+
+    wheels/             the kit's wheel and the dependencies a Kaggle image lacks (CARRIED)
+    folds/fold<k>/      each fold model's checkpoint (and labels.json)
+    config.yaml         the run's resolved config; cv.json its CV; competition.yaml its spec (if any)
+    bundle.json         what it is: competition, experiment, folds, what it assumes present (ASSUMED)
+    predict.py          python predict.py --data /kaggle/input/<slug> --out /kaggle/working/submission.<ext>
+    notebook.ipynb      installs with pip --no-index --find-links, then runs predict.py
+
+Written beside and renamed whole, like every artefact."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from kaggle_kit.errors import UserError
+from kaggle_kit.paths import RunPaths
+from kaggle_kit.pipeline import runs
+from kaggle_kit.roundtrip import wheels
+
+ASSUMED = ("torch", "torchvision", "lightning", "timm", "albumentations", "scikit-learn", "pandas", "numpy", "scipy",
+           "matplotlib", "PyYAML", "pillow", "opencv-python-headless", "tqdm", "lightgbm", "catboost", "pycocotools",
+           "pydantic", "PyWavelets")            # on Kaggle's Python image: not carried
+CARRIED = ("ttach", "ensemble-boxes", "iterative-stratification", "imagehash")    # carried as wheels
+
+PREDICT = '''"""Write the submission offline from this bundle's fold models (kaggle_kit.roundtrip.offline_predict)."""
+import sys
+from pathlib import Path
+
+from kaggle_kit.roundtrip.offline_predict import main
+
+sys.exit(main(sys.argv[1:], bundle=Path(__file__).resolve().parent))
+'''
+
+
+def installed_version(name: str) -> str | None:
+    try:
+        return md.version(name)
+    except md.PackageNotFoundError:
+        return None
+
+
+def notebook(bundle_name: str, slug: str, ext: str) -> dict:
+    src = f"/kaggle/input/{bundle_name}"
+    cells = [
+        ("markdown", [f"# {bundle_name}: the kit's submission, offline\n",
+                      "Add this bundle (a dataset) and the competition's data as inputs; no internet needed."]),
+        ("code", [f"!pip install --no-index --no-deps --find-links {src}/wheels kaggle-kit "
+                  + " ".join(CARRIED)]),
+        ("code", [f"!python {src}/predict.py --data /kaggle/input/{slug} --out /kaggle/working/submission.{ext}"]),
+    ]
+    return {"cells": [{"cell_type": t, "metadata": {}, "source": s, **({"outputs": [], "execution_count": None}
+                                                                      if t == "code" else {})} for t, s in cells],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+def build_bundle(task, root: Path, *, exp: str) -> Path:
+    if not exp:
+        raise UserError(f"name the experiment to bundle: {task.make('bundle')} EXP=<experiment>")
+    paths = RunPaths(root, task.name, exp)
+    if not paths.cv.is_file():
+        raise UserError(f"experiment '{exp}' has no complete run in {paths.run_dir} "
+                        f"({runs.existing_runs(paths.comp_dir)}); train it first")
+    cfg = runs.run_config(task.config_class, paths)
+    if not task.predicts_offline:
+        raise UserError(f"{task.name}'s learners predict inside their folds only: a bundle needs fold models "
+                        "that predict new test rows from their checkpoints (image classification, detection)")
+    final = root / "bundles" / f"{task.name}-{exp}"
+    stage = final.with_name(f".{final.name}.partial")
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        (stage / "wheels").mkdir(parents=True)
+        kit = wheels.kit_wheel(stage / "wheels")
+        carried = [wheels.repack(name, stage / "wheels").name for name in CARRIED]
+        for k in range(cfg.total_folds):
+            src, dst = paths.fold_dir(k), stage / "folds" / f"fold{k}"
+            if not (src / "best.ckpt").is_file():
+                raise UserError(f"{src}/best.ckpt is missing; retrain fold {k} with FORCE=1")
+            dst.mkdir(parents=True)
+            for name in ("best.ckpt", "labels.json"):
+                if (src / name).is_file():
+                    shutil.copy2(src / name, dst / name)
+        shutil.copy2(paths.config, stage / "config.yaml")
+        shutil.copy2(paths.cv, stage / "cv.json")
+        spec = getattr(task, "folder", None)
+        if spec is not None and (Path(spec) / "competition.yaml").is_file():
+            shutil.copy2(Path(spec) / "competition.yaml", stage / "competition.yaml")
+        (stage / "predict.py").write_text(PREDICT)
+        (stage / "notebook.ipynb").write_text(json.dumps(notebook(final.name, task.slug, task.submission_ext),
+                                                         indent=1) + "\n")
+        (stage / "bundle.json").write_text(json.dumps({
+            "competition": task.name, "slug": task.slug, "experiment": exp, "fold_models": cfg.total_folds,
+            "split": task.split, "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+            "kit_wheel": kit.name, "carried": carried,
+            "assumed": {name: installed_version(name) for name in ASSUMED}}, indent=2) + "\n")
+        if final.exists():
+            old = final.with_name(f".{final.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            final.rename(old)
+            stage.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            stage.rename(final)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    size = sum(f.stat().st_size for f in final.rglob("*") if f.is_file())
+    print(f"wrote {final} ({size / 2**20:.1f} MiB): upload it as a Kaggle dataset and run its notebook.ipynb; it "
+          f"assumes {', '.join(ASSUMED[:7])} ... present (bundle.json) and carries {', '.join(CARRIED)}",
+          file=sys.stderr)
+    return final

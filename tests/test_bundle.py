@@ -1,0 +1,89 @@
+"""The offline bundle: built for a trained leaves sample run, installed without an index into a fresh virtual
+environment that sees the project's packages but for the ones the bundle carries (a stand-in for Kaggle's
+image), and run there: it writes exactly the file `make leaves-submit` wrote."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+from kaggle_kit.roundtrip.bundle import CARRIED
+
+from .conftest import LEAVES_TINY, assert_user_error, make
+
+
+def kaggle_like_env(dest: Path) -> Path:
+    """A venv whose site sees every package installed here except the kit itself and CARRIED: the python."""
+    import importlib.metadata as md
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    hidden = {"kaggle_kit"}
+    for name in CARRIED:
+        dist = md.distribution(name)
+        hidden |= {str(f).split("/")[0] for f in dist.files or []}
+    image = dest / "image-site"
+    image.mkdir(parents=True)
+    for entry in site.iterdir():
+        if entry.name in hidden or entry.name.startswith(("__editable__", "kaggle_kit", "_kaggle_kit")) \
+                or entry.suffix == ".pth":
+            continue
+        (image / entry.name).symlink_to(entry)
+    env = dest / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True, capture_output=True)
+    python = env / "bin" / "python"
+    own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         check=True, capture_output=True, text=True).stdout.strip()
+    Path(own, "kaggle-image.pth").write_text(f"{image}\n")
+    return python
+
+
+def test_bundle_installs_offline_and_writes_the_same_submission(tmp_path, leaves_trained, leaves_sample):
+    root = tmp_path / "work"
+    shutil.copytree(leaves_trained, root)
+    common = dict(DATA=str(leaves_sample), ARGS=LEAVES_TINY, CONFIG="configs/leaves-cpu.yaml")
+    proc = make("leaves-submit", root, **common)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    submitted = root / "submissions" / "leaves" / "leaves-cpu.csv"
+    proc = make("leaves-bundle", root, EXP="leaves-cpu")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    bundle = root / "bundles" / "leaves-leaves-cpu"
+    meta = json.loads((bundle / "bundle.json").read_text())
+    assert meta["fold_models"] == 2 and "torch" in meta["assumed"] and len(meta["carried"]) == len(CARRIED)
+    assert sorted(p.name for p in (bundle / "folds").iterdir()) == ["fold0", "fold1"]
+    assert all((bundle / "folds" / f"fold{k}" / "best.ckpt").is_file() for k in range(2))
+    notebook = json.loads((bundle / "notebook.ipynb").read_text())
+    cells = ["".join(c["source"]) for c in notebook["cells"]]
+    assert any("pip install --no-index --no-deps --find-links /kaggle/input/leaves-leaves-cpu/wheels" in c
+               for c in cells) and any("predict.py --data /kaggle/input/classify-leaves" in c for c in cells)
+    assert not any(p.name.startswith(".") for p in (root / "bundles").iterdir())      # nothing half-written
+
+    python = kaggle_like_env(tmp_path / "kaggle")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "KIT_ROOT")}
+    env.update(HF_HUB_OFFLINE="1", NO_ALBUMENTATIONS_UPDATE="1", PIP_NO_INDEX="1", PIP_FIND_LINKS="")
+    missing = subprocess.run([str(python), "-c", "import ttach"], env=env, capture_output=True)
+    assert missing.returncode != 0                                         # the stand-in image lacks it
+    wheels = sorted(p.name for p in (bundle / "wheels").iterdir())
+    install = subprocess.run([str(python), "-m", "pip", "install", "--no-index", "--no-deps", "--find-links",
+                              str(bundle / "wheels"), *[w.split("-")[0] for w in wheels]],
+                             env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert install.returncode == 0, install.stderr[-3000:]
+    where = subprocess.run([str(python), "-c", "import kaggle_kit; print(kaggle_kit.__file__)"], env=env,
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert "site-packages" in where.stdout and str(Path(__file__).parents[1] / "src") not in where.stdout
+    out = tmp_path / "kaggle" / "working" / "submission.csv"
+    run = subprocess.run([str(python), str(bundle / "predict.py"), "--data", str(leaves_sample), "--out", str(out)],
+                         env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert out.read_bytes() == submitted.read_bytes()
+
+
+def test_a_bundle_needs_a_trained_run_and_fold_models_that_predict_alone(tmp_path, house_sample):
+    assert_user_error(make("leaves-bundle", tmp_path, EXP="nope"), "'nope'", "no complete run")
+    assert_user_error(make("leaves-bundle", tmp_path), "EXP=")
+    proc = make("house-train", tmp_path, DATA=str(house_sample), CONFIG="configs/house-linear.yaml", ARGS="folds=2")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert_user_error(make("house-bundle", tmp_path, EXP="house-linear"), "predict inside their folds")
+    assert not (tmp_path / "bundles").exists()
