@@ -106,7 +106,7 @@ lb: need-comp ## the public/private scores of COMP's recorded submissions beside
 	$(KIT) lb "$(COMP)"
 
 bundle: need-comp ## bundles/<COMP>-<EXP>/: wheels, fold models, predict.py and a notebook for offline Kaggle
-	$(KIT) bundle "$(COMP)" --exp "$(EXP)"
+	$(KIT) bundle "$(COMP)" --exp "$(EXP)" --blend "$(BLEND)"
 
 sample: need-comp ## build COMP's drawn sample in data/samples/
 	$(KIT) sample "$(COMP)"
@@ -133,7 +133,7 @@ house-report: ## one offline HTML page of a run: CV table and plots (EXP=<config
 	$(KIT) report house $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
 
 house-bundle: ## bundles/house-<EXP>/: an offline Kaggle-notebook bundle of a trained run (EXP=<config stem>)
-	$(KIT) bundle house --exp "$(EXP)"
+	$(KIT) bundle house --exp "$(EXP)" --blend "$(BLEND)"
 
 house-download: ## the house files from Kaggle into data/<slug>/, checked (FORCE=1 downloads again)
 	$(KIT) download house $(if $(filter-out 0,$(FORCE)),--force)
@@ -166,7 +166,7 @@ leaves-report: ## one offline HTML page of a run: CV table and plots (EXP=<confi
 	$(KIT) report leaves $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
 
 leaves-bundle: ## bundles/leaves-<EXP>/: an offline Kaggle-notebook bundle of a trained run (EXP=<config stem>)
-	$(KIT) bundle leaves --exp "$(EXP)"
+	$(KIT) bundle leaves --exp "$(EXP)" --blend "$(BLEND)"
 
 leaves-download: ## the leaves files from Kaggle into data/<slug>/, checked (FORCE=1 downloads again)
 	$(KIT) download leaves $(if $(filter-out 0,$(FORCE)),--force)
@@ -202,4 +202,4 @@ cowboy-report: ## one offline HTML page of a run: CV table and plots (EXP=<confi
 	$(KIT) report cowboy $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
 
 cowboy-bundle: ## bundles/cowboy-<EXP>/: an offline Kaggle-notebook bundle of a trained run (EXP=<config stem>)
-	$(KIT) bundle cowboy --exp "$(EXP)"
+	$(KIT) bundle cowboy --exp "$(EXP)" --blend "$(BLEND)"

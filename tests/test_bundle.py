@@ -79,10 +79,30 @@ def test_bundle_installs_offline_and_writes_the_same_submission(tmp_path, leaves
     assert run.returncode == 0, run.stderr[-3000:]
     assert out.read_bytes() == submitted.read_bytes()
 
+    # a blend's bundle: its members' fold models and its rule
+    (root / "configs").mkdir(exist_ok=True)
+    (root / "configs" / "leaves-b.yaml").write_text("extends: leaves-cpu\nseed: 1\n")
+    for target in ("leaves-train", "leaves-submit"):
+        proc = make(target, root, **{**common, "CONFIG": str(root / "configs" / "leaves-b.yaml")})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = make("leaves-blend", root, DATA=str(leaves_sample), EXPS="leaves-cpu leaves-b")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = make("leaves-bundle", root, BLEND="leaves-cpu+leaves-b")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    bundle = root / "bundles" / "leaves-blend-leaves-cpu+leaves-b"
+    meta = json.loads((bundle / "bundle.json").read_text())
+    assert meta["members"] == ["leaves-cpu", "leaves-b"] and meta["rule"] == "mean" and meta["fold_models"] == 4
+    out = tmp_path / "kaggle" / "working" / "blend.csv"
+    run = subprocess.run([str(python), str(bundle / "predict.py"), "--data", str(leaves_sample), "--out", str(out)],
+                         env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert out.read_bytes() == (root / "submissions" / "leaves" / "blend-leaves-cpu+leaves-b.csv").read_bytes()
+
 
 def test_a_bundle_needs_a_trained_run_and_fold_models_that_predict_alone(tmp_path, house_sample):
     assert_user_error(make("leaves-bundle", tmp_path, EXP="nope"), "'nope'", "no complete run")
     assert_user_error(make("leaves-bundle", tmp_path), "EXP=")
+    assert_user_error(make("leaves-bundle", tmp_path, BLEND="a+b"), "no blend 'blend-a+b'")
     proc = make("house-train", tmp_path, DATA=str(house_sample), CONFIG="configs/house-linear.yaml", ARGS="folds=2")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert_user_error(make("house-bundle", tmp_path, EXP="house-linear"), "predict inside their folds")

@@ -110,3 +110,34 @@ def test_cached_training_images_give_the_same_fold_scores_as_decoding_per_item(t
     assert ("train" in cache) and (("decoded" in cache) == (augment != "none")), cache
     assert scores["true"] == scores["false"]
     capsys.readouterr()
+
+
+def test_the_last_validation_pass_stands_for_the_validation_predictions(tmp_path, leaves_sample, monkeypatch, capsys):
+    """No TTA, the final epoch validated and kept: the fold's validation probabilities are the ones Lightning's
+    last validation computed, the same as a second forward pass over those rows."""
+    import json
+
+    import pandas as pd
+
+    from kaggle_kit.cli import main
+    from kaggle_kit.vision import classification_fold
+
+    monkeypatch.setenv("KIT_ROOT", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    args = ("epochs=2 folds=2 image_size=32 batch_size=32 num_workers=0 progress_bar=false tta=none "
+            "checkpoint=last duplicate_distance=null")
+    calls = []
+    real = classification_fold.predict_probs
+    monkeypatch.setattr(classification_fold, "predict_probs", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for name, reuse in (("reused", True), ("again", False)):
+        if not reuse:
+            monkeypatch.setattr(classification_fold, "may_reuse_validation", lambda cfg: False)
+        calls.clear()
+        config = tmp_path / f"{name}.yaml"
+        config.write_text("extends: leaves-cpu\n")
+        assert main(["train", "leaves", "--data", str(leaves_sample), "--config", str(config), "--args", args]) == 0
+        assert len(calls) == (2 if reuse else 4)              # test only, or validation and test, per fold
+    runs = tmp_path / "runs" / "leaves"
+    assert pd.read_csv(runs / "reused" / "oof.csv").equals(pd.read_csv(runs / "again" / "oof.csv"))
+    assert json.loads((runs / "reused" / "cv.json").read_text()) == json.loads((runs / "again" / "cv.json").read_text())
+    capsys.readouterr()

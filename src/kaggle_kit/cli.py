@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bundle", help="bundles/<comp>-<exp>/: an offline Kaggle-notebook bundle of a trained run")
     s.add_argument("comp", choices=task_names())
     s.add_argument("--exp", default="", help="the experiment to bundle")
+    s.add_argument("--blend", default="", help="the blend to bundle (blend-a+b), with its members")
     for name, text in helps.items():
         s = sub.add_parser(name, help=text)
         s.add_argument("comp", choices=task_names())
@@ -112,7 +113,8 @@ def run(argv: list[str]) -> None:
         elif args.command == "lb":
             submissions.lb(task, root)
         else:
-            bundle.build_bundle(task, root, exp=Path(args.exp).stem if args.exp.endswith(".yaml") else args.exp.strip())
+            bundle.build_bundle(task, root, exp=Path(args.exp).stem if args.exp.endswith(".yaml") else args.exp.strip(),
+                                blend=args.blend.strip())
         return
     if args.command == "sample":
         dest = Path(args.dest) if args.dest else root / "data" / "samples" / task.slug

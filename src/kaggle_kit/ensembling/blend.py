@@ -170,6 +170,21 @@ RULES = {"regression": {"mean": rule_mean, "weighted": rule_weighted, "stack": r
                             "rank_mean": rule_prob_rank_mean}}
 
 
+def saved_rule(task: Task, rule: str, info: dict):
+    """apply(T) of a blend's chosen rule from what its summary saved (weights, a stacker's coefficients, a
+    fusion setting), for members' test predictions stacked as rules take them: what an offline bundle runs."""
+    if task.blend_kind == "detection":
+        return lambda tests, sizes: box_rules.apply(info, tests, sizes)
+    if rule == "weighted":
+        w = np.asarray(info["weights"], float)
+        return (lambda Q: Q @ w) if task.blend_kind == "regression" else (lambda Q: np.einsum("nmc,m->nc", Q, w))
+    if rule == "stack":
+        coef, intercept = np.asarray(info["coef"], float), float(info["intercept"])
+        return lambda Q: Q @ coef + intercept
+    apply, _ = RULES[task.blend_kind][rule](None, None, None, None)    # rules that fit nothing
+    return apply
+
+
 def table_rules(task: Task, data: TrainData, members: list[Member], rules: dict) -> dict:
     """Every rule on rows x members predictions: in-sample and nested OOF scores per fold set, and its test
     predictions by the rule fitted on every OOF row of every fold set."""

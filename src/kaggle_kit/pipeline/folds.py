@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
 from kaggle_kit.config import stable_hash
 from kaggle_kit.errors import UserError
@@ -28,6 +27,13 @@ def check_classes(kind: str, y, n_folds: int) -> None:
 
 def make_folds(n_rows: int, n_folds: int, seed: int, kind: str = "kfold", *, y=None, groups=None) -> np.ndarray:
     """Fold number (0..n_folds-1) of every row."""
+    from sklearn.model_selection import (  # when folds are made
+        GroupKFold,
+        KFold,
+        StratifiedGroupKFold,
+        StratifiedKFold,
+    )
+
     if kind not in KINDS:
         raise ValueError(f"unknown fold kind {kind!r}; one of {KINDS}")
     if n_rows < n_folds:

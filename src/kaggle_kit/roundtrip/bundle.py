@@ -1,9 +1,10 @@
-"""`make <comp>-bundle EXP=<exp>`: bundles/<comp>-<exp>/, a folder to upload as a Kaggle dataset, from which a
+"""`make <comp>-bundle EXP=<exp>` (or BLEND=<blend>): bundles/<comp>-<exp>/, a folder to upload as a Kaggle dataset, from which a
 notebook without internet writes the submission (how code competitions are scored):
 
     wheels/             the kit's wheel and the dependencies a Kaggle image lacks (CARRIED)
     folds/fold<k>/      each fold model's checkpoint (and labels.json)
     config.yaml         the run's resolved config; cv.json its CV; competition.yaml its spec (if any)
+    members/<exp>/      a blend's: each member's folds/, config.yaml and cv.json; bundle.json has the rule
     bundle.json         what it is: competition, experiment, folds, what it assumes present (ASSUMED)
     predict.py          python predict.py --data /kaggle/input/<slug> --out /kaggle/working/submission.<ext>
     notebook.ipynb      installs with pip --no-index --find-links, then runs predict.py
@@ -60,34 +61,65 @@ def notebook(bundle_name: str, slug: str, ext: str) -> dict:
             "nbformat": 4, "nbformat_minor": 5}
 
 
-def build_bundle(task, root: Path, *, exp: str) -> Path:
-    if not exp:
-        raise UserError(f"name the experiment to bundle: {task.make('bundle')} EXP=<experiment>")
+def check_run(task, root: Path, exp: str):
+    """The run's paths and config; an error unless it is complete and its fold models predict alone."""
     paths = RunPaths(root, task.name, exp)
     if not paths.cv.is_file():
         raise UserError(f"experiment '{exp}' has no complete run in {paths.run_dir} "
                         f"({runs.existing_runs(paths.comp_dir)}); train it first")
-    cfg = runs.run_config(task.config_class, paths)
     if not task.predicts_offline:
         raise UserError(f"{task.name}'s learners predict inside their folds only: a bundle needs fold models "
                         "that predict new test rows from their checkpoints (image classification, detection)")
-    final = root / "bundles" / f"{task.name}-{exp}"
+    return paths, runs.run_config(task.config_class, paths)
+
+
+def copy_run(paths: RunPaths, cfg, dest: Path) -> None:
+    """A run's fold checkpoints, config.yaml and cv.json into dest."""
+    for k in range(cfg.total_folds):
+        src, dst = paths.fold_dir(k), dest / "folds" / f"fold{k}"
+        if not (src / "best.ckpt").is_file():
+            raise UserError(f"{src}/best.ckpt is missing; retrain fold {k} with FORCE=1")
+        dst.mkdir(parents=True)
+        for name in ("best.ckpt", "labels.json"):
+            if (src / name).is_file():
+                shutil.copy2(src / name, dst / name)
+    shutil.copy2(paths.config, dest / "config.yaml")
+    shutil.copy2(paths.cv, dest / "cv.json")
+
+
+def build_bundle(task, root: Path, *, exp: str = "", blend: str = "") -> Path:
+    if bool(exp) == bool(blend):
+        raise UserError(f"name what to bundle: {task.make('bundle')} EXP=<experiment> (or BLEND=<blend name>)")
+    what: dict = {}
+    if blend:
+        name = blend if blend.startswith("blend-") else f"blend-{blend}"
+        summary_file = root / "runs" / task.name / "blends" / f"{name}.json"
+        if not summary_file.is_file():
+            raise UserError(f"no blend '{name}' in {summary_file.parent}; make it first: {task.make('blend')} EXPS=...")
+        summary = json.loads(summary_file.read_text())
+        members = {e: check_run(task, root, e) for e in summary["experiments"]}
+        rule = summary["rule"]
+        setting = {k: v for k, v in summary["rules"][rule].items() if k in ("weights", "coef", "intercept", "iou",
+                                                                              "conf")}
+        what = {"blend": name, "members": summary["experiments"], "rule": rule, "setting": setting,
+                **({"decision": summary["decision"]} if "decision" in summary else {})}
+        folds = sum(cfg.total_folds for _, cfg in members.values())
+    else:
+        name = exp
+        paths, cfg = check_run(task, root, exp)
+        folds = cfg.total_folds
+    final = root / "bundles" / f"{task.name}-{name}"
     stage = final.with_name(f".{final.name}.partial")
     shutil.rmtree(stage, ignore_errors=True)
     try:
         (stage / "wheels").mkdir(parents=True)
         kit = wheels.kit_wheel(stage / "wheels")
         carried = [wheels.repack(name, stage / "wheels").name for name in CARRIED]
-        for k in range(cfg.total_folds):
-            src, dst = paths.fold_dir(k), stage / "folds" / f"fold{k}"
-            if not (src / "best.ckpt").is_file():
-                raise UserError(f"{src}/best.ckpt is missing; retrain fold {k} with FORCE=1")
-            dst.mkdir(parents=True)
-            for name in ("best.ckpt", "labels.json"):
-                if (src / name).is_file():
-                    shutil.copy2(src / name, dst / name)
-        shutil.copy2(paths.config, stage / "config.yaml")
-        shutil.copy2(paths.cv, stage / "cv.json")
+        if blend:
+            for e, (member_paths, member_cfg) in members.items():
+                copy_run(member_paths, member_cfg, stage / "members" / e)
+        else:
+            copy_run(paths, cfg, stage)
         spec = getattr(task, "folder", None)
         if spec is not None and (Path(spec) / "competition.yaml").is_file():
             shutil.copy2(Path(spec) / "competition.yaml", stage / "competition.yaml")
@@ -95,7 +127,7 @@ def build_bundle(task, root: Path, *, exp: str) -> Path:
         (stage / "notebook.ipynb").write_text(json.dumps(notebook(final.name, task.slug, task.submission_ext),
                                                          indent=1) + "\n")
         (stage / "bundle.json").write_text(json.dumps({
-            "competition": task.name, "slug": task.slug, "experiment": exp, "fold_models": cfg.total_folds,
+            "competition": task.name, "slug": task.slug, "experiment": name, "fold_models": folds, **what,
             "split": task.split, "python": f"{sys.version_info.major}.{sys.version_info.minor}",
             "kit_wheel": kit.name, "carried": carried,
             "assumed": {name: installed_version(name) for name in ASSUMED}}, indent=2) + "\n")

@@ -25,6 +25,18 @@ def bundle_task(bundle: Path, meta: dict):
     return get_task(meta["competition"])
 
 
+def member_prediction(task, data, folder: Path, name: str):
+    """One run's test prediction: the ensemble of its fold models, each predicting from its checkpoint."""
+    cfg = validate(task.config_class, yaml.safe_load((folder / "config.yaml").read_text()))
+    cfg = cfg.model_copy(update={"progress_bar": False})
+    preds = []
+    for k in range(cfg.total_folds):
+        print(f"{name} fold model {k}: predicting {len(data.test_ids)} test rows", file=sys.stderr, flush=True)
+        frame = task.predict_test_fold(cfg, data, k, folder / "folds" / f"fold{k}")
+        preds.append(task.preds.values(task, data, frame, "test"))
+    return task.fold_ensemble(cfg, preds, data)
+
+
 def predict(bundle: Path, data_dir: Path, out: Path) -> Path:
     from kaggle_kit.pipeline.submit import write_submission
 
@@ -32,17 +44,20 @@ def predict(bundle: Path, data_dir: Path, out: Path) -> Path:
     task = bundle_task(bundle, meta)
     if meta.get("split"):
         task.select_split(meta["split"])
-    cfg = validate(task.config_class, yaml.safe_load((bundle / "config.yaml").read_text()))
-    cfg = cfg.model_copy(update={"progress_bar": False})
     data = task.load(data_dir)
-    preds = []
-    for k in range(meta["fold_models"]):
-        print(f"fold model {k}: predicting {len(data.test_ids)} test rows", file=sys.stderr, flush=True)
-        frame = task.predict_test_fold(cfg, data, k, bundle / "folds" / f"fold{k}")
-        preds.append(task.preds.values(task, data, frame, "test"))
-    cv = json.loads((bundle / "cv.json").read_text())
-    pred = task.fold_ensemble(cfg, preds, data)
-    write_submission(task, data, pred, out, decision=cv.get("decision"))
+    if "members" in meta:                       # a blend: each member's fold ensemble, then the saved rule
+        import numpy as np
+
+        from kaggle_kit.ensembling.blend import saved_rule
+
+        tests = [member_prediction(task, data, bundle / "members" / e, e) for e in meta["members"]]
+        apply = saved_rule(task, meta["rule"], meta["setting"])
+        pred = apply(tests, data.test.sizes) if task.blend_kind == "detection" else apply(np.stack(tests, 1))
+        decision = meta.get("decision")
+    else:
+        pred = member_prediction(task, data, bundle, meta["experiment"])
+        decision = json.loads((bundle / "cv.json").read_text()).get("decision")
+    write_submission(task, data, pred, out, decision=decision)
     print(f"wrote {out}", file=sys.stderr)
     return out
 

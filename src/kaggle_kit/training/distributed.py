@@ -8,15 +8,22 @@ and every process waits for it after each fold, so they read the same state befo
 from __future__ import annotations
 
 import os
+import sys
 
-import torch
+
+def _group():
+    """torch.distributed once a process group can exist: torch imported (a command that never imports torch,
+    such as a submit from saved predictions, has none and need not pay for the import)."""
+    torch = sys.modules.get("torch")
+    dist = getattr(torch, "distributed", None) if torch is not None else None
+    return dist if dist is not None and dist.is_available() and dist.is_initialized() else None
 
 
 def global_rank() -> int:
     """This process's global rank: from the process group once it exists, else from the launcher's
     environment (torchrun RANK, SLURM_PROCID, Lightning's NODE_RANK and LOCAL_RANK); 0 when not distributed."""
-    dist = torch.distributed
-    if dist.is_available() and dist.is_initialized():
+    dist = _group()
+    if dist is not None:
         return dist.get_rank()
     if "RANK" in os.environ:
         return int(os.environ["RANK"])
@@ -26,12 +33,14 @@ def global_rank() -> int:
 
 
 def world_size() -> int:
-    dist = torch.distributed
-    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+    dist = _group()
+    return dist.get_world_size() if dist is not None else 1
 
 
 def planned_world_size(cfg) -> int:
     """The number of training processes the config asks for (devices x num_nodes), known before any start."""
+    import torch
+
     devices = cfg.devices
     if devices == "auto":
         devices = max(1, torch.cuda.device_count()) if cfg.accelerator in ("auto", "gpu", "cuda") else 1
@@ -45,8 +54,8 @@ def is_rank_zero() -> bool:
 
 def barrier() -> None:
     """Wait for every process of the run (no-op when not distributed)."""
-    dist = torch.distributed
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+    dist = _group()
+    if dist is not None and dist.get_world_size() > 1:
         dist.barrier()
 
 

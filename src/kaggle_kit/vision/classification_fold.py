@@ -13,7 +13,7 @@ import torch
 from kaggle_kit.errors import UserError
 from kaggle_kit.task import FoldContext, FoldOutput
 from kaggle_kit.training.devices import inference_device
-from kaggle_kit.training.distributed import is_rank_zero
+from kaggle_kit.training.distributed import is_rank_zero, planned_world_size
 from kaggle_kit.training.fold_net import load_best, save_best, seed_fold, train_in_fold, without_download
 from kaggle_kit.training.replay import SampleSeeds
 from kaggle_kit.training.samplers import EpochShuffleSampler
@@ -79,25 +79,41 @@ def fit_classifier_fold(cfg: ImageClassifierConfig, data, ctx: FoldContext, id_c
     val_loader = rows_loader(training_source(cfg, data, eval_transform(cfg, False), ctx.cache_dir), val_idx,
                              y[val_idx], cfg=cfg)
     module = build_module(cfg, net, len(train_loader), len(labels))
+    module.collect_val_probs = may_reuse_validation(cfg)
     fit = train_in_fold(module, train_loader, val_loader, cfg, ctx, monitor=monitor[0], mode=monitor[1], seed=seed)
     net = module.eval_net
     save_best(ctx.dir, net, identity(cfg), labels=list(labels), image_size=cfg.image_size, epoch=fit.epoch,
               **{monitor[0]: fit.score})
-    val, test = predict_sets(cfg, data, net, ctx, id_column=id_column)
+    reuse = module.collect_val_probs and fit.epoch == cfg.epochs - 1 and module.val_probs
+    val_probs = torch.cat(module.val_probs) if reuse else None
+    val, test = predict_sets(cfg, data, net, ctx, id_column=id_column,
+                             val_probs=val_probs if val_probs is not None and len(val_probs) == len(val_idx) else None)
     return FoldOutput(val=val, test=test, metrics={"epoch": fit.epoch, "seconds": round(fit.seconds, 3),
                                                    f"{monitor[0]}_no_tta": fit.score, "tta": cfg.tta})
 
 
-def predict_sets(cfg: ImageClassifierConfig, data, net: torch.nn.Module, ctx: FoldContext, *, id_column: str):
-    """Class probabilities of the fold's validation rows and of the test set, with the same TTA."""
+def may_reuse_validation(cfg: ImageClassifierConfig) -> bool:
+    """Whether the fold's last validation pass can stand for its prediction of the validation rows: the same
+    images, transform and weights (no TTA, the final epoch validated and kept, full precision, one process).
+    It then saves a forward pass over them; the probabilities are the same."""
+    return (cfg.tta == "none" and cfg.epochs % cfg.val_every == 0 and cfg.precision in ("32-true", "32", "64-true")
+            and planned_world_size(cfg) == 1)
+
+
+def predict_sets(cfg: ImageClassifierConfig, data, net: torch.nn.Module, ctx: FoldContext, *, id_column: str,
+                 val_probs: torch.Tensor | None = None):
+    """Class probabilities of the fold's validation rows (given as `val_probs` when the last validation pass
+    computed them) and of the test set, with the same TTA."""
     labels = data.labels
     transform = eval_transform(cfg, crops(cfg.tta))
-    val_batches = rows_loader(training_source(cfg, data, transform, ctx.cache_dir), ctx.val_idx, None, cfg=cfg)
+    val_batches = None if val_probs is not None else rows_loader(training_source(cfg, data, transform, ctx.cache_dir),
+                                                                 ctx.val_idx, None, cfg=cfg)
     frames = []
     for ids, batches in (([data.ids[i] for i in ctx.val_idx], val_batches),
                          (data.test_ids, test_batches(cfg, data, transform, ctx.cache_dir))):
-        probs = predict_probs(net, batches, cfg.tta, cfg.image_size, device=inference_device(cfg),
-                              normalize=ImageNormalize.for_model(net))
+        probs = val_probs if batches is None else predict_probs(net, batches, cfg.tta, cfg.image_size,
+                                                                device=inference_device(cfg),
+                                                                normalize=ImageNormalize.for_model(net))
         frames.append(pd.concat([pd.DataFrame({id_column: ids}), pd.DataFrame(probs.numpy(), columns=labels)],
                                 axis=1))
     return frames[0], frames[1]

@@ -34,6 +34,8 @@ class ClassifierModule(L.LightningModule):
             self.soft_ce = SoftTargetCrossEntropy()
         self.label_smoothing = label_smoothing
         self._sums: dict[str, torch.Tensor] = {}
+        self.collect_val_probs = False           # keep the last validation's class probabilities (val_probs)
+        self.val_probs: list[torch.Tensor] = []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(self.normalize(x))
@@ -78,9 +80,14 @@ class ClassifierModule(L.LightningModule):
             total, n = self._sums.pop("train")
             self.log("train_loss", total / n, sync_dist=True)
 
+    def on_validation_epoch_start(self) -> None:
+        self.val_probs = []
+
     def validation_step(self, batch, batch_idx):
         x, y = batch
         logits = self.eval_net(self.normalize(x))
+        if self.collect_val_probs:
+            self.val_probs.append(torch.softmax(logits, dim=1).float().cpu())
         loss = F.cross_entropy(logits.float(), y, reduction="sum")
         correct = (logits.argmax(1) == y).sum()
         self._add("val", loss, correct.float(), torch.tensor(float(len(y)), device=loss.device))
