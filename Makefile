@@ -28,7 +28,7 @@ export NO_ALBUMENTATIONS_UPDATE := 1
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: new auto train submit cv blend leaderboard report sample download kaggle-submit lb bundle help setup test lint bench bench-tables bench-noise bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend house-download house-kaggle-submit house-lb leaves-download leaves-kaggle-submit leaves-lb cowboy-download house-bundle leaves-bundle cowboy-bundle \
+.PHONY: new auto train submit cv blend leaderboard report sample download kaggle-submit lb bundle help setup test lint bench bench-tables bench-noise bench-leaves-loop bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend house-download house-kaggle-submit house-lb leaves-download leaves-kaggle-submit leaves-lb cowboy-download house-bundle leaves-bundle cowboy-bundle \
 	house-leaderboard house-report house-cv leaves-cv cowboy-cv leaves-sample leaves-train leaves-submit leaves-blend leaves-leaderboard \
 	leaves-report cowboy-sample cowboy-train cowboy-submit cowboy-blend cowboy-leaderboard cowboy-report
 
@@ -49,7 +49,7 @@ test: ## run the whole test suite
 lint: ## ruff over the project
 	$(VENV)/bin/ruff check .
 
-bench: bench-house bench-leaves bench-cowboy bench-tables bench-noise ## every benchmark; figures go to docs/BENCHMARKS.md
+bench: bench-house bench-leaves bench-leaves-loop bench-cowboy bench-tables bench-noise ## every benchmark; figures go to docs/BENCHMARKS.md
 
 bench-house: ## house k-fold speed against a plain loop, CV of every experiment (real Ames data)
 	$(PY) scripts/bench_house.py $(if $(DATA),--data "$(DATA)")
@@ -62,6 +62,9 @@ bench-tables: ## make new + make auto on each drawn table layout and a 10,000 x 
 
 bench-leaves: ## leaves loading/training/submit throughput against the in-memory ceiling, memory 1k->10k
 	$(PY) scripts/bench_leaves.py $(if $(CONFIG),--config "$(CONFIG)")
+
+bench-leaves-loop: ## leaves train + submit against a plain PyTorch + timm loop doing the same work (~15 min)
+	$(PY) scripts/bench_leaves_loop.py
 
 bench-cowboy: ## cowboy training/inference throughput against the in-memory ceiling
 	$(PY) scripts/bench_cowboy.py $(if $(CONFIG),--config "$(CONFIG)")

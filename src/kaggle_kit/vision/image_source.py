@@ -2,10 +2,11 @@
 decode the same JPEGs again; on a few CPUs that costs as much as a small model's training steps. So the
 training images are decoded once into a cache file (kaggle_kit.vision.image_cache) that every fold shares:
 
+- the decoded images, when they all have one size and fit in half of the free disk space and of the memory;
 - through a deterministic transform (resize, centre crop: validation, and training with augment none): the
-  transformed uint8 images themselves, read back as they are;
-- through a random transform (augmentation): the decoded images, when they all have one size and fit in half
-  of the free disk space and of the memory; the transform then runs on them as it would on the file's pixels.
+  transformed uint8 images, made from the decoded ones where those are cached, read back as they are;
+- through a random transform (augmentation): the transform runs on the decoded images as it would on the
+  file's pixels.
 
 Either way the loaders see the same pixels as from the files, so the fold scores are the same. Anything else
 (images of mixed sizes, too many of them, several DDP processes, `cache_train_images: false`) reads the files."""
@@ -70,15 +71,34 @@ def training_source(cfg: ImageClassifierConfig, data, transform: A.Compose, cach
     files = [Path(data.root) / n for n in names]
     common = dict(num_workers=cfg.num_workers, worker_init_fn=worker_setup(cfg, nice=False),
                   off_switch="cache_train_images=false")
+    decoded = decoded_cache(cfg, data, files, cache_dir, common)
     if is_deterministic(transform):
+        # resized once per transform, from the decoded images where they are cached (no second JPEG decode)
+        source = (CachedImages(decoded, np.arange(len(names)), None, transform) if decoded is not None
+                  else ImageDataset(data.root, names, None, transform))
         path = cache_dir / f"train-{image_cache.cache_key(files, A.to_dict(transform))}.npy"
-        image_cache.cached_images(path, ImageDataset(data.root, names, None, transform), cfg.batch_size,
-                                  desc="decoding the training images once", **common)
+        image_cache.cached_images(path, source, cfg.batch_size, desc="resizing the training images once", **common)
         return lambda rows, labels: CachedImages(path, rows, labels)
+    if decoded is None:
+        return from_files
+    return lambda rows, labels: CachedImages(decoded, rows, labels, transform)
+
+
+_DECIDED: dict[tuple, Path | None] = {}      # per process: (data fingerprint, cache folder) -> the decoded cache
+
+
+def decoded_cache(cfg: ImageClassifierConfig, data, files: list[Path], cache_dir: Path, common: dict) -> Path | None:
+    """runs/<comp>/cache/decoded-<key>.npy: every training image as decoded (RGB uint8), built on first use;
+    None when the images differ in size or would not fit. Decided once per process and data."""
+    memo = (data.fingerprint, str(cache_dir))
+    if memo in _DECIDED and (_DECIDED[memo] is None or _DECIDED[memo].is_file()):
+        return _DECIDED[memo]
     size = one_size(files)
     if size is None or not fits(len(files) * size[0] * size[1] * 3, cache_dir):
-        return from_files
+        _DECIDED[memo] = None
+        return None
     path = cache_dir / f"decoded-{image_cache.cache_key(files, {'decoded': 'rgb'})}.npy"
-    image_cache.cached_images(path, ImageDataset(data.root, names, None, A.Compose([])), cfg.batch_size,
+    _DECIDED[memo] = path
+    image_cache.cached_images(path, ImageDataset(data.root, data.images, None, A.Compose([])), cfg.batch_size,
                               desc="decoding the training images once", **common)
-    return lambda rows, labels: CachedImages(path, rows, labels, transform)
+    return path
