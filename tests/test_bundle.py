@@ -60,16 +60,7 @@ def test_bundle_installs_offline_and_writes_the_same_submission(tmp_path, leaves
                for c in cells) and any("predict.py --data /kaggle/input/classify-leaves" in c for c in cells)
     assert not any(p.name.startswith(".") for p in (root / "bundles").iterdir())      # nothing half-written
 
-    python = kaggle_like_env(tmp_path / "kaggle")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "KIT_ROOT")}
-    env.update(HF_HUB_OFFLINE="1", NO_ALBUMENTATIONS_UPDATE="1", PIP_NO_INDEX="1", PIP_FIND_LINKS="")
-    missing = subprocess.run([str(python), "-c", "import ttach"], env=env, capture_output=True)
-    assert missing.returncode != 0                                         # the stand-in image lacks it
-    wheels = sorted(p.name for p in (bundle / "wheels").iterdir())
-    install = subprocess.run([str(python), "-m", "pip", "install", "--no-index", "--no-deps", "--find-links",
-                              str(bundle / "wheels"), *[w.split("-")[0] for w in wheels]],
-                             env=env, capture_output=True, text=True, cwd=tmp_path)
-    assert install.returncode == 0, install.stderr[-3000:]
+    python, env = offline_env(tmp_path, bundle)
     where = subprocess.run([str(python), "-c", "import kaggle_kit; print(kaggle_kit.__file__)"], env=env,
                            capture_output=True, text=True, cwd=tmp_path)
     assert "site-packages" in where.stdout and str(Path(__file__).parents[1] / "src") not in where.stdout
@@ -99,11 +90,67 @@ def test_bundle_installs_offline_and_writes_the_same_submission(tmp_path, leaves
     assert out.read_bytes() == (root / "submissions" / "leaves" / "blend-leaves-cpu+leaves-b.csv").read_bytes()
 
 
-def test_a_bundle_needs_a_trained_run_and_fold_models_that_predict_alone(tmp_path, house_sample):
+def offline_env(tmp_path: Path, bundle: Path):
+    """(python, env) of a stand-in Kaggle image with the bundle's wheels installed without an index."""
+    python = kaggle_like_env(tmp_path / "kaggle")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "KIT_ROOT")}
+    env.update(HF_HUB_OFFLINE="1", NO_ALBUMENTATIONS_UPDATE="1", PIP_NO_INDEX="1", PIP_FIND_LINKS="")
+    missing = subprocess.run([str(python), "-c", "import ttach"], env=env, capture_output=True)
+    assert missing.returncode != 0                                         # the stand-in image lacks it
+    wheels = sorted(p.name for p in (bundle / "wheels").iterdir())
+    install = subprocess.run([str(python), "-m", "pip", "install", "--no-index", "--no-deps", "--find-links",
+                              str(bundle / "wheels"), *[w.split("-")[0] for w in wheels]],
+                             env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert install.returncode == 0, install.stderr[-3000:]
+    return python, env
+
+
+HOUSE_TINY = "epochs=2 folds=2 batch_size=64 mlp.hidden=[16] progress_bar=false"
+
+
+def test_a_house_bundle_predicts_offline_what_make_submit_wrote(tmp_path, house_sample):
+    """The README's round trip: every house learner predicts from its saved fold models (the MLP's two seeds
+    here, the lasso's coefficients with its features fitted on the fold's rows), and a blend of them."""
+    common = dict(DATA=str(house_sample))
+    for exp, args in (("house", HOUSE_TINY + " seeds=2"), ("house-linear", "folds=2")):
+        for target in ("house-train", "house-submit"):
+            proc = make(target, tmp_path, **common, CONFIG=f"configs/{exp}.yaml", ARGS=args)
+            assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = make("house-blend", tmp_path, **common, EXPS="house house-linear", RULE="weighted")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for what, name in ((dict(EXP="house"), "house-house"), (dict(BLEND="house+house-linear"),
+                                                            "house-blend-house+house-linear")):
+        proc = make("house-bundle", tmp_path, **what)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    bundle = tmp_path / "bundles" / "house-house"
+    assert sorted(p.name for p in (bundle / "folds" / "fold0").iterdir()) == ["best.ckpt", "started.json",
+                                                                                "val_pred.csv"]
+    python, env = offline_env(tmp_path, bundle)
+    for name, submitted in (("house-house", "house.csv"), ("house-blend-house+house-linear",
+                                                              "blend-house+house-linear.csv")):
+        out = tmp_path / "kaggle" / "working" / submitted
+        run = subprocess.run([str(python), str(tmp_path / "bundles" / name / "predict.py"), "--data",
+                              str(house_sample), "--out", str(out)], env=env, capture_output=True, text=True,
+                             cwd=tmp_path)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert out.read_bytes() == (tmp_path / "submissions" / "house" / submitted).read_bytes(), name
+    assert json.loads((tmp_path / "bundles" / "house-blend-house+house-linear" / "bundle.json").read_text())[
+        "rule"] == "weighted"
+
+    # fold models meet other training rows: one line, nothing written
+    other = tmp_path / "other"
+    shutil.copytree(house_sample, other)
+    train = (other / "train.csv").read_text().splitlines()
+    (other / "train.csv").write_text("\n".join(train[:-5]) + "\n")
+    out = tmp_path / "kaggle" / "working" / "other.csv"
+    run = subprocess.run([str(python), str(bundle / "predict.py"), "--data", str(other), "--out", str(out)],
+                         env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 2 and "trained on other training rows" in run.stderr and not out.exists()
+    assert "Traceback" not in run.stderr
+
+
+def test_a_bundle_needs_a_trained_run(tmp_path):
     assert_user_error(make("leaves-bundle", tmp_path, EXP="nope"), "'nope'", "no complete run")
     assert_user_error(make("leaves-bundle", tmp_path), "EXP=")
     assert_user_error(make("leaves-bundle", tmp_path, BLEND="a+b"), "no blend 'blend-a+b'")
-    proc = make("house-train", tmp_path, DATA=str(house_sample), CONFIG="configs/house-linear.yaml", ARGS="folds=2")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert_user_error(make("house-bundle", tmp_path, EXP="house-linear"), "predict inside their folds")
     assert not (tmp_path / "bundles").exists()

@@ -2,7 +2,10 @@
 layout; and the table downloads' bad inputs, each one line with nothing written."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -74,6 +77,21 @@ def test_new_then_auto_gives_a_validated_submission(layout, tmp_path):
     again = make("auto", tmp_path, COMP=name, DATA=str(data))                      # resumes: nothing retrained
     assert again.returncode == 0 and again.stderr.count("complete, skipped") == 9, again.stderr[-2000:]
     assert (tmp_path / "submissions" / name / "auto.csv").read_bytes() == before
+
+    # the blend's offline bundle: each learner's saved fold models predict the test rows again, to the byte
+    blend_name = f"{name}-gbdt+{name}-catboost+{name}-linear"
+    proc = make("bundle", tmp_path, COMP=name, BLEND=blend_name)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    bundle = tmp_path / "bundles" / f"{name}-blend-{blend_name}"
+    assert (bundle / "competition.yaml").is_file() and (bundle / "members" / f"{name}-linear" / "folds" / "fold2" /
+                                                        "model.json").is_file()
+    out = tmp_path / "kaggle" / "submission.csv"
+    out.parent.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "KIT_ROOT"}
+    run = subprocess.run([sys.executable, str(bundle / "predict.py"), "--data", str(data), "--out", str(out)],
+                         capture_output=True, text=True, env=env, cwd=tmp_path / "kaggle")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert out.read_bytes() == before
 
 
 def add_target_to_test(d):

@@ -49,6 +49,11 @@ def fit_house_fold(cfg: HouseConfig, data, ctx: FoldContext) -> FoldOutput:
         metrics={"n_fit": len(rows), "n_features": n_features(state), "seeds": info})
 
 
+def json_model(s: int) -> str:
+    """The file of seed s's linear or SVR model: model.json for the first, model_seed<s>.json for the others."""
+    return "model.json" if s == 0 else f"model_seed{s}.json"
+
+
 def _mlp(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
     import torch
 
@@ -89,10 +94,72 @@ def _catboost(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
 
 
 def _linear(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
-    model = fit_linear(cfg.linear, x[rows], y[rows], seed, path=ctx.dir / "model.json")
+    model = fit_linear(cfg.linear, x[rows], y[rows], seed, path=ctx.dir / json_model(s))
     return model.predict(x[val_idx]), model.predict(x_test), {"alpha": float(model.alpha_)}
 
 
 def _svr(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
-    model = fit_svr(cfg.svr, x[rows], y[rows], seed, path=ctx.dir / "model.json")
+    model = fit_svr(cfg.svr, x[rows], y[rows], seed, path=ctx.dir / json_model(s))
     return model.predict(x[val_idx]), model.predict(x_test), {}
+
+
+def predict_house_test(cfg: HouseConfig, data, fold_dir) -> pd.DataFrame:
+    """A fold's test predictions from what it saved alone (an offline bundle): its feature state and each seed's
+    model, averaged and clipped as fit_house_fold does; the same numbers (the SVR's kernel sum up to rounding)."""
+    import json
+
+    from kaggle_kit.tabular.kind import fold_train_rows
+
+    rows = fit_rows(cfg, data.train, fold_train_rows(data, fold_dir, ID))
+    if cfg.model == "mlp":
+        from kaggle_kit.training.checkpoints import read_fold_checkpoint
+
+        saved = read_fold_checkpoint(fold_dir, 0)
+        state = saved["features"]
+    else:
+        saved, state = None, json.loads((fold_dir / "features.json").read_text())
+    x_test = transform(data.test, state)
+    preds = [_predict_saved(cfg, fold_dir, saved, s, x_test) for s in range(cfg.seeds)]
+    pred = np.mean(preds, 0)
+    if cfg.clip_to_train_range:
+        pred = np.clip(pred, data.y[rows].min(), data.y[rows].max())
+    return pd.DataFrame({ID: data.test_ids, "pred": pred})
+
+
+def _predict_saved(cfg: HouseConfig, fold_dir, saved, s: int, x_test: np.ndarray) -> np.ndarray:
+    import json
+
+    if cfg.model == "mlp":
+        import torch
+
+        from competitions.house_prices.model import build_mlp
+        from kaggle_kit.tabular.batches import TensorBatches
+        from kaggle_kit.training.trainer import predict_batches
+
+        m = saved["mlp"]
+        net = build_mlp(x_test.shape[1], m["hidden"], m["dropout"], m["activation"])
+        model = saved["models"][s]
+        net.load_state_dict(model["state_dict"])
+        out = predict_batches(net, TensorBatches(torch.from_numpy(x_test), batch_size=4096)).squeeze(-1).numpy()
+        return model["target"]["center"] + model["target"]["scale"] * out
+    if cfg.model == "gbdt":
+        import lightgbm as lgb
+
+        return lgb.Booster(model_file=str(fold_dir / f"model_seed{s}.txt")).predict(x_test)
+    if cfg.model == "catboost":
+        from kaggle_kit.tabular.learners import load_catboost
+
+        return load_catboost(fold_dir / f"model_seed{s}.cbm").predict(x_test)
+    path = fold_dir / json_model(s)
+    if not path.is_file():
+        from kaggle_kit.errors import UserError
+
+        raise UserError(f"{path} is missing (a run with seeds: {cfg.seeds} trained before each seed kept its "
+                        "own model); retrain it with FORCE=1")
+    model = json.loads(path.read_text())
+    if cfg.model == "linear":
+        dtype = np.dtype(model.get("dtype", "float32"))       # as scikit-learn fitted (and predicts) it
+        return x_test.astype(dtype) @ np.asarray(model["coef"], dtype) + dtype.type(model["intercept"])
+    sv = np.asarray(model["support_vectors"])           # svr: the RBF kernel against the support vectors
+    sq = (x_test.astype(float) ** 2).sum(1)[:, None] + (sv ** 2).sum(1)[None] - 2 * x_test @ sv.T
+    return np.exp(-model["gamma"] * np.clip(sq, 0, None)) @ np.asarray(model["dual_coef"]) + model["intercept"]

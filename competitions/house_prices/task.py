@@ -32,6 +32,9 @@ class HouseTask(TabularTask):
     metric = "rmse_log"
     higher_is_better = False
     secondary_scores = {"score_without_outliers": "without outliers"}
+    predicts_offline = True
+    offline_models = ("best.ckpt", "model*.txt", "model*.cbm", "model*.json")
+    offline_context = ("features.json", "val_pred.csv", "started.json")
 
     def build_sample(self, dest: Path) -> None:
         build_sample(dest)
@@ -48,6 +51,11 @@ class HouseTask(TabularTask):
         from competitions.house_prices.fit import fit_house_fold  # torch and Lightning load only now
 
         return fit_house_fold(cfg, data, ctx)
+
+    def predict_test_fold(self, cfg: HouseConfig, data: HouseData, fold: int, fold_dir: Path) -> pd.DataFrame:
+        from competitions.house_prices.fit import predict_house_test
+
+        return predict_house_test(cfg, data, fold_dir)
 
     def score(self, data: HouseData, rows: np.ndarray, pred: np.ndarray) -> float:
         return rmse(data.y[rows], pred)

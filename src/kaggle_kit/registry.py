@@ -5,6 +5,7 @@ Nothing lists them by hand, and the core imports no competition by name: the mod
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 from collections.abc import Callable
 from functools import cache
@@ -13,7 +14,17 @@ from pathlib import Path
 from kaggle_kit.paths import PROJECT_DIR, work_root
 from kaggle_kit.task import Task
 
-COMPETITIONS_DIR = PROJECT_DIR / "competitions"
+
+
+def _competitions_dir() -> Path:
+    """The kit's own competitions/: the `competitions` package where it is importable (the project, or an
+    installed wheel such as an offline bundle's), else the project's folder."""
+    found = importlib.util.find_spec("competitions")
+    locations = list(found.submodule_search_locations or []) if found else []
+    return Path(locations[0]) if locations else PROJECT_DIR / "competitions"
+
+
+COMPETITIONS_DIR = _competitions_dir()
 SPEC = "competition.yaml"
 
 

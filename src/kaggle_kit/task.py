@@ -73,6 +73,8 @@ class Task(ABC):
     splits: ClassVar[tuple[str, ...]] = ()         # the test sets a submission may answer (SPLIT=); (): one
     split: str | None = None                       # the one this command answers (select_split)
     predicts_offline: ClassVar[bool] = False       # fold models predict new test rows from checkpoints (bundles)
+    offline_models: ClassVar[tuple[str, ...]] = ("best.ckpt",)     # a fold dir's model files (globs; bundles)
+    offline_context: ClassVar[tuple[str, ...]] = ("labels.json",)  # what else of it they predict with (globs)
 
     def select_split(self, name: str) -> None:
         """Answer the test set `name` (SPLIT=); an error naming the ones there are."""

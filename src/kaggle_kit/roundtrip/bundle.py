@@ -69,20 +69,25 @@ def check_run(task, root: Path, exp: str):
                         f"({runs.existing_runs(paths.comp_dir)}); train it first")
     if not task.predicts_offline:
         raise UserError(f"{task.name}'s learners predict inside their folds only: a bundle needs fold models "
-                        "that predict new test rows from their checkpoints (image classification, detection)")
+                        "that predict new test rows from their checkpoints")
     return paths, runs.run_config(task.config_class, paths)
 
 
-def copy_run(paths: RunPaths, cfg, dest: Path) -> None:
-    """A run's fold checkpoints, config.yaml and cv.json into dest."""
+def copy_run(task, paths: RunPaths, cfg, dest: Path) -> None:
+    """A run's fold models (each fold dir's offline_models and offline_context), config.yaml and cv.json into
+    dest."""
+    def matching(folder: Path, patterns: tuple[str, ...]) -> set[Path]:
+        return {f for pattern in patterns for f in folder.glob(pattern) if f.is_file()}
+
     for k in range(cfg.total_folds):
         src, dst = paths.fold_dir(k), dest / "folds" / f"fold{k}"
-        if not (src / "best.ckpt").is_file():
-            raise UserError(f"{src}/best.ckpt is missing; retrain fold {k} with FORCE=1")
+        models = matching(src, task.offline_models)
+        if not models:
+            raise UserError(f"{src} holds no fold model ({', '.join(task.offline_models)}); retrain fold {k} "
+                            "with FORCE=1")
         dst.mkdir(parents=True)
-        for name in ("best.ckpt", "labels.json"):
-            if (src / name).is_file():
-                shutil.copy2(src / name, dst / name)
+        for f in sorted(models | matching(src, task.offline_context)):
+            shutil.copy2(f, dst / f.name)
     shutil.copy2(paths.config, dest / "config.yaml")
     shutil.copy2(paths.cv, dest / "cv.json")
 
@@ -117,9 +122,9 @@ def build_bundle(task, root: Path, *, exp: str = "", blend: str = "") -> Path:
         carried = [wheels.repack(name, stage / "wheels").name for name in CARRIED]
         if blend:
             for e, (member_paths, member_cfg) in members.items():
-                copy_run(member_paths, member_cfg, stage / "members" / e)
+                copy_run(task, member_paths, member_cfg, stage / "members" / e)
         else:
-            copy_run(paths, cfg, stage)
+            copy_run(task, paths, cfg, stage)
         spec = getattr(task, "folder", None)
         if spec is not None and (Path(spec) / "competition.yaml").is_file():
             shutil.copy2(Path(spec) / "competition.yaml", stage / "competition.yaml")

@@ -85,6 +85,7 @@ def fit_linear(cfg: LinearConfig, x: np.ndarray, y: np.ndarray, seed: int, *, pa
         l1 = float(model.l1_ratio_)
     atomic.write_text(path, json.dumps({"kind": cfg.kind, "alpha": float(model.alpha_), "l1_ratio": l1,
                                         "intercept": float(model.intercept_),
+                                        "dtype": str(np.asarray(model.coef_).dtype),
                                         "coef": np.asarray(model.coef_, dtype=float).tolist()}) + "\n")
     return model
 

@@ -33,6 +33,9 @@ class SpecTableData(TableData):
 
 class SpecTabularTask(FromSpec, TabularTask):
     config_class = TableConfig
+    predicts_offline = True
+    offline_models = ("model*.txt", "model*.cbm", "model.json")
+    offline_context = ("val_pred.csv", "started.json")
 
     def __init__(self, name: str, spec: TabularSpec, folder: Path):
         super().__init__(name, spec, folder)
@@ -123,6 +126,11 @@ class SpecTabularTask(FromSpec, TabularTask):
         from kaggle_kit.tabular.table_fold import fit_table_fold
 
         return fit_table_fold(cfg, data, ctx, self.spec)
+
+    def predict_test_fold(self, cfg: TableConfig, data: SpecTableData, fold: int, fold_dir: Path) -> pd.DataFrame:
+        from kaggle_kit.tabular.table_fold import predict_table_test
+
+        return predict_table_test(cfg, data, self.spec, fold_dir)
 
     def score(self, data: SpecTableData, rows: np.ndarray, pred: np.ndarray) -> float:
         """The metric; a label metric scores the untuned rule (threshold 0.5, argmax): cv_scores tunes it."""

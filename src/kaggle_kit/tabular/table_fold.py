@@ -14,6 +14,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
 from kaggle_kit.tabular.config import TableConfig
 from kaggle_kit.tabular.spec import TabularSpec
@@ -108,25 +109,73 @@ def fit_predict(cfg: TableConfig, data, spec: TabularSpec, ctx: FoldContext, see
             "intercept": np.atleast_1d(fitted.intercept_).tolist()}) + "\n")
         x_val, x_test = text_as_str(data, train.iloc[val]), text_as_str(data, test)
     if problem == "regression":
-        p_val, p_test = model.predict(x_val), model.predict(x_test)
-        if spec.metric == "rmsle":
-            p_val, p_test = np.clip(np.expm1(p_val), 0, None), np.clip(np.expm1(p_test), 0, None)
-        return p_val, p_test
-    p_val, p_test = model.predict_proba(x_val), model.predict_proba(x_test)
-    full = np.zeros((len(p_val), len(spec.classes))), np.zeros((len(p_test), len(spec.classes)))
-    for k, c in enumerate(model.classes_):        # a class absent from the training fold keeps probability 0
-        full[0][:, int(c)], full[1][:, int(c)] = p_val[:, k], p_test[:, k]
-    return (full[0][:, 1], full[1][:, 1]) if problem == "binary" else full
+        return metric_form(spec, None, model.predict(x_val)), metric_form(spec, None, model.predict(x_test))
+    return (metric_form(spec, model.classes_, model.predict_proba(x_val)),
+            metric_form(spec, model.classes_, model.predict_proba(x_test)))
+
+
+def metric_form(spec: TabularSpec, classes, pred: np.ndarray) -> np.ndarray:
+    """A learner's output as the metric scores it: rmsle's values back from log1p; a classifier's probabilities
+    of the classes it saw (`classes`) spread over every class, the others at 0; binary: the positive one's."""
+    if spec.problem == "regression":
+        return np.clip(np.expm1(pred), 0, None) if spec.metric == "rmsle" else pred
+    full = np.zeros((len(pred), len(spec.classes)))
+    for k, c in enumerate(classes):               # a class absent from the training fold keeps probability 0
+        full[:, int(c)] = pred[:, k]
+    return full[:, 1] if spec.problem == "binary" else full
+
+
+def pred_frame(spec: TabularSpec, ids, pred: np.ndarray) -> pd.DataFrame:
+    columns = list(spec.classes) if spec.problem == "multiclass" else ["pred"]
+    values = pred.reshape(len(ids), -1)
+    return pd.concat([pd.DataFrame({spec.id: ids}), pd.DataFrame(values, columns=columns)], axis=1)
 
 
 def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec) -> FoldOutput:
     seed = derive_seed(cfg.seed, ctx.fold)
     p_val, p_test = fit_predict(cfg, data, spec, ctx, seed)
-    columns = list(spec.classes) if spec.problem == "multiclass" else ["pred"]
-
-    def frame(ids, pred):
-        values = pred.reshape(len(ids), -1)
-        return pd.concat([pd.DataFrame({spec.id: ids}), pd.DataFrame(values, columns=columns)], axis=1)
-
-    return FoldOutput(val=frame([data.ids[i] for i in ctx.val_idx], p_val), test=frame(data.test_ids, p_test),
+    return FoldOutput(val=pred_frame(spec, [data.ids[i] for i in ctx.val_idx], p_val),
+                      test=pred_frame(spec, data.test_ids, p_test),
                       metrics={"learner": cfg.model, "n_features": len(data.features)})
+
+
+def predict_table_test(cfg: TableConfig, data, spec: TabularSpec, fold_dir) -> pd.DataFrame:
+    """A fold model's test predictions from its saved model (an offline bundle), the preparation fitted again on
+    its training rows as fit_predict fits it (deterministic): the numbers fit_table_fold gave."""
+    from kaggle_kit.tabular.kind import fold_train_rows
+
+    rows = fold_train_rows(data, fold_dir, spec.id)
+    classes = None if spec.problem == "regression" else np.unique(data.y[rows])
+    if cfg.model == "gbdt":
+        import lightgbm as lgb
+
+        out = lgb.Booster(model_file=str(fold_dir / "model_seed0.txt")).predict(gbdt_frame(data, rows, data.test))
+        if spec.problem != "regression" and out.ndim == 1:        # as LGBMClassifier.predict_proba gives it
+            out = np.vstack((1.0 - out, out)).transpose()
+    elif cfg.model == "catboost":
+        from catboost import CatBoostClassifier, CatBoostRegressor
+
+        kind = CatBoostRegressor if spec.problem == "regression" else CatBoostClassifier
+        model = kind().load_model(str(fold_dir / "model_seed0.cbm"), format="cbm")
+        x = catboost_frame(data, data.test)
+        out = model.predict(x) if spec.problem == "regression" else model.predict_proba(x)
+    else:
+        from sklearn.linear_model import LogisticRegression, Ridge
+
+        saved = json.loads((fold_dir / "model.json").read_text())
+        prepare = linear_features(data).fit(text_as_str(data, data.train.iloc[rows]))
+        if prepare.get_feature_names_out().tolist() != saved["features"]:
+            raise UserError(f"{fold_dir}/model.json was fitted on other features than these training rows give; "
+                            "point --data at the competition's files it was trained on")
+        head = Ridge() if spec.problem == "regression" else LogisticRegression()
+        head.coef_, head.intercept_ = np.asarray(saved["coef"]), np.asarray(saved["intercept"])
+        if spec.problem == "regression":
+            head.intercept_ = head.intercept_[0]
+        head.n_features_in_ = len(saved["features"])
+        x = prepare.transform(text_as_str(data, data.test))
+        if spec.problem == "regression":
+            out = head.predict(x)
+        else:
+            head.classes_ = classes
+            out = head.predict_proba(x)
+    return pred_frame(spec, data.test_ids, metric_form(spec, classes, out))
