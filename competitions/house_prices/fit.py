@@ -49,6 +49,9 @@ def fit_house_fold(cfg: HouseConfig, data, ctx: FoldContext) -> FoldOutput:
         metrics={"n_fit": len(rows), "n_features": n_features(state), "seeds": info})
 
 
+STEPS_PER_CALL = 32     # optimizer steps per Lightning training_step (BatchGroups): an Ames epoch is one call
+
+
 def json_model(s: int) -> str:
     """The file of seed s's linear or SVR model: model.json for the first, model_seed<s>.json for the others."""
     return "model.json" if s == 0 else f"model_seed{s}.json"
@@ -58,7 +61,7 @@ def _mlp(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
     import torch
 
     from competitions.house_prices.model import build_mlp
-    from kaggle_kit.tabular.batches import TensorBatches
+    from kaggle_kit.tabular.batches import BatchGroups, TensorBatches
     from kaggle_kit.tabular.regression_module import RegressionModule
     from kaggle_kit.training.trainer import fit_fold, predict_batches
 
@@ -72,7 +75,7 @@ def _mlp(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
     val_loader = TensorBatches(x_all[va], y_all[va], batch_size=4096)
     module = RegressionModule(net, cfg, steps_per_epoch=len(train_loader))
     name = f"fold {ctx.fold}" + (f" seed {s}" if cfg.seeds > 1 else "")
-    fit = fit_fold(module, train_loader, val_loader, cfg, fold_dir=ctx.dir, monitor="val_loss", mode="min", seed=seed,
+    fit = fit_fold(module, BatchGroups(train_loader, STEPS_PER_CALL), val_loader, cfg, fold_dir=ctx.dir, monitor="val_loss", mode="min", seed=seed,
                    resume=ctx.resume, name=name, log_version=f"seed{s}")
     net = net.cpu()
     pred_val = center + scale * predict_batches(net, val_loader).squeeze(-1).numpy()

@@ -47,8 +47,8 @@ class TrainConfig(StrictModel):
     min_lr_ratio: float = Field(0.0, ge=0, le=1)
     grad_clip: float | None = Field(None, gt=0)
     checkpoint: Literal["best", "last"] = "best"
-    last_ckpt_every_s: float = Field(60.0, ge=0)   # last.ckpt (what a killed fold resumes from) after the first and
-    #                                                last epochs and at most this often between; 0: every epoch
+    last_ckpt_every_s: float = Field(60.0, ge=0)   # last.ckpt (what a killed fold resumes from) after the first
+    #                                                epoch, then at most this often; 0: every epoch
     val_every: int = Field(1, ge=1)              # validate every n epochs (best: only those compete)
     precision: Literal["32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"] = "32-true"
     ensemble: str = "mean"

@@ -14,7 +14,8 @@ class RegressionModule(L.LightningModule):
     """Logs train_loss, val_loss (MSE) and val_rmse once per epoch; accumulates on device to avoid syncs.
 
     Optimizes manually: tabular steps take about a millisecond, and Lightning's automatic-optimization
-    closure and hooks would otherwise cost about as much as the step itself."""
+    closure and hooks would otherwise cost about as much as the step itself; for the same reason a training
+    batch may be a group of mini-batches (kaggle_kit.tabular.batches.BatchGroups), each its own step."""
 
     def __init__(self, net: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int):
         super().__init__()
@@ -35,16 +36,17 @@ class RegressionModule(L.LightningModule):
         return s[0] / s[1]
 
     def training_step(self, batch, batch_idx):
-        x, y = batch
+        """One optimizer step per mini-batch: `batch` is one (x, y), or a list of them (BatchGroups)."""
         opt, sched = self.optimizers(), self.lr_schedulers()
-        loss = F.mse_loss(self(x), y)
-        opt.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        if self.cfg.grad_clip:
-            self.clip_gradients(opt, gradient_clip_val=self.cfg.grad_clip, gradient_clip_algorithm="norm")
-        opt.step()
-        sched.step()
-        self._add("train", loss, len(y))
+        for x, y in batch if isinstance(batch, list) else [batch]:
+            loss = F.mse_loss(self(x), y)
+            opt.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            if self.cfg.grad_clip:
+                self.clip_gradients(opt, gradient_clip_val=self.cfg.grad_clip, gradient_clip_algorithm="norm")
+            opt.step()
+            sched.step()
+            self._add("train", loss, len(y))
 
     def on_train_epoch_end(self) -> None:
         if "train" in self._sums:

@@ -66,10 +66,11 @@ class SetEpoch(Callback):
 
 
 class SaveLast(Callback):
-    """last.ckpt after an epoch's validation: after the first epoch, the last one, and any other that ends at
-    least `every_s` seconds after the previous write (0: every epoch). A resumed fold replays the epochs since
-    (kaggle_kit.training.replay), so it ends the same; short epochs no longer pay a full training-state write
-    each. Written beside at the epoch's end and renamed over last.ckpt only once Lightning has written the
+    """last.ckpt after an epoch's validation: after the first epoch, and after any other that ends at least
+    `every_s` seconds after the previous write (0: every epoch), the last one included. A resumed fold replays
+    the epochs since (kaggle_kit.training.replay), so it ends the same, and a kill costs at most `every_s` of a
+    fit's training; short epochs no longer pay a full training-state write each, nor a fit of a few seconds a
+    second one at its end. Written beside at the epoch's end and renamed over last.ckpt only once Lightning has written the
     epoch's row to the CSV log (the next epoch's start, or the end of training). A kill at any moment leaves a
     whole last.ckpt whose epochs are all in the log; a kill between the two steps resumes from the write
     before (the same run, replayed)."""
@@ -85,8 +86,7 @@ class SaveLast(Callback):
         self.written = -float("inf")
 
     def due(self, trainer) -> bool:
-        first, final = self.written == -float("inf"), trainer.current_epoch + 1 >= trainer.max_epochs
-        return first or final or time.monotonic() - self.written >= self.every_s
+        return self.written == -float("inf") or time.monotonic() - self.written >= self.every_s
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         if not trainer.strategy.broadcast(self.due(trainer), src=0):   # every rank takes rank zero's decision

@@ -1,7 +1,8 @@
 """Fit one fold with a fresh Lightning Trainer and fresh callbacks; return the chosen weights.
 
-Each epoch ends by writing last.ckpt (weights, optimizer, scheduler, epoch, the best weights so far) in the
-fold's folder; a fold started again with that file resumes from it. Every epoch's randomness derives from
+The first epoch, and then one at most every last_ckpt_every_s, ends by writing last.ckpt (weights, optimizer,
+scheduler, epoch, the best weights so far) in the fold's folder (callbacks.SaveLast); a fold started again with
+that file resumes from it. Every epoch's randomness derives from
 (seed, epoch) (kaggle_kit.replay), so the resumed fold ends with the same weights as an uninterrupted one
 (with `deterministic` on, the default on the CPU)."""
 
@@ -98,7 +99,8 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
         gradient_clip_val=cfg.grad_clip if module.automatic_optimization else None)  # manual ones clip themselves
     if trainer.world_size > 1:
         train_loader = distribute_training_loader(train_loader, trainer.global_rank, trainer.world_size)
-        module.steps_per_epoch = len(train_loader)     # the schedule counts this rank's steps
+        module.steps_per_epoch = getattr(train_loader, "steps", len(train_loader))  # the schedule counts this
+        #                                                                               rank's optimizer steps
     start = time.perf_counter()
     trainer.fit(module, train_loader, val_loader, ckpt_path=last if resume else None)
     seconds = time.perf_counter() - start
