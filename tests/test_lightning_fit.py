@@ -42,3 +42,33 @@ def test_best_checkpoint_is_the_epoch_with_lowest_val_loss(house, tmp_path):
     assert out.metrics["seeds"][0]["epoch"] == int(logs.loc[logs["val_loss"].idxmin(), "epoch"])
     last, _ = fit(house, tmp_path, "last", lr=3e-2, epochs=8, checkpoint="last")
     assert last.metrics["seeds"][0]["epoch"] == 7
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_grouped_batches_take_the_same_steps_as_one_batch_per_training_step(house, tmp_path, monkeypatch, size):
+    """BatchGroups hands Lightning several mini-batches per training_step: the same optimizer steps in the same
+    order (the schedule counts mini-batches), so the fold's predictions are those of one batch per step."""
+    import competitions.house_prices.fit as house_fit
+
+    reference, _ = fit(house, tmp_path, "whole", lr=3e-2, grad_clip=1.0)
+    monkeypatch.setattr(house_fit, "STEPS_PER_CALL", size)
+    grouped, folder = fit(house, tmp_path, f"groups-of-{size}", lr=3e-2, grad_clip=1.0)
+    assert grouped.val["pred"].tolist() == reference.val["pred"].tolist()
+    assert grouped.test["pred"].tolist() == reference.test["pred"].tolist()
+    logs = pd.read_csv(folder / "logs" / "seed0" / "metrics.csv")
+    assert logs.dropna(subset=["train_loss"])["epoch"].tolist() == list(range(6))
+
+
+def test_batch_groups_cover_every_batch_once_and_count_optimizer_steps():
+    import torch
+
+    from kaggle_kit.tabular.batches import BatchGroups, TensorBatches
+
+    x = torch.arange(50.0)[:, None]
+    loader = TensorBatches(x, batch_size=8, shuffle=True, seed=3)
+    groups = BatchGroups(loader, 3)
+    groups.set_epoch(2)
+    got = [b for group in groups for b in group]
+    loader.set_epoch(2)
+    assert len(groups) == 3 and groups.steps == len(loader) == 7
+    assert [g[0].tolist() for g in got] == [b[0].tolist() for b in loader]
