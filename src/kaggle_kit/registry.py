@@ -15,7 +15,6 @@ from kaggle_kit.paths import PROJECT_DIR, work_root
 from kaggle_kit.task import Task
 
 
-
 def _competitions_dir() -> Path:
     """The kit's own competitions/: the `competitions` package where it is importable (the project, or an
     installed wheel such as an offline bundle's), else the project's folder."""
