@@ -3,6 +3,8 @@ scoring), then the configured learner, `seeds` times, predictions averaged. The 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -106,18 +108,16 @@ def _svr(cfg, x, y, x_test, *, rows, val_idx, seed, s, ctx):
     return model.predict(x[val_idx]), model.predict(x_test), {}
 
 
-def predict_house_test(cfg: HouseConfig, data, fold_dir) -> pd.DataFrame:
+def predict_house_test(cfg: HouseConfig, data, fold: int, fold_dir) -> pd.DataFrame:
     """A fold's test predictions from what it saved alone (an offline bundle): its feature state and each seed's
     model, averaged and clipped as fit_house_fold does; the same numbers (the SVR's kernel sum up to rounding)."""
-    import json
-
     from kaggle_kit.tabular.kind import fold_train_rows
 
     rows = fit_rows(cfg, data.train, fold_train_rows(data, fold_dir, ID))
     if cfg.model == "mlp":
         from kaggle_kit.training.checkpoints import read_fold_checkpoint
 
-        saved = read_fold_checkpoint(fold_dir, 0)
+        saved = read_fold_checkpoint(fold_dir, fold)
         state = saved["features"]
     else:
         saved, state = None, json.loads((fold_dir / "features.json").read_text())
@@ -130,8 +130,6 @@ def predict_house_test(cfg: HouseConfig, data, fold_dir) -> pd.DataFrame:
 
 
 def _predict_saved(cfg: HouseConfig, fold_dir, saved, s: int, x_test: np.ndarray) -> np.ndarray:
-    import json
-
     if cfg.model == "mlp":
         import torch
 

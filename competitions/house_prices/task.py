@@ -55,7 +55,7 @@ class HouseTask(TabularTask):
     def predict_test_fold(self, cfg: HouseConfig, data: HouseData, fold: int, fold_dir: Path) -> pd.DataFrame:
         from competitions.house_prices.fit import predict_house_test
 
-        return predict_house_test(cfg, data, fold_dir)
+        return predict_house_test(cfg, data, fold, fold_dir)
 
     def score(self, data: HouseData, rows: np.ndarray, pred: np.ndarray) -> float:
         return rmse(data.y[rows], pred)
