@@ -42,7 +42,9 @@ from kaggle_kit.config import load_config  # noqa: E402
 from kaggle_kit.training.optim import build_optimizer, param_groups  # noqa: E402
 from kaggle_kit.training.samplers import EpochShuffleSampler  # noqa: E402
 from kaggle_kit.training.trainer import fit_fold  # noqa: E402
-from kaggle_kit.vision.classification_fold import build_module, create_model, loader, test_batches  # noqa: E402
+from kaggle_kit.training.replay import SampleSeeds  # noqa: E402
+from kaggle_kit.vision.classification_fold import build_module, create_model, loader, rows_loader, test_batches  # noqa: E402
+from kaggle_kit.vision.image_source import training_source  # noqa: E402
 from kaggle_kit.vision.config import ImageClassifierConfig  # noqa: E402
 from kaggle_kit.vision.kind import ImageData  # noqa: E402
 from kaggle_kit.vision.normalize import ImageNormalize  # noqa: E402
@@ -89,12 +91,18 @@ class TrainTimer(Callback):
         self.seconds.append(time.perf_counter() - self.start)
 
 
-def pipeline_train(cfg: ImageClassifierConfig, data: ImageData, n: int, epochs: int = 2) -> float:
-    """Images per second of the last training epoch, through the same loader and module as a leaves fold."""
+def pipeline_train(cfg: ImageClassifierConfig, data: ImageData, n: int, epochs: int = 2,
+                   cache_dir: Path | None = None) -> float:
+    """Images per second of the last training epoch, through the same loaders and module as a leaves fold:
+    with a cache_dir, the training images come from the fold's source (decoded once into the shared cache,
+    the augmentation in the workers); without, decoded from their files per item."""
     torch.manual_seed(0)
     net = create_model(cfg, len(LABELS))
     names, y = data.images[:n], data.y[:n]
-    train_loader = loader(data, names, y, train_transform(cfg), cfg=cfg, sampler=EpochShuffleSampler(n, 0), drop_last=True)
+    sub = replace(data, ids=names, stratify=y, images=names, y=y, fingerprint=f"{data.fingerprint}-{n}")
+    source = training_source(cfg, sub, train_transform(cfg), cache_dir)
+    train_loader = rows_loader(source, np.arange(n), y, cfg=cfg, sampler=SampleSeeds(EpochShuffleSampler(n, 0), 0),
+                               drop_last=True)
     val_loader = loader(data, data.images[-cfg.batch_size:], data.y[-cfg.batch_size:], eval_transform(cfg, False), cfg=cfg)
     module = build_module(cfg, net, len(train_loader), len(LABELS))
     timer = TrainTimer()
@@ -222,7 +230,7 @@ def main() -> None:
         print(f"repeat {r + 1}/{args.repeats}", file=sys.stderr, flush=True)
         train_steps = args.train_images // cfg.batch_size
         before = ceiling_train(cfg, train_steps)
-        rows["train"][0].append(pipeline_train(cfg, data, args.train_images))
+        rows["train"][0].append(pipeline_train(cfg, data, args.train_images, cache_dir=args.images_dir / "cache"))
         rows["train"][1].append((before + ceiling_train(cfg, train_steps)) / 2)
         for t in tta_modes:
             c, views = cfg.model_copy(update={"tta": t}), n_views(t, IMAGE_SIZE)
@@ -264,7 +272,7 @@ def main() -> None:
         f"{cfg.num_workers}, {torch.get_num_threads()} torch threads; {platform.machine()}, {os.cpu_count()} CPUs. "
         f"Images: drawn 224x224 JPEGs (quality 85, like the real ones) read from disk. Training: the second of two "
         f"epochs over {args.train_images} images, through the same loader, transforms and module as a leaves "
-        f"fold, under Lightning; its ceiling is the same model, batch and optimizer stepping on one random batch "
+        f"fold, under Lightning (the images decoded once into the fold's shared cache, augmented in the workers); its ceiling is the same model, batch and optimizer stepping on one random batch "
         f"in memory. Submit: the {cfg.folds} fold models each predict the same {args.fold_images} test images "
         f"with the TTA views, from the test set decoded once into a fresh cache (building it is timed; as in "
         f"`make leaves-submit`), each fold's pass timed between two ceiling runs; one model: a fresh loader over {args.submit_images} images (worker start-up "
