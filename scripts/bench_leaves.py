@@ -40,12 +40,18 @@ sys.path.insert(0, str(ROOT))
 from competitions.classify_leaves.sample import CLASSES, draw_leaf  # noqa: E402
 from kaggle_kit.config import load_config  # noqa: E402
 from kaggle_kit.training.optim import build_optimizer, param_groups  # noqa: E402
+from kaggle_kit.training.replay import SampleSeeds  # noqa: E402
 from kaggle_kit.training.samplers import EpochShuffleSampler  # noqa: E402
 from kaggle_kit.training.trainer import fit_fold  # noqa: E402
-from kaggle_kit.training.replay import SampleSeeds  # noqa: E402
-from kaggle_kit.vision.classification_fold import build_module, create_model, loader, rows_loader, test_batches  # noqa: E402
-from kaggle_kit.vision.image_source import training_source  # noqa: E402
+from kaggle_kit.vision.classification_fold import (  # noqa: E402
+    build_module,
+    create_model,
+    loader,
+    rows_loader,
+    test_batches,
+)
 from kaggle_kit.vision.config import ImageClassifierConfig  # noqa: E402
+from kaggle_kit.vision.image_source import training_source  # noqa: E402
 from kaggle_kit.vision.kind import ImageData  # noqa: E402
 from kaggle_kit.vision.normalize import ImageNormalize  # noqa: E402
 from kaggle_kit.vision.transforms import eval_transform, train_transform  # noqa: E402
