@@ -72,3 +72,29 @@ def test_batch_groups_cover_every_batch_once_and_count_optimizer_steps():
     loader.set_epoch(2)
     assert len(groups) == 3 and groups.steps == len(loader) == 7
     assert [g[0].tolist() for g in got] == [b[0].tolist() for b in loader]
+
+
+@pytest.mark.parametrize("overrides", [{"checkpoint": "best"}, {"checkpoint": "best", "val_every": 3},
+                                       {"checkpoint": "last", "grad_clip": 1.0}])
+def test_in_memory_validation_and_plain_steps_match_lightnings_loops(house, tmp_path, monkeypatch, overrides):
+    """Tensor batches validate without Lightning's validation loop (InMemoryValidation), and a full-precision step
+    on one device skips Lightning's backward and step wrappers: the same epochs validated, logged values, kept
+    epoch, step count and predictions as through Lightning's own."""
+    from kaggle_kit.tabular.batches import TensorBatches
+    from kaggle_kit.tabular.regression_module import RegressionModule
+
+    fast, fast_dir = fit(house, tmp_path, "fast", lr=3e-2, epochs=8, **overrides)
+    monkeypatch.setattr(TensorBatches, "in_memory", False)
+    monkeypatch.setattr(RegressionModule, "on_fit_start", lambda self: None)   # _plain_steps stays False
+    ref, ref_dir = fit(house, tmp_path, "lightning", lr=3e-2, epochs=8, **overrides)
+    assert fast.val["pred"].tolist() == ref.val["pred"].tolist()
+    assert fast.test["pred"].tolist() == ref.test["pred"].tolist()
+    assert fast.metrics["seeds"][0]["epoch"] == ref.metrics["seeds"][0]["epoch"]
+
+    def logged(folder):
+        logs = pd.read_csv(folder / "logs" / "seed0" / "metrics.csv")
+        val = logs.dropna(subset=["val_loss"])
+        return val["epoch"].tolist(), val["val_loss"].round(6).tolist(), logs["step"].max()
+
+    assert logged(fast_dir) == logged(ref_dir)
+    assert len(logged(fast_dir)[0]) == 8 // overrides.get("val_every", 1)

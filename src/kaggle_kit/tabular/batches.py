@@ -8,7 +8,10 @@ from kaggle_kit.training.seeding import derive_seed
 
 
 class TensorBatches:
-    """Yields tuples of row slices; shuffled by a generator seeded from (seed, epoch): call set_epoch."""
+    """Yields tuples of row slices; shuffled by a generator seeded from (seed, epoch): call set_epoch.
+    `in_memory`: a fold validates on it without Lightning's validation loop (callbacks.InMemoryValidation)."""
+
+    in_memory = True
 
     def __init__(self, *tensors: torch.Tensor, batch_size: int, shuffle: bool = False, seed: int = 0,
                  drop_last: bool = False):

@@ -26,6 +26,7 @@ from kaggle_kit.training import devices
 from kaggle_kit.training.callbacks import (
     STEP_BAR_MIN_BATCHES,
     EpochBar,
+    InMemoryValidation,
     KeepWeights,
     ProgressBar,
     SaveLast,
@@ -40,6 +41,7 @@ warnings.filterwarnings("ignore", message=".*number of training batches.*smaller
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated.*")
 warnings.filterwarnings("ignore", message=r".*module\(s\) in eval mode at the start of training.*")  # an EMA copy
 warnings.filterwarnings("ignore", message=r".*Experiment logs directory .* exists and is not empty.*")  # resumed
+warnings.filterwarnings("ignore", message=r".*`validation_step` but have no `val_dataloader`.*")  # InMemoryValidation
 
 
 
@@ -81,7 +83,9 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
     if resume and is_rank_zero():
         keep_earlier_logs(Path(fold_dir) / "logs" / log_version)
     keep = KeepWeights(monitor, mode, cfg.checkpoint)
-    callbacks: list[Callback] = [keep, SetEpoch(train_loader, seed), SaveLast(last, cfg.last_ckpt_every_s),
+    in_memory = getattr(val_loader, "in_memory", False)       # tensors: validated without Lightning's loop
+    callbacks: list[Callback] = [*([InMemoryValidation(val_loader, cfg.val_every, (keep,))] if in_memory else []),
+                                 keep, SetEpoch(train_loader, seed), SaveLast(last, cfg.last_ckpt_every_s),
                                  *extra_callbacks]
     step_bar = cfg.progress_bar and len(train_loader) >= STEP_BAR_MIN_BATCHES
     if step_bar:
@@ -102,7 +106,7 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
         module.steps_per_epoch = getattr(train_loader, "steps", len(train_loader))  # the schedule counts this
         #                                                                               rank's optimizer steps
     start = time.perf_counter()
-    trainer.fit(module, train_loader, val_loader, ckpt_path=last if resume else None)
+    trainer.fit(module, train_loader, None if in_memory else val_loader, ckpt_path=last if resume else None)
     seconds = time.perf_counter() - start
     if keep.state is None and cfg.checkpoint == "last" and resume:
         # resumed from the final epoch's last.ckpt: Lightning returns at once, without on_train_end
