@@ -2,7 +2,7 @@
 epochs and batches on the same tensors, side by side in one run, and the CV of the default config, d2l's
 linear model and a ridge baseline on the same folds. Writes its section of docs/BENCHMARKS.md.
 
-Usage: python scripts/bench_house.py [--data DIR] [--repeats 3]
+Usage: python scripts/bench_house.py [--data DIR] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     default = ROOT.parent / "shared" / "data" / "ames-kaggle"
     ap.add_argument("--data", default=str(default) if default.is_dir() else None)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     task = HouseTask()
     if args.data is None:
