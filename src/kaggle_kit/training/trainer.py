@@ -4,7 +4,8 @@ The first epoch, and then one at most every last_ckpt_every_s, ends by writing l
 scheduler, epoch, the best weights so far) in the fold's folder (callbacks.SaveLast); a fold started again with
 that file resumes from it. Every epoch's randomness derives from
 (seed, epoch) (kaggle_kit.replay), so the resumed fold ends with the same weights as an uninterrupted one
-(with `deterministic` on, the default on the CPU)."""
+(with `deterministic` on, the default on the CPU). A validation loader of in-memory tensors (`in_memory`, such as
+TensorBatches) is validated by callbacks.InMemoryValidation instead of Lightning's validation loop."""
 
 from __future__ import annotations
 
