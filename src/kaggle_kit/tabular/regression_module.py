@@ -25,7 +25,7 @@ class RegressionModule(L.LightningModule):
     def __init__(self, net: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int):
         super().__init__()
         self.net, self.cfg, self.steps_per_epoch = net, cfg, steps_per_epoch
-        self._sums: dict[str, torch.Tensor] = {}
+        self._sums: dict[str, tuple[torch.Tensor, int]] = {}
         self.automatic_optimization = False
         self._plain_steps = False
 
@@ -37,13 +37,15 @@ class RegressionModule(L.LightningModule):
         return self.net(x).squeeze(-1)
 
     def _add(self, key: str, value: torch.Tensor, count: int) -> None:
+        """Sum value * count on the device (no sync) and count in Python: two tensor ops a step, where a stacked
+        (sum, count) pair took six and about 0.2 ms (a quarter of an Ames step)."""
+        weighted = value.detach().float() * count
         s = self._sums.get(key)
-        pair = torch.stack([value.detach().float() * count, value.new_tensor(float(count))])
-        self._sums[key] = pair if s is None else s + pair
+        self._sums[key] = (weighted, count) if s is None else (s[0] + weighted, s[1] + count)
 
     def _mean(self, key: str) -> torch.Tensor:
-        s = self._sums.pop(key)
-        return s[0] / s[1]
+        total, count = self._sums.pop(key)
+        return total / float(count)
 
     def training_step(self, batch, batch_idx):
         """One optimizer step per mini-batch: `batch` is one (x, y), or a list of them (BatchGroups)."""
