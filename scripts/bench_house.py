@@ -4,9 +4,10 @@ linear model and a ridge baseline on the same folds. Writes its section of docs/
 
 Usage: python scripts/bench_house.py [--data DIR] [--repeats 5] [--timing-only]
 
-Wall time and this process's CPU time (user + system) are both reported: on a shared virtual machine the wall time
-of a 10 s pass varies by a fifth with the host's load (steal time), which CPU time does not count.
---timing-only prints the speed table and writes nothing.
+Wall time and this process's CPU time (user + system) are both reported, and the paired repeat-by-repeat ratios.
+On a shared virtual machine a 10 s pass varies by a fifth with the host's load; CPU time moves with it (two torch
+threads spin while they wait), so the paired median is the steadier figure. --timing-only prints the speed table
+and writes nothing.
 """
 
 from __future__ import annotations
