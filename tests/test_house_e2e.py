@@ -51,6 +51,16 @@ def test_train_then_submit_on_the_sample_fallback(tmp_path):
     # the same command again skips the complete folds; changed settings are refused, nothing touched
     proc = make("house-train", tmp_path, ARGS=TINY)
     assert proc.returncode == 0 and proc.stderr.count("complete, skipped") == 2
+    names = ["largest_residuals.png", "learning_curves.png", "oof_pred_vs_true.png"]
+    assert sorted(p.name for p in (run / "plots").glob("*.png")) == names
+    # plots=false (an execution key) pools without drawing and drops the earlier pooling's plots; the report
+    # draws them when asked
+    proc = make("house-train", tmp_path, ARGS=TINY + " plots=false")
+    assert proc.returncode == 0 and "plots: not drawn (plots=false)" in proc.stderr, proc.stderr[-3000:]
+    assert not list((run / "plots").glob("*.png")) and (run / "cv.json").is_file()
+    proc = make("house-report", tmp_path, EXP="house")
+    assert proc.returncode == 0 and "(3 plots)" in proc.stderr, proc.stderr[-3000:]
+    assert sorted(p.name for p in (run / "plots").glob("*.png")) == names
     before = files_under(tmp_path)
     proc = make("house-train", tmp_path, ARGS=TINY + " lr=0.5")
     assert_user_error(proc, "changed: lr", "FORCE=1")

@@ -98,3 +98,33 @@ def test_in_memory_validation_and_plain_steps_match_lightnings_loops(house, tmp_
 
     assert logged(fast_dir) == logged(ref_dir)
     assert len(logged(fast_dir)[0]) == 8 // overrides.get("val_every", 1)
+
+
+@pytest.mark.parametrize("overrides", [{"checkpoint": "best"}, {"checkpoint": "best", "val_every": 3},
+                                       {"checkpoint": "last"}])
+def test_direct_epoch_logging_writes_what_self_log_writes(house, tmp_path, monkeypatch, overrides):
+    """On one process the module writes its epoch metrics to callback_metrics and the CSV log itself: the same
+    metrics.csv, byte for byte, the same kept epoch and score, as through Lightning's self.log."""
+    from kaggle_kit.tabular.regression_module import RegressionModule
+
+    direct, direct_dir = fit(house, tmp_path, "direct", lr=3e-2, epochs=7, **overrides)
+    start = RegressionModule.on_fit_start
+
+    def through_self_log(self):
+        start(self)
+        assert self._direct_log          # one process: the direct path was the one taken above
+        self._direct_log = False
+
+    monkeypatch.setattr(RegressionModule, "on_fit_start", through_self_log)
+    ref, ref_dir = fit(house, tmp_path, "self-log", lr=3e-2, epochs=7, **overrides)
+    csv = "logs/seed0/metrics.csv"
+    assert (direct_dir / csv).read_bytes() == (ref_dir / csv).read_bytes()
+    assert len(pd.read_csv(direct_dir / csv)) == 7
+    assert direct.metrics["seeds"][0]["epoch"] == ref.metrics["seeds"][0]["epoch"]
+    import torch
+
+    def kept(folder):
+        return torch.load(folder / "best.ckpt", weights_only=False)["models"][0]["val_loss"]
+
+    assert kept(direct_dir) == kept(ref_dir)
+    assert direct.val["pred"].tolist() == ref.val["pred"].tolist()

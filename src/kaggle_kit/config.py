@@ -28,7 +28,7 @@ class TrainConfig(StrictModel):
 
     EXECUTION_KEYS: ClassVar[frozenset[str]] = frozenset(
         {"accelerator", "devices", "num_nodes", "strategy", "num_workers", "progress_bar", "deterministic",
-         "last_ckpt_every_s"})
+         "last_ckpt_every_s", "plots"})
     PREDICTION_KEYS: ClassVar[frozenset[str]] = frozenset({"ensemble"})
 
     seed: int = 0
@@ -58,6 +58,8 @@ class TrainConfig(StrictModel):
     strategy: str = "auto"                       # Lightning's: auto, ddp, ddp_find_unused_parameters_true, fsdp...
     num_workers: int = Field(0, ge=0)
     progress_bar: bool = True
+    plots: bool = True                           # draw runs/<comp>/<exp>/plots/ once every fold is complete;
+    #                                              false: the report draws them when first asked (a sweep skips them)
     deterministic: bool | None = None            # torch's deterministic algorithms; null: on for the CPU
 
     def fingerprint_dict(self) -> dict[str, Any]:

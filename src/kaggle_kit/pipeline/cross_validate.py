@@ -167,6 +167,11 @@ def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, 
             "every fold is complete")
         return None
     cv = pool_oof(task, data, paths, cfg.folds, variant=None)
+    if not cfg.plots:              # an earlier pooling's plots would no longer describe this one
+        for p in (paths.run_dir / "plots").glob("*.png"):
+            p.unlink()
+        say(f"plots: not drawn (plots=false); `{task.make('report')} EXP={paths.exp}` draws them")
+        return cv
     from kaggle_kit.reporting.plots import write_run_plots  # matplotlib loads only once a run is complete
 
     plots = write_run_plots(task, cfg, data, paths)

@@ -54,7 +54,8 @@ def start_run(paths: RunPaths, cfg: TrainConfig, fingerprint: dict, folds_files:
     """The run folder's config.yaml and fingerprint.json (with the folds file of each fold set: `folds_file` the
     first, `folds_files` all of them when there are several)."""
     if replacing:  # derived files of the old settings no longer describe this run
-        for p in (paths.oof, paths.oof_for(None, "json"), paths.cv, paths.evidence_for(None)):
+        for p in (paths.oof, paths.oof_for(None, "json"), paths.cv, paths.evidence_for(None),
+                  *(paths.run_dir / "plots").glob("*.png")):
             p.unlink(missing_ok=True)
     _write_if_changed(paths.config, dump_yaml(cfg))
     sets = {"folds_file": str(folds_files[0]),

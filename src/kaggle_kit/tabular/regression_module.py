@@ -20,18 +20,27 @@ class RegressionModule(L.LightningModule):
     batch may be a group of mini-batches (kaggle_kit.tabular.batches.BatchGroups), each its own step. On one
     device in full precision, where Lightning's backward and step wrappers only run hooks this module does not
     use, a step calls torch's backward and optimizer step itself (about 50 ms a 2,250-step fit on a CPU); with
-    AMP or DDP it goes through Lightning's (loss scaling, gradient sync). The same arithmetic either way."""
+    AMP or DDP it goes through Lightning's (loss scaling, gradient sync). The same arithmetic either way.
+
+    On one process the epoch's metrics go straight to trainer.callback_metrics (what KeepWeights and any
+    monitoring callback read) and to the loggers, as one row an epoch at the step Lightning would give it:
+    `self.log` registers a new result metric for every key every epoch, about 1 ms a call, 3 calls an epoch
+    (docs/BENCHMARKS.md, house-profile). Across processes they go through `self.log`, which syncs them. The same
+    values, rows and steps either way (tests/test_lightning_fit.py)."""
 
     def __init__(self, net: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int):
         super().__init__()
         self.net, self.cfg, self.steps_per_epoch = net, cfg, steps_per_epoch
         self._sums: dict[str, tuple[torch.Tensor, int]] = {}
         self.automatic_optimization = False
-        self._plain_steps = False
+        self._plain_steps = self._direct_log = False
+        self._row: dict[str, torch.Tensor] = {}
 
     def on_fit_start(self) -> None:
         self._plain_steps = (type(self.trainer.precision_plugin) is Precision
                              and isinstance(self.trainer.strategy, SingleDeviceStrategy))
+        self._direct_log = self.trainer.world_size == 1
+        self._row = {}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(-1)
@@ -68,9 +77,29 @@ class RegressionModule(L.LightningModule):
             sched.step()
             self._add("train", loss, len(y))
 
+    def _log_epoch(self, metrics: dict[str, torch.Tensor]) -> None:
+        if not self._direct_log:
+            self.log_dict(metrics, sync_dist=True)
+            return
+        self.trainer.callback_metrics.update(metrics)
+        self._row.update(metrics)
+
+    def _write_row(self) -> None:
+        """The epoch's row, as Lightning's logger connector writes it after on_train_epoch_end: scalars, the
+        epoch, and the step of the epoch's last training batch."""
+        row = {k: v.item() for k, v in self._row.items()}
+        row["epoch"] = self.trainer.current_epoch
+        step = self.trainer.fit_loop.epoch_loop._batches_that_stepped - 1
+        for logger in self.trainer.loggers:
+            logger.log_metrics(row, step=step)
+            logger.save()
+        self._row = {}
+
     def on_train_epoch_end(self) -> None:
         if "train" in self._sums:
-            self.log("train_loss", self._mean("train"), sync_dist=True)
+            self._log_epoch({"train_loss": self._mean("train")})
+        if self._direct_log and self._row:
+            self._write_row()
 
     def validation_step(self, batch, batch_idx):
         x, y = batch
@@ -79,7 +108,7 @@ class RegressionModule(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         if "val" in self._sums:
             mse = self._mean("val")
-            self.log_dict({"val_loss": mse, "val_rmse": mse.sqrt()}, sync_dist=True)
+            self._log_epoch({"val_loss": mse, "val_rmse": mse.sqrt()})
 
     def configure_optimizers(self):
         groups = param_groups(self.net, self.cfg.lr, self.cfg.weight_decay)
