@@ -153,8 +153,16 @@ def experiments_table(task, data, root: Path, exps: list[str], overrides: str = 
     return rows
 
 
+SIDES = {
+    "plain": "plain PyTorch loop (same epochs, batches, tensors, per-epoch validation, kept weights)",
+    "pipeline": "pipeline `house-train ARGS=plots=false`: the same work (Lightning, default checkpointing, "
+                "metrics.csv, OOF and cv.json)",
+    "defaults": "pipeline `house-train`, default `configs/house.yaml`: the same + the run's 3 plots",
+}
+
+
 def speed_table(times: dict, cpu: dict) -> list[str]:
-    """Best and median wall time and CPU time of each side, and the pipeline's ratios to the plain loop."""
+    """Best and median wall time and CPU time of each side, and its ratios to the plain loop."""
     cols = []
     for kind in (times, cpu):
         best = {k: min(v) for k, v in kind.items()}
@@ -171,20 +179,18 @@ def speed_table(times: dict, cpu: dict) -> list[str]:
 
     return ["| what | best wall (s) | ratio | median wall (s) | ratio | best CPU (s) | ratio | median CPU (s) | ratio |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-            "| plain PyTorch loop (same epochs, batches, tensors, per-epoch validation, kept weights) | "
-            f"{cells('plain')} |",
-            "| pipeline `house-train`, default `configs/house.yaml` (Lightning, default checkpointing, artefacts) | "
-            f"{cells('pipeline')} |",
+            *(f"| {label} | {cells(side)} |" for side, label in SIDES.items() if side in times),
             "",
-            paired_ratios(times)]
+            *(paired_ratios(times, side) for side in SIDES if side != "plain" and side in times)]
 
 
-def paired_ratios(times: dict) -> str:
-    """Each repeat's pipeline pass over the plain pass run just after it: robust to the machine's drift between
-    repeats, which moves a best-of ratio by whichever side had the luckier pass."""
-    r = [p / q for p, q in zip(times["pipeline"], times["plain"], strict=True)]
-    return (f"Paired wall-time ratios, repeat by repeat: {', '.join(f'{x:.2f}' for x in r)}; median "
-            f"**{statistics.median(r):.2f}**.")
+def paired_ratios(times: dict, side: str) -> str:
+    """Each repeat's pipeline pass over that repeat's plain pass: robust to the machine's drift between repeats,
+    which moves a best-of ratio by whichever side had the luckier pass."""
+    r = [p / q for p, q in zip(times[side], times["plain"], strict=True)]
+    strong = (lambda x: f"**{x:.2f}**") if side == "pipeline" else (lambda x: f"{x:.2f}")
+    return (f"Paired wall-time ratios of `{side}` to the plain loop, repeat by repeat: "
+            f"{', '.join(f'{x:.2f}' for x in r)}; median {strong(statistics.median(r))}.")
 
 
 def main() -> None:
@@ -205,19 +211,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         fold_of, _ = load_or_make_folds(root / "runs/house/folds", data.ids, cfg.folds, cfg.fold_seed)
-        times = {"pipeline": [], "plain": []}
-        cpu = {"pipeline": [], "plain": []}
-        cvs = {}
-        runs = {"pipeline": lambda: pipeline_kfold(task, cfg, data, root, "house")["score"],
-                "plain": lambda: plain_kfold(cfg, data, fold_of)}
-        for r in range(args.repeats):   # alternate the two so drift on a shared machine hits both alike
+        no_plots = cfg.model_copy(update={"plots": False})
+        runs = {"pipeline": lambda: pipeline_kfold(task, no_plots, data, root, "house")["score"],
+                "plain": lambda: plain_kfold(cfg, data, fold_of),
+                "defaults": lambda: pipeline_kfold(task, cfg, data, root, "house")["score"]}
+        times, cpu, cvs = {side: [] for side in runs}, {side: [] for side in runs}, {}
+        for r in range(args.repeats):   # alternate the sides so drift on a shared machine hits each alike
             for side, run in runs.items():
                 t, c = time.perf_counter(), time.process_time()
                 cvs[side] = run()
                 times[side].append(time.perf_counter() - t)
                 cpu[side].append(time.process_time() - c)
-            print(f"repeat {r}: pipeline {times['pipeline'][-1]:.2f}s ({cpu['pipeline'][-1]:.2f}s CPU), "
-                  f"plain {times['plain'][-1]:.2f}s ({cpu['plain'][-1]:.2f}s CPU)", flush=True)
+            print(f"repeat {r}: " + ", ".join(f"{side} {times[side][-1]:.2f}s ({cpu[side][-1]:.2f}s CPU)"
+                                              for side in runs), flush=True)
         speed = speed_table(times, cpu)
         if args.timing_only:
             print("\n".join(speed))
