@@ -35,6 +35,8 @@ from kaggle_kit.training.callbacks import (
 )
 from kaggle_kit.training.distributed import distribute_training_loader, is_rank_zero
 
+devices.drop_futile_nvml_check()           # after Lightning's import has set it
+
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
