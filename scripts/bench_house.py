@@ -19,6 +19,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -105,12 +106,35 @@ def plain_seed(cfg, data, state, x, train_idx, val_idx, seed):
     return pred
 
 
-def plain_kfold(cfg, data, fold_of) -> float:
-    oof = np.zeros(len(data.ids))
-    for k in range(cfg.folds):
-        tr, va = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
-        oof[va] = plain_fold(cfg, data, k, tr, va)
-    return rmse(data.y, oof)
+class PlainRun:
+    """The plain loop's k-fold pass, one fold at a time."""
+
+    def __init__(self, cfg, data, fold_of):
+        self.cfg, self.data, self.fold_of = cfg, data, fold_of
+        self.oof = np.zeros(len(data.ids))
+
+    def fold(self, k: int) -> None:
+        tr, va = np.flatnonzero(self.fold_of != k), np.flatnonzero(self.fold_of == k)
+        self.oof[va] = plain_fold(self.cfg, self.data, k, tr, va)
+
+    def score(self) -> float:
+        return rmse(self.data.y, self.oof)
+
+
+class PipelineRun:
+    """A pipeline run in a fresh folder, one fold at a time as `make house-train FOLDS=k` trains it (SLURM arrays
+    do): the call that completes the run pools it (oof.csv, cv.json) and, with `plots`, draws its plots."""
+
+    def __init__(self, task, cfg, data, root: Path):
+        self.task, self.cfg, self.data, self.paths, self.cv = task, cfg, data, RunPaths(root, "house", "house"), None
+
+    def fold(self, k: int) -> None:
+        with contextlib.redirect_stderr(io.StringIO()):
+            cv = train_folds(self.task, self.cfg, self.data, self.paths, only=[k], force=False)
+        self.cv = cv if cv is not None else self.cv
+
+    def score(self) -> float:
+        return self.cv["score"]
 
 
 def ridge_cv(cfg, data, fold_of) -> float:
@@ -211,16 +235,26 @@ def main() -> None:
         root = Path(tmp)
         fold_of, _ = load_or_make_folds(root / "runs/house/folds", data.ids, cfg.folds, cfg.fold_seed)
         no_plots = cfg.model_copy(update={"plots": False})
-        runs = {"pipeline": lambda: pipeline_kfold(task, no_plots, data, root, "house")["score"],
-                "plain": lambda: plain_kfold(cfg, data, fold_of),
-                "defaults": lambda: pipeline_kfold(task, cfg, data, root, "house")["score"]}
-        times, cpu, cvs = {side: [] for side in runs}, {side: [] for side in runs}, {}
-        for r in range(args.repeats):   # alternate the sides so drift on a shared machine hits each alike
+        sides = {"pipeline": lambda r: PipelineRun(task, no_plots, data, root / f"repeat{r}" / "pipeline"),
+                 "plain": lambda r: PlainRun(cfg, data, fold_of),
+                 "defaults": lambda r: PipelineRun(task, cfg, data, root / f"repeat{r}" / "defaults")}
+        times, cpu, cvs = {side: [] for side in sides}, {side: [] for side in sides}, {}
+        for r in range(args.repeats):
+            runs = {side: make(r) for side, make in sides.items()}
+            wall, proc = dict.fromkeys(runs, 0.0), dict.fromkeys(runs, 0.0)
+            for k in range(cfg.folds):   # each side's fold k back to back, in turns: drift hits the sides alike
+                names = list(runs)
+                shift = (r * cfg.folds + k) % len(names)
+                for side in names[shift:] + names[:shift]:
+                    t, c = time.perf_counter(), time.process_time()
+                    runs[side].fold(k)
+                    wall[side] += time.perf_counter() - t
+                    proc[side] += time.process_time() - c
             for side, run in runs.items():
-                t, c = time.perf_counter(), time.process_time()
-                cvs[side] = run()
-                times[side].append(time.perf_counter() - t)
-                cpu[side].append(time.process_time() - c)
+                cvs[side] = run.score()
+                times[side].append(wall[side])
+                cpu[side].append(proc[side])
+            shutil.rmtree(root / f"repeat{r}")
             print(f"repeat {r}: " + ", ".join(f"{side} {times[side][-1]:.2f}s ({cpu[side][-1]:.2f}s CPU)"
                                               for side in runs), flush=True)
         speed = speed_table(times, cpu)
@@ -235,10 +269,13 @@ def main() -> None:
     lines = [
         f"Data: `{Path(args.data).name}` ({len(data.ids)} train rows), {cfg.folds} folds, fold_seed "
         f"{cfg.fold_seed}; {platform.processor() or platform.machine()}, {os.cpu_count()} CPU threads; "
-        f"{args.repeats} alternating repeats. A pass varies by a fifth on this shared machine, so a best-of "
-        "ratio moves with whichever side had the luckiest pass (1.06x to 1.22x on the same code, 2026-12-03); "
-        "the median of the paired repeat-by-repeat ratios, below the table, is the figure the target "
-        "(<= 1.10x) is read on.",
+        f"{args.repeats} repeats, each timed fold by fold: the sides' fold k back to back, in turns, and a "
+        "side's pass the sum of its folds (the pipeline trains each fold as `make house-train FOLDS=k` does, in "
+        "a fresh run folder; the call that completes the run pools it). This machine's speed drifts by a fifth "
+        "over tens of seconds (2026-12-03: the same plain pass took 12.7 to 25 s), so whole passes run one "
+        "after the other were paired badly (paired medians 1.02x and 1.17x for the same code within an hour). "
+        "The median of the paired repeat-by-repeat ratios, below the table, is the figure the target (<= 1.10x) "
+        "is read on.",
         "",
         *speed,
         "",
