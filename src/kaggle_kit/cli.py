@@ -201,7 +201,7 @@ def report(task, root: Path, data_dir: Path, using_sample: bool, *, exp: str) ->
         raise UserError(f"experiment '{exp}' has no complete run in {paths.run_dir} (no cv.json; "
                         f"{existing_runs(paths.comp_dir)}); train every fold first: {task.make('train')} "
                         f"CONFIG=configs/{exp}.yaml")
-    plots = sorted((paths.run_dir / "plots").glob("*.png"))
+    plots = sorted(paths.plots_dir.glob("*.png"))
     if not plots:
         from kaggle_kit.reporting.plots import write_run_plots
 

@@ -57,6 +57,11 @@ class RunPaths:
         return self.run_dir / "oof.csv"
 
     @property
+    def plots_dir(self) -> Path:
+        """The run's PNG plots (reporting.plots), drawn once every fold is complete."""
+        return self.run_dir / "plots"
+
+    @property
     def cv(self) -> Path:
         return self.run_dir / "cv.json"
 

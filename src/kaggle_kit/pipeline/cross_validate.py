@@ -168,7 +168,7 @@ def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, 
         return None
     cv = pool_oof(task, data, paths, cfg.folds, variant=None)
     if not cfg.plots:              # an earlier pooling's plots would no longer describe this one
-        for p in (paths.run_dir / "plots").glob("*.png"):
+        for p in paths.plots_dir.glob("*.png"):
             p.unlink()
         say(f"plots: not drawn (plots=false); `{task.make('report')} EXP={paths.exp}` draws them")
         return cv
@@ -176,7 +176,7 @@ def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, 
 
     plots = write_run_plots(task, cfg, data, paths)
     if plots:
-        say(f"plots: {', '.join(p.name for p in plots)} in {paths.run_dir / 'plots'}; "
+        say(f"plots: {', '.join(p.name for p in plots)} in {paths.plots_dir}; "
             f"`{task.make('report')} EXP={paths.exp}` puts them in one page")
     return cv
 

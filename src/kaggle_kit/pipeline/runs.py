@@ -55,7 +55,7 @@ def start_run(paths: RunPaths, cfg: TrainConfig, fingerprint: dict, folds_files:
     first, `folds_files` all of them when there are several)."""
     if replacing:  # derived files of the old settings no longer describe this run
         for p in (paths.oof, paths.oof_for(None, "json"), paths.cv, paths.evidence_for(None),
-                  *(paths.run_dir / "plots").glob("*.png")):
+                  *paths.plots_dir.glob("*.png")):
             p.unlink(missing_ok=True)
     _write_if_changed(paths.config, dump_yaml(cfg))
     sets = {"folds_file": str(folds_files[0]),

@@ -154,7 +154,7 @@ def cv_vs_lb(cv: np.ndarray, lb: np.ndarray, se: np.ndarray, names: list[str], p
 
 def write_run_plots(task, cfg, data, paths) -> list[Path]:
     """Every plot of a complete run: learning curves, then the task's views of its OOF predictions."""
-    out = paths.run_dir / "plots"
+    out = paths.plots_dir
     written = [learning_curves(paths.run_dir, cfg.total_folds, out / "learning_curves.png")]
     from kaggle_kit.pipeline.predictions import split_repeats
 
