@@ -128,3 +128,36 @@ def test_direct_epoch_logging_writes_what_self_log_writes(house, tmp_path, monke
 
     assert kept(direct_dir) == kept(ref_dir)
     assert direct.val["pred"].tolist() == ref.val["pred"].tolist()
+
+
+def test_the_callback_entry_point_scan_runs_once_and_its_factories_for_every_trainer(tmp_path, monkeypatch):
+    """A package's callback factory (Lightning's `lightning.pytorch.callbacks_factory` entry point) still gives every
+    Trainer a new callback, while the installed packages are scanned once."""
+    import lightning as L
+    from lightning.fabric.utilities import registry
+
+    from kaggle_kit.training import trainer as kit_trainer
+
+    dist = tmp_path / "kit_probe-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: kit-probe\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[lightning.pytorch.callbacks_factory]\nprobe = kit_probe_cb:factory\n")
+    (tmp_path / "kit_probe_cb.py").write_text(
+        "from lightning.pytorch.callbacks import Callback\n\nclass Probe(Callback):\n    pass\n\n"
+        "def factory():\n    return [Probe()]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert hasattr(registry.entry_points, "cache_clear")          # kaggle_kit.training.trainer cached the scan
+    registry.entry_points.cache_clear()
+    try:
+        probes = []
+        for _ in range(3):
+            t = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                          enable_model_summary=False)
+            probes += [c for c in t.callbacks if type(c).__name__ == "Probe"]
+        assert len(probes) == 3 and len({id(p) for p in probes}) == 3        # one new callback per Trainer
+        info = registry.entry_points.cache_info()
+        assert (info.misses, info.hits) == (1, 2)                             # one scan
+        kit_trainer.cache_callback_entry_points()                             # a second call wraps nothing more
+        assert registry.entry_points.cache_info().hits == 2
+    finally:
+        registry.entry_points.cache_clear()      # the probe's package leaves with tmp_path

@@ -1,9 +1,12 @@
-"""Replayable randomness: the seed a sampler hands out with each index drives that sample's augmentation."""
+"""Replayable randomness: the seed a sampler hands out with each index drives that sample's augmentation, and
+the per-epoch reseeding of torch's generator."""
 
 import albumentations as A
 import numpy as np
+import torch
 
-from kaggle_kit.training.replay import SampleSeeds, seeded_index
+from kaggle_kit.training import replay
+from kaggle_kit.training.replay import SampleSeeds, seed_torch, seeded_index
 from kaggle_kit.training.samplers import EpochShuffleSampler
 
 
@@ -33,3 +36,25 @@ def test_sample_seeds_follow_the_epoch_and_pass_it_on():
     s.set_epoch(0)
     assert list(s) == first and first != second
     assert sorted(i for i, _ in first) == list(range(10)) and len({seed for _, seed in first}) == 10
+
+
+def test_seed_torch_draws_what_manual_seed_draws_and_skips_its_queueing_on_the_cpu(monkeypatch):
+    torch.manual_seed(11)
+    expected = (torch.rand(5), torch.randn(3), torch.randperm(7))
+    calls = []
+    real = torch.manual_seed
+    monkeypatch.setattr(torch, "manual_seed", lambda s: calls.append(s) or real(s))
+    monkeypatch.setattr(replay, "accelerator_started", lambda: False)
+    seed_torch(11)
+    assert calls == []                                    # the CPU generator alone
+    got = (torch.rand(5), torch.randn(3), torch.randperm(7))
+    assert all(torch.equal(a, b) for a, b in zip(got, expected))
+    monkeypatch.setattr(replay, "accelerator_started", lambda: True)
+    seed_torch(11)
+    assert calls == [11]                                  # a started accelerator is seeded too
+    assert torch.equal(torch.rand(5), expected[0])
+
+
+def test_no_accelerator_has_started_in_a_cpu_test_run():
+    assert not torch.cuda.is_initialized()
+    assert replay.accelerator_started() is False
