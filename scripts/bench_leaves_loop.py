@@ -4,10 +4,12 @@ work, on drawn 224x224 JPEGs in the real layout (4,000 training images in 2 fold
 
 The same work: resnet18 from random initialisation at 56 px, 8 epochs, batch 64, AdamW with the config's rate,
 weight decay and warmup + cosine per step, label smoothing, no augmentation, validation once per fold, the
-last weights kept, test predicted by the fold mean without TTA. The plain loop decodes and resizes every
-image once into memory. The pipeline runs a copy of configs/leaves-cpu.yaml with the issue's ARGS; then the
-defaults' extras are measured one at a time: per-epoch validation keeping the best epoch, duplicate hashing,
-and the start-up of one more Python process. Writes the leaves-loop section of docs/BENCHMARKS.md.
+last weights kept, test predicted by the fold mean without TTA; validation and test images resized whole to
+56 px, as for training (`eval_resize=null`; the default, 1.14, resizes them to 64 px and crops the centre 56).
+The plain loop decodes and resizes every image once into memory. The pipeline runs a copy of
+configs/leaves-cpu.yaml with these ARGS; then the defaults' extras are measured one at a time: per-epoch
+validation keeping the best epoch, duplicate hashing, and the start-up of one more Python process. Writes the
+leaves-loop section of docs/BENCHMARKS.md.
 
     python scripts/bench_leaves_loop.py             (about 25 minutes on 2 CPUs)"""
 
@@ -30,7 +32,8 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 N_TRAIN, N_TEST, SIZE, EPOCHS, BATCH, FOLDS = 4000, 1000, 56, 8, 64, 2
 ARGS = (f"model=resnet18 pretrained=false image_size={SIZE} epochs={EPOCHS} folds={FOLDS} batch_size={BATCH} "
-        f"augment=none tta=none val_every={EPOCHS} checkpoint=last duplicate_distance=null progress_bar=false")
+        f"augment=none tta=none val_every={EPOCHS} checkpoint=last duplicate_distance=null progress_bar=false "
+        "eval_resize=null")   # validated and predicted on the whole image at 56 px, as trained and as the loop does
 EXTRAS = [("+ validation every epoch, best epoch kept (val_every=1 checkpoint=best)", "val_every=1 checkpoint=best"),
           ("+ duplicate hashing (duplicate_distance=2)", "duplicate_distance=2")]
 

@@ -48,7 +48,7 @@ def test_seed_torch_draws_what_manual_seed_draws_and_skips_its_queueing_on_the_c
     seed_torch(11)
     assert calls == []                                    # the CPU generator alone
     got = (torch.rand(5), torch.randn(3), torch.randperm(7))
-    assert all(torch.equal(a, b) for a, b in zip(got, expected))
+    assert all(torch.equal(a, b) for a, b in zip(got, expected, strict=True))
     monkeypatch.setattr(replay, "accelerator_started", lambda: True)
     seed_torch(11)
     assert calls == [11]                                  # a started accelerator is seeded too

@@ -37,7 +37,6 @@ from kaggle_kit.training.callbacks import (
 from kaggle_kit.training.distributed import distribute_training_loader, is_rank_zero
 
 
-
 def cache_callback_entry_points() -> None:
     """Lightning scans every installed package's entry points for callback factories at each Trainer's
     construction: 6 ms a Trainer, and a house run builds 15 (docs/BENCHMARKS.md, house-profile). The scan's
