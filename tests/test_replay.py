@@ -55,6 +55,16 @@ def test_seed_torch_draws_what_manual_seed_draws_and_skips_its_queueing_on_the_c
     assert torch.equal(torch.rand(5), expected[0])
 
 
-def test_no_accelerator_has_started_in_a_cpu_test_run():
-    assert not torch.cuda.is_initialized()
+def test_accelerator_started_follows_each_device(monkeypatch):
+    off = lambda: False  # noqa: E731
+    for device in (torch.cuda, torch.xpu, torch.mtia):
+        monkeypatch.setattr(device, "is_initialized", off)
+    monkeypatch.setattr(torch.backends.mps, "is_available", off)
+    monkeypatch.setattr(torch._C, "_get_privateuse1_backend_name", lambda: "no_such_backend")
     assert replay.accelerator_started() is False
+    for device in (torch.cuda, torch.xpu, torch.mtia):
+        monkeypatch.setattr(device, "is_initialized", lambda: True)
+        assert replay.accelerator_started() is True
+        monkeypatch.setattr(device, "is_initialized", off)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert replay.accelerator_started() is True

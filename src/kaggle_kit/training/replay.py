@@ -64,9 +64,10 @@ def seed_epoch(seed: int, epoch: int) -> None:
 def seed_torch(seed: int) -> None:
     """torch.manual_seed(seed), without the work it only queues. While no accelerator has started, torch.manual_seed
     queues each accelerator's seeding for its first use, formatting the caller's stack for each (CUDA, XPU, MTIA):
-    0.7 ms an epoch inside a Lightning fit, where the CPU generator's seeding takes 2 us (docs/BENCHMARKS.md,
-    house-profile). Then only the CPU generator is seeded: an accelerator that starts later still gets the seed
-    queued by the fit's seed_everything, as before, and once one has started torch.manual_seed seeds it at once."""
+    0.7 ms an epoch inside a Lightning fit, where the CPU generator's seeding takes 1.4 us (docs/BENCHMARKS.md,
+    house-profile). Then only the CPU generator is seeded, and an accelerator that starts later gets the seed the
+    fit's seed_everything queued (torch keeps the latest; it was the last epoch's). No fit sees the difference: a
+    GPU fit starts CUDA before its first epoch, and from then on torch.manual_seed seeds it at once."""
     if accelerator_started():
         torch.manual_seed(seed)
     else:
