@@ -212,9 +212,9 @@ def speed_table(times: dict, cpu: dict, fold_times: dict) -> list[str]:
 
 
 def fold_paired_ratio(fold_times: dict, side: str) -> str:
-    """Fold k of a side over the plain loop's fold k run beside it (seconds apart, where whole passes are tens of
-    seconds apart): each fold's median over the repeats, then their mean weighted by the plain loop's fold times,
-    so the last fold's pooling counts as much as it costs."""
+    """Fold k of a side over the plain loop's fold k run beside it: each fold's median over the repeats, so a fold
+    the machine slowed moves it less than it moves that repeat's sum; then their mean weighted by the plain loop's
+    fold times, so the last fold's pooling counts as much as it costs."""
     n_folds = len(fold_times["plain"][0])
     per_fold, weights = [], []
     for k in range(n_folds):
