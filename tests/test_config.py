@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from competitions.house_prices.config import HouseConfig
@@ -86,3 +88,76 @@ def test_fingerprint_holds_only_the_learner_in_use():
         assert fp(config) == fp(config, "catboost.depth=6")
     assert fp("house-catboost.yaml") != fp("house-catboost.yaml", "catboost.depth=6")
     assert fp("house-gbdt.yaml") == fp("house-gbdt.yaml", "epochs=3")   # the MLP's training keys too
+
+
+def config_classes():
+    from kaggle_kit.detection.config import DetectionConfig
+    from kaggle_kit.tabular.config import TableConfig
+    from kaggle_kit.vision.config import ImageClassifierConfig
+
+    return [HouseConfig, TableConfig, ImageClassifierConfig, DetectionConfig]
+
+
+def other_value(value):
+    """A valid value of the same type beside `value` (None: no generic choice)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value / 2 if value else 0.5
+    if isinstance(value, list) and value and isinstance(value[0], (int, float)):
+        return value[:-1] if len(value) > 1 else value * 2
+    return None
+
+
+def sections():
+    """(config class, section, key, a new value) for one changeable key of every nested section of every kind."""
+    from pydantic import BaseModel
+
+    out = []
+    for cls in config_classes():
+        for name, f in cls.model_fields.items():
+            if not isinstance(f.default, BaseModel):
+                continue
+            values = f.default.model_dump()
+            key = next((k for k, v in values.items() if other_value(v) is not None), None)
+            if key is None:                          # a section of nulls (aug): set its first key to a number
+                key = next(iter(values))
+                out.append((cls, name, key, 0.5))
+            else:
+                out.append((cls, name, key, other_value(values[key])))
+    return out
+
+
+@pytest.mark.parametrize("cls, section, key, value", sections(),
+                         ids=[f"{c.__name__}.{s}.{k}" for c, s, k, _ in sections()])
+def test_one_nested_key_changes_that_key_alone(cls, section, key, value, tmp_path):
+    """ARGS and `extends` both: the section's other keys keep the config class's values for it (TableConfig's
+    gbdt differs from GBDTConfig's own defaults), and the fingerprint names the one key."""
+    from kaggle_kit.config import changed_keys
+
+    base_file = write(tmp_path / "base.yaml", "")
+    write(tmp_path / "child.yaml", f"extends: base\n{section}:\n  {key}: {json.dumps(value)}\n")
+    base = load_config(cls, base_file, tmp_path)
+    expected = {**getattr(base, section).model_dump(), key: value}
+    by_args = load_config(cls, base_file, tmp_path, f"{section}.{key}={json.dumps(value, separators=(',', ':'))}")
+    by_extends = load_config(cls, tmp_path / "child.yaml", tmp_path)
+    for cfg in (by_args, by_extends):
+        assert getattr(cfg, section).model_dump() == expected
+        assert changed_keys(base.model_dump(mode="json"), cfg.model_dump(mode="json")) == [f"{section}.{key}"]
+
+
+def test_table_gbdt_override_keeps_the_tables_learning_rate(tmp_path):
+    """The reported case: gbdt.n_estimators alone kept learning_rate 0.05 / num_leaves 31, not 0.02 / 15."""
+    from kaggle_kit.tabular.config import TableConfig
+
+    cfg = load_config(TableConfig, write(tmp_path / "t.yaml", "model: gbdt\n"), tmp_path, "gbdt.n_estimators=150")
+    assert (cfg.gbdt.n_estimators, cfg.gbdt.learning_rate, cfg.gbdt.num_leaves) == (150, 0.05, 31)
+
+
+def test_a_top_level_key_of_a_section_is_suggested(tmp_path):
+    from kaggle_kit.tabular.config import TableConfig
+
+    with pytest.raises(UserError, match=r"unknown config key 'n_estimators' \(did you mean 'gbdt.n_estimators'"):
+        load_config(TableConfig, write(tmp_path / "t.yaml", "model: gbdt\n"), tmp_path, "n_estimators=100")

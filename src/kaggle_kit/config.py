@@ -158,6 +158,21 @@ def _fields_at(model_cls: type[BaseModel], loc: tuple) -> list[str]:
     return list(cls.model_fields)
 
 
+def _nested_matches(model_cls: type[BaseModel], loc: tuple) -> list[str]:
+    """`section.key` for a key set at the top level that is a key of a nested section (n_estimators ->
+    gbdt.n_estimators), exact matches first, then close ones."""
+    if len(loc) != 1:
+        return []
+    keys = [f"{name}.{sub}" for name, f in model_cls.model_fields.items()
+            if isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel)
+            for sub in f.annotation.model_fields]
+    exact = [k for k in keys if k.split(".", 1)[1] == loc[0]]
+    if exact:
+        return exact
+    near = difflib.get_close_matches(str(loc[0]), [k.split(".", 1)[1] for k in keys], n=1)
+    return [k for k in keys if k.split(".", 1)[1] in near]
+
+
 def format_validation_error(err: ValidationError, model_cls: type[BaseModel]) -> str:
     lines = []
     for e in err.errors():
@@ -165,7 +180,9 @@ def format_validation_error(err: ValidationError, model_cls: type[BaseModel]) ->
         key = ".".join(str(p) for p in loc)
         if e["type"] == "extra_forbidden":
             near = difflib.get_close_matches(str(loc[-1]), _fields_at(model_cls, loc), n=1)
-            hint = f" (did you mean '{'.'.join([*map(str, loc[:-1]), near[0]])}'?)" if near else ""
+            inside = _nested_matches(model_cls, loc)
+            hint = (f" (did you mean '{'.'.join([*map(str, loc[:-1]), near[0]])}'?)" if near else
+                    f" (did you mean {' or '.join(repr(k) for k in inside)}?)" if inside else "")
             lines.append(f"unknown config key '{key}'{hint}")
         elif not key:
             lines.append(f"config: {e['msg'].removeprefix('Value error, ')}")
@@ -174,9 +191,22 @@ def format_validation_error(err: ValidationError, model_cls: type[BaseModel]) ->
     return "; ".join(lines)
 
 
+def with_section_defaults(model_cls: type[BaseModel], data: dict) -> dict:
+    """`data` with every nested section it sets merged over that field's default instance, so that setting
+    one key of a section (`gbdt.n_estimators=150`, or `gbdt: {n_estimators: 150}` in a config that extends
+    another) changes that key alone: pydantic would otherwise build the section from its class's defaults,
+    which a config class may set differently (TableConfig's `gbdt` is not GBDTConfig())."""
+    out = dict(data)
+    for name, field in model_cls.model_fields.items():
+        default, given = field.default, out.get(name)
+        if isinstance(default, BaseModel) and isinstance(given, dict):
+            out[name] = deep_merge(default.model_dump(), given)
+    return out
+
+
 def validate(model_cls: type[TrainConfig], data: dict) -> TrainConfig:
     try:
-        return model_cls.model_validate(data)
+        return model_cls.model_validate(with_section_defaults(model_cls, data))
     except ValidationError as e:
         raise UserError(format_validation_error(e, model_cls)) from None
 

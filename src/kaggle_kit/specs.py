@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from kaggle_kit.config import format_validation_error
+from kaggle_kit.config import format_validation_error, with_section_defaults
 from kaggle_kit.errors import UserError
 
 KINDS = ("tabular", "image_classification", "detection")
@@ -27,7 +27,7 @@ def read_mapping(path: Path) -> dict:
 
 def validate(model: type[BaseModel], data: dict, where) -> BaseModel:
     try:
-        return model.model_validate(data)
+        return model.model_validate(with_section_defaults(model, data))
     except ValidationError as e:
         raise UserError(f"{where}: {format_validation_error(e, model).removeprefix('config: ')}") from None
 
