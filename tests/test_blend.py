@@ -64,13 +64,17 @@ def test_blend_end_to_end_on_saved_runs(tmp_path, capsys):
     # one fold set: mean, although weighted's nested OOF is far better here; RULE= uses a tuned rule anyway
     assert summary["rule"] == "mean" and summary["fold_sets"] == 1
     assert summary["rules"]["weighted"]["nested_oof"] < summary["rules"]["mean"]["nested_oof"]
-    assert blend(task, data, tmp_path, ["a", "b"], rule="weighted") == path
-    assert json.loads((tmp_path / "runs/toy/blends/blend-a+b.json").read_text())["rule"] == "weighted"
+    default_bytes = path.read_bytes()
+    forced = blend(task, data, tmp_path, ["a", "b"], rule="weighted")        # its own file: the default's kept
+    assert forced == tmp_path / "submissions" / "toy" / "blend-a+b@weighted.csv" and path.read_bytes() == default_bytes
+    assert json.loads((tmp_path / "runs/toy/blends/blend-a+b.json").read_text())["rule"] == "mean"
+    forced_summary = json.loads((tmp_path / "runs/toy/blends/blend-a+b@weighted.json").read_text())
+    assert (forced_summary["rule"], forced_summary["chosen_by"], summary["chosen_by"]) == ("weighted", "RULE=", "default")
     oof_a = pd.read_csv(tmp_path / "runs/toy/a/oof.csv")["pred"]
     assert summary["members"]["a"] == pytest.approx(rmse(data.y, oof_a))
     err = capsys.readouterr().err
     assert "blend: weighted" in err and "nested OOF" in err
-    blend(task, data, tmp_path, ["a", "b"], rule="mean")
+    path = blend(task, data, tmp_path, ["a", "b"], rule="mean")
     tests = [pd.read_csv(tmp_path / f"runs/toy/{e}/fold{k}/test_pred.csv")["pred"] for e in "ab" for k in range(3)]
     expected = (np.mean(tests[:3], 0) + np.mean(tests[3:], 0)) / 2
     assert pd.read_csv(path)["y"].to_numpy() == pytest.approx(expected)

@@ -118,22 +118,22 @@ def test_a_house_bundle_predicts_offline_what_make_submit_wrote(tmp_path, house_
             assert proc.returncode == 0, proc.stderr[-2000:]
     proc = make("house-blend", tmp_path, **common, EXPS="house house-linear", RULE="weighted")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    for what in (dict(EXP="house"), dict(BLEND="house+house-linear")):
+    for what in (dict(EXP="house"), dict(BLEND="house+house-linear@weighted")):
         proc = make("house-bundle", tmp_path, **what)
         assert proc.returncode == 0, proc.stderr[-3000:]
     bundle = tmp_path / "bundles" / "house-house"
     assert sorted(p.name for p in (bundle / "folds" / "fold0").iterdir()) == ["best.ckpt", "started.json",
                                                                                 "val_pred.csv"]
     python, env = offline_env(tmp_path, bundle)
-    for name, submitted in (("house-house", "house.csv"), ("house-blend-house+house-linear",
-                                                              "blend-house+house-linear.csv")):
+    for name, submitted in (("house-house", "house.csv"), ("house-blend-house+house-linear@weighted",
+                                                              "blend-house+house-linear@weighted.csv")):
         out = tmp_path / "kaggle" / "working" / submitted
         run = subprocess.run([str(python), str(tmp_path / "bundles" / name / "predict.py"), "--data",
                               str(house_sample), "--out", str(out)], env=env, capture_output=True, text=True,
                              cwd=tmp_path)
         assert run.returncode == 0, run.stderr[-3000:]
         assert out.read_bytes() == (tmp_path / "submissions" / "house" / submitted).read_bytes(), name
-    assert json.loads((tmp_path / "bundles" / "house-blend-house+house-linear" / "bundle.json").read_text())[
+    assert json.loads((tmp_path / "bundles" / "house-blend-house+house-linear@weighted" / "bundle.json").read_text())[
         "rule"] == "weighted"
 
     # fold models meet other training rows: one line, nothing written

@@ -110,7 +110,7 @@ def test_imbalance_handling_and_tta_on_the_sample(tmp_path, cowboy_overlap):
     proc = make("cowboy-blend", tmp_path, DATA=str(cowboy_sample), EXPS="cowboy-cpu cowboy-b", RULE="mean",
                 SPLIT="test")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    answer = read_answer(tmp_path / "submissions" / "cowboy" / "blend-cowboy-cpu+cowboy-b-test.zip")
+    answer = read_answer(tmp_path / "submissions" / "cowboy" / "blend-cowboy-cpu+cowboy-b@mean-test.zip")
     assert {str(d["image_id"]) for d in answer} == set(test)
     summary = json.loads((run.parent / "blends" / "blend-cowboy-cpu+cowboy-b.json").read_text())
     tuned = summary["rules"]["weighted"]

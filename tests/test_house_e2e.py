@@ -119,10 +119,10 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
                 RULE="weighted")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "blend: stack" in proc.stderr and "rule: weighted" in proc.stderr
-    sub = pd.read_csv(tmp_path / "submissions" / "house" / "blend-house+house-gbdt+house-linear.csv")
+    sub = pd.read_csv(tmp_path / "submissions" / "house" / "blend-house+house-gbdt+house-linear@weighted.csv")
     assert sub["Id"].tolist() == pd.read_csv(house_sample / "test.csv")["Id"].tolist()
     assert (sub["SalePrice"] > 0).all()
-    summary = json.loads((runs / "blends" / "blend-house+house-gbdt+house-linear.json").read_text())
+    summary = json.loads((runs / "blends" / "blend-house+house-gbdt+house-linear@weighted.json").read_text())
     assert summary["rule"] == "weighted" and sum(summary["rules"]["weighted"]["weights"]) == pytest.approx(1)
 
     # every run drew its plots; the report page holds them; the leaderboard lists every run and the blend
@@ -145,7 +145,7 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     assert proc.stdout.endswith(table)                                    # printed as written
     rows = [line[2:-2].split(" | ") for line in table.splitlines() if line.startswith("| ") and not line.startswith("| #")]
     names = [r[1] for r in rows]
-    assert sorted(names) == sorted([*learners, "blend-house+house-gbdt+house-linear"])
+    assert sorted(names) == sorted([*learners, "blend-house+house-gbdt+house-linear@weighted"])
     scores = [float(r[2]) for r in rows]
     assert scores == sorted(scores)                                        # rmse: lowest first
     row = dict(zip(names, rows, strict=True))
@@ -155,5 +155,5 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     assert all(re.fullmatch(r"\+\d\.\d{5} ± \d\.\d{5}( ≈)?", r[4]) for r in rows[1:])
     assert "model=svr" in row["house-svr"][7] and "folds=2" in row["house-svr"][7]
     assert row["house-gbdt"][8].endswith(" s") and row["house-gbdt"][9] == "-"        # trained, not submitted
-    assert "rule=weighted" in row["blend-house+house-gbdt+house-linear"][7]
-    assert row["blend-house+house-gbdt+house-linear"][9].startswith("submissions/house/blend-")
+    assert "rule=weighted" in row["blend-house+house-gbdt+house-linear@weighted"][7]
+    assert row["blend-house+house-gbdt+house-linear@weighted"][9].startswith("submissions/house/blend-")

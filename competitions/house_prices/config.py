@@ -43,6 +43,10 @@ class HouseConfig(TrainConfig):
         {"epochs", "batch_size", "lr", "optimizer", "weight_decay", "momentum", "schedule", "warmup_epochs",
          "min_lr_ratio", "grad_clip", "checkpoint", "precision"})
 
+    def unused_keys(self) -> set[str]:
+        unused = {"mlp", "gbdt", "catboost", "linear", "svr"} - {self.model}
+        return unused | (self.NEURAL_KEYS if self.model != "mlp" else set())
+
     def fingerprint_dict(self) -> dict:
         """The sections of the learners not in use (and, for the non-neural ones, the MLP's training keys)
         do not change what this run learns."""

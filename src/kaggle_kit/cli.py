@@ -21,12 +21,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--data", required=True, help="the unpacked Kaggle download")
     for option, what in (("metric", "the metric (auc, logloss, accuracy, f1, macro_f1, qwk, rmse, rmsle, mae, "
                                      "rmse_log)"), ("target", "the target column"), ("id", "the id column"),
-                         ("problem", "regression, binary or multiclass")):
+                         ("problem", "regression, binary or multiclass"),
+                         ("slug", "Kaggle's competition slug (kaggle competitions download -c <slug>)")):
         s.add_argument(f"--{option}", default=None, help=what)
     s.add_argument("--force", action="store_true", help="write over an existing spec of that name")
     s = sub.add_parser("auto", help="train every learner of the spec, blend them, write submissions/<comp>/auto.csv")
     s.add_argument("comp", choices=task_names())
     s.add_argument("--data", help="competition folder as unpacked from the Kaggle download")
+    s.add_argument("--args", default="", help='overrides for every learner\'s config, "key=value key.sub=value"')
     s.add_argument("--force", action="store_true", help="retrain folds even if complete")
     helps = {"sample": "build the synthetic sample in data/samples/<slug>/",
              "train": "train every fold (or FOLDS) and write oof.csv and cv.json",
@@ -102,7 +104,7 @@ def run(argv: list[str]) -> None:
         from kaggle_kit.pipeline.new import new_competition
 
         new_competition(args.name, Path(args.data), root, metric=args.metric, target=args.target, id_column=args.id,
-                        problem=args.problem, force=args.force)
+                        problem=args.problem, slug=args.slug, force=args.force)
         return
     task = get_task(args.comp)
     if args.command in ("download", "lb", "bundle"):
@@ -154,7 +156,7 @@ def run(argv: list[str]) -> None:
     if args.command == "auto":
         from kaggle_kit.pipeline.auto import auto
 
-        auto(task, task.load(data_dir), root, force=args.force)
+        auto(task, task.load(data_dir), root, overrides=args.args, force=args.force)
         return
     config_path = Path(args.config) if args.config else find_config(task.default_config(using_sample), root)
     cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)
@@ -197,6 +199,11 @@ def report(task, root: Path, data_dir: Path, using_sample: bool, *, exp: str) ->
     if not exp:
         raise UserError(f"name the experiment to report on: {task.make('report')} EXP=<config stem>")
     paths = RunPaths(root, task.name, exp)
+    if exp.startswith("blend-") or exp == "auto":
+        what = "make auto's copy of a blend" if exp == "auto" else "a blend"
+        raise UserError(f"'{exp}' is {what}: it has no "
+                        f"page of its own; its rules' scores are in runs/{task.name}/blends/ and in "
+                        f"`{task.make('leaderboard')}`; report on one of its experiments with EXP=<config stem>")
     if not paths.cv.is_file():
         raise UserError(f"experiment '{exp}' has no complete run in {paths.run_dir} (no cv.json; "
                         f"{existing_runs(paths.comp_dir)}); train every fold first: {task.make('train')} "

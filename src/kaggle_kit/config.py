@@ -70,6 +70,21 @@ class TrainConfig(StrictModel):
             del body["fold_repeats"]
         return body
 
+    def unused_keys(self) -> set[str]:
+        """Keys (top-level names, or dotted `section.key`) that this config's run does not read: the report
+        leaves them out of the config it shows."""
+        return set()
+
+    def used_dict(self) -> dict[str, Any]:
+        """The config as the run read it: every key but unused_keys()."""
+        unused = self.unused_keys()
+        out = {}
+        for k, v in self.model_dump(mode="json").items():
+            if k in unused:
+                continue
+            out[k] = {kk: vv for kk, vv in v.items() if f"{k}.{kk}" not in unused} if isinstance(v, dict) else v
+        return out
+
     @property
     def total_folds(self) -> int:
         """The fold models of a run: fold k of repeat r is number r * folds + k (its folder fold<r*folds+k>)."""

@@ -15,10 +15,21 @@ def work_root() -> Path:
     return Path(os.environ.get("KIT_ROOT") or Path.cwd())
 
 
+def user_dir(root: Path) -> Path:
+    """Where `make new` writes a user's competitions/ and configs/: KIT_USER_DIR, else the work root, except
+    when the work root is the kit's own checkout: then its git-ignored local/, so a clone stays clean."""
+    if os.environ.get("KIT_USER_DIR"):
+        return Path(os.environ["KIT_USER_DIR"])
+    return PROJECT_DIR / "local" if root.resolve() == PROJECT_DIR else root
+
+
 def find_config(stem: str, root: Path) -> Path:
-    """configs/<stem>.yaml of the work root (where `make new` writes) if there, else the project's."""
-    mine = root / "configs" / f"{stem}.yaml"
-    return mine if mine.is_file() else CONFIGS_DIR / f"{stem}.yaml"
+    """configs/<stem>.yaml of the work root, else of the user's folder (where `make new` writes), else the
+    project's."""
+    for folder in (root / "configs", user_dir(root) / "configs"):
+        if (folder / f"{stem}.yaml").is_file():
+            return folder / f"{stem}.yaml"
+    return CONFIGS_DIR / f"{stem}.yaml"
 
 
 @dataclass(frozen=True)

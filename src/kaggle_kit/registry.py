@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from kaggle_kit.paths import PROJECT_DIR, work_root
+from kaggle_kit.paths import PROJECT_DIR, user_dir, work_root
 from kaggle_kit.task import Task
 
 
@@ -43,8 +43,9 @@ def task_classes() -> dict[str, type[Task]]:
 
 
 def spec_dirs() -> list[Path]:
-    """Folders holding spec competitions: the project's competitions/ and the work root's, if another."""
-    dirs = [COMPETITIONS_DIR, work_root() / "competitions"]
+    """Folders holding spec competitions: the project's competitions/, the work root's and the user's folder's
+    (where `make new` writes), each once."""
+    dirs = [COMPETITIONS_DIR, work_root() / "competitions", user_dir(work_root()) / "competitions"]
     return [d for i, d in enumerate(dirs) if d.resolve() not in {x.resolve() for x in dirs[:i]}]
 
 

@@ -47,27 +47,41 @@ def spec_name(path: Path) -> str:
     return str(name) if name else path.parent.name
 
 
+def spec_model(kind: str):
+    """(spec model, task class) of a kind."""
+    if kind == "tabular":
+        from kaggle_kit.tabular.spec import TabularSpec
+        from kaggle_kit.tabular.spec_task import SpecTabularTask
+
+        return TabularSpec, SpecTabularTask
+    if kind == "image_classification":
+        from kaggle_kit.vision.spec import ImageSpec
+        from kaggle_kit.vision.spec_task import SpecImageTask
+
+        return ImageSpec, SpecImageTask
+    if kind == "detection":
+        from kaggle_kit.detection.spec import DetectionSpec
+        from kaggle_kit.detection.spec_task import SpecDetectionTask
+
+        return DetectionSpec, SpecDetectionTask
+    return None
+
+
 def spec_task(path: Path):
     """The Task a competition.yaml describes."""
     data = read_mapping(path)
     kind = data.get("kind", "tabular")
     name = str(data.get("name") or path.parent.name)
-    if kind == "tabular":
-        from kaggle_kit.tabular.spec import TabularSpec
-        from kaggle_kit.tabular.spec_task import SpecTabularTask
+    found = spec_model(kind)
+    if found is None:
+        raise UserError(f"{path}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    model, task_class = found
+    return task_class(name, validate(model, data, path), path.parent)
 
-        return SpecTabularTask(name, validate(TabularSpec, data, path), path.parent)
-    if kind == "image_classification":
-        from kaggle_kit.vision.spec import ImageSpec
-        from kaggle_kit.vision.spec_task import SpecImageTask
 
-        return SpecImageTask(name, validate(ImageSpec, data, path), path.parent)
-    if kind == "detection":
-        from kaggle_kit.detection.spec import DetectionSpec
-        from kaggle_kit.detection.spec_task import SpecDetectionTask
-
-        return SpecDetectionTask(name, validate(DetectionSpec, data, path), path.parent)
-    raise UserError(f"{path}: kind {kind!r} is not one of {', '.join(KINDS)}")
+def task_of_spec(name: str, spec: BaseModel, folder: Path):
+    """The Task of a validated spec not yet written (make new checks the download with it)."""
+    return spec_model(spec.kind)[1](name, spec, folder)
 
 
 class FromSpec:
@@ -79,6 +93,15 @@ class FromSpec:
         self.name, self.spec, self.folder = name, spec, folder
         self.slug = spec.slug or name
         self.has_sample = (folder / "sample.py").is_file()
+
+    def kaggle_slug(self) -> str | None:
+        return self.spec.slug
+
+    def recorded_data(self, root: Path) -> Path | None:
+        if not self.spec.data:
+            return None
+        path = Path(self.spec.data).expanduser()
+        return path if path.is_absolute() else root / path
 
     def default_config(self, using_sample: bool) -> str:
         sample_config = getattr(self.spec, "sample_config", None)

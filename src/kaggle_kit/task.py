@@ -76,6 +76,14 @@ class Task(ABC):
     offline_models: ClassVar[tuple[str, ...]] = ("best.ckpt",)     # a fold dir's model files (globs; bundles)
     offline_context: ClassVar[tuple[str, ...]] = ("labels.json",)  # what else of it they predict with (globs)
 
+    def kaggle_slug(self) -> str | None:
+        """The competition's slug on Kaggle (download, kaggle-submit, lb); None where nobody has said it."""
+        return self.slug
+
+    def recorded_data(self, root: Path) -> Path | None:
+        """The download this competition was made from, where one was recorded (make new); else None."""
+        return None
+
     def select_split(self, name: str) -> None:
         """Answer the test set `name` (SPLIT=); an error naming the ones there are."""
         if name not in self.splits:

@@ -276,6 +276,24 @@ def scalar_extras(task: Task, data: TrainData, rows: np.ndarray, pred: np.ndarra
     return {k: v for k, v in task.extra_scores(data, rows, pred).items() if isinstance(v, float)}
 
 
+def fitting_rules(task: Task, rules: dict) -> tuple[dict, dict[str, str]]:
+    """(the rules that fit the task's metric and prediction form, {rule: why not} for the others). A log loss
+    scores probabilities as probabilities: one-hot votes give an infinite loss on every wrong row, ranks are not
+    probabilities, and a linear stacker's output leaves [0, 1]."""
+    if task.metric != "logloss":
+        return rules, {}
+    why = {"vote": "gives one-hot answers, an infinite log loss for every wrong row",
+           "rank_mean": "gives ranks, not probabilities, which a log loss scores as if they were",
+           "stack": "fits a linear model whose output leaves [0, 1], which a log loss cannot score"}
+    return {k: v for k, v in rules.items() if k not in why}, {k: w for k, w in why.items() if k in rules}
+
+
+def blend_name(exps: list[str], rule: str | None) -> str:
+    """blend-<a>+<b> for the default choice; blend-<a>+<b>@<rule> for a rule RULE= forced, so that one never
+    overwrites the other."""
+    return "blend-" + "+".join(exps) + (f"@{rule}" if rule else "")
+
+
 def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str | None) -> Path:
     rules = box_rules.RULES if task.blend_kind == "detection" else RULES.get(task.blend_kind)
     if rules is None:
@@ -283,13 +301,11 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
                         f"`{task.make('submit')}`")
     if len(exps) < 2:
         raise UserError(f'name at least two experiments to blend, e.g. EXPS="{task.name} {task.name}-b"')
-    if task.metric == "logloss":          # one-hot votes: an infinite log loss on every wrong row
-        if rule == "vote":
-            raise UserError("RULE=vote gives one-hot answers, an infinite log loss for every wrong row; use "
-                            "RULE=mean or weighted for a log-loss competition")
-        rules = {k: v for k, v in rules.items() if k != "vote"}
+    rules, unfit = fitting_rules(task, rules)
+    if rule in unfit:
+        raise UserError(f"RULE={rule} {unfit[rule]}; the rules that fit this blend: {', '.join(rules)}")
     if rule is not None and rule not in rules:
-        raise UserError(f"RULE={rule} is not one of {', '.join(rules)}")
+        raise UserError(f"RULE={rule} is not one of {', '.join(rules)} (the rules that fit this blend)")
     members = [load_member(task, data, root, e) for e in exps]
     check_same_folds(members)
     rows = np.arange(len(data.ids))
@@ -332,10 +348,11 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
     if "decision" in labelled:
         say(f"labels by {labelled['decision']}: nested OOF {task.metric} {labelled['score']:.5f} with the rule "
             "tuned on the other folds")
-    name = "blend-" + "+".join(exps)
+    name = blend_name(exps, rule)
     path = root / "submissions" / task.name / f"{task.submission_stem(name)}.{task.submission_ext}"
     write_submission(task, data, pred, path, decision=labelled.get("decision"))
-    summary = {"experiments": exps, "rule": chosen, "why": why, "metric": task.metric,
+    summary = {"experiments": exps, "rule": chosen, "chosen_by": "RULE=" if rule else "default", "why": why,
+               "metric": task.metric,
                "fold_sets": len(members[0].folds),
                **({"decision": labelled["decision"], "nested_oof_tuned_labels": labelled["score"]}
                   if "decision" in labelled else {}),

@@ -46,7 +46,6 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
     sets = make_fold_sets(task, cfg, data, paths)
     runs.start_run(paths, cfg, fingerprint, [f for _, f in sets], replacing=replacing)
     selected = only if only is not None else list(range(cfg.total_folds))
-    last = cfg.total_folds - 1
     for j in selected:
         r, k = divmod(j, cfg.folds)
         fold_of = sets[r][0]
@@ -56,7 +55,7 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
             continue
         train_idx, val_idx = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
         of_repeat = f" (fold {k} of repeat {r})" if cfg.fold_repeats > 1 else ""
-        say(f"fold {j}/{last}{of_repeat}: training on {len(train_idx)} rows, validating on {len(val_idx)}")
+        say(f"fold {j} (of {cfg.total_folds}){of_repeat}: training on {len(train_idx)} rows, validating on {len(val_idx)}")
         stage, resume = prepare_stage(paths, j, fingerprint["hash"],
                                       ids_fingerprint([data.ids[i] for i in train_idx]), force=force,
                                       processes=planned_world_size(cfg))

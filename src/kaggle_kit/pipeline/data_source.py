@@ -11,17 +11,25 @@ from kaggle_kit.task import Task
 
 
 def resolve_data_dir(task: Task, data_arg: str | None, root: Path) -> tuple[Path, bool]:
-    """(folder, using_sample). Writes nothing: a sample that must be built is built by ensure_sample."""
-    how = (f"`{task.make('download')}` fetches it, or unpack `kaggle competitions download -c {task.slug}` into "
-           f"it (e.g. unzip {task.slug}.zip -d data/{task.slug})")
+    """(folder, using_sample): DATA, else the download the spec recorded (make new), else data/<slug>/, else the
+    drawn sample. Writes nothing: a sample that must be built is built by ensure_sample."""
+    slug = task.kaggle_slug()
+    how = (f"`{task.make('download')}` fetches it, or unpack `kaggle competitions download -c {slug}` into "
+           f"it (e.g. unzip {slug}.zip -d data/{task.slug})" if slug else "unpack the competition's download there")
     if data_arg:
         path = Path(data_arg)
         if not path.is_dir():
             raise UserError(f"DATA={data_arg} is not a folder; {how}")
         return path, False
+    recorded = task.recorded_data(root)
+    if recorded is not None and recorded.is_dir():
+        return recorded, False
     default = root / "data" / task.slug
     if default.is_dir():
         return default, False
+    if recorded is not None:
+        raise UserError(f"{task.name} was made from {recorded}, which is gone; pass DATA=<the unpacked download> "
+                        f"(or unpack it into {default}/)")
     if not task.has_sample:
         raise UserError(f"no data for {task.name} in {default}/; {how}, or pass DATA=<folder>")
     return root / "data" / "samples" / task.slug, True

@@ -52,8 +52,22 @@ def infer(name: str, data_dir: Path, *, metric, target, id_column, problem) -> t
     return inferred, config_texts(name, inferred.spec)
 
 
+def recorded_path(data_dir: Path, root: Path) -> str:
+    """The download's folder as the spec records it: relative to the work root when inside it, else absolute."""
+    full = data_dir.resolve()
+    return str(full.relative_to(root.resolve())) if full.is_relative_to(root.resolve()) else str(full)
+
+
+def check_loads(name: str, spec: BaseModel, data_dir: Path, folder: Path) -> None:
+    """The checks every later command runs on the download (the kind's loader), before anything is written."""
+    from kaggle_kit.specs import task_of_spec
+
+    task_of_spec(name, spec, folder).load(data_dir)
+
+
 def new_competition(name: str, data_dir: Path, root: Path, *, metric: str | None, target: str | None,
-                    id_column: str | None, problem: str | None, force: bool) -> Path:
+                    id_column: str | None, problem: str | None, slug: str | None = None, force: bool) -> Path:
+    from kaggle_kit.paths import user_dir
     from kaggle_kit.registry import SPEC, competitions
     from kaggle_kit.specs import dump
 
@@ -62,18 +76,28 @@ def new_competition(name: str, data_dir: Path, root: Path, *, metric: str | None
                         "digit")
     if not data_dir.is_dir():
         raise UserError(f"DATA={data_dir} is not a folder; unpack the Kaggle download there")
-    spec_path = root / "competitions" / name / SPEC
+    home = user_dir(root)
+    spec_path = home / "competitions" / name / SPEC
     if name in competitions() and not (force and spec_path.is_file()):
         raise UserError(f"a competition called {name} exists already; choose another name"
                         + (" or pass FORCE=1 to write its spec again" if spec_path.is_file() else ""))
-    inferred, configs = infer(name, data_dir, metric=metric, target=target, id_column=id_column, problem=problem)
+    from kaggle_kit.tabular.metrics import canonical_metric
+
+    inferred, configs = infer(name, data_dir, metric=canonical_metric(metric), target=target, id_column=id_column, problem=problem)
+    spec = inferred.spec.model_copy(update={"slug": slug or None, "data": recorded_path(data_dir, root)})
+    check_loads(name, spec, data_dir, spec_path.parent)
     atomic.write_text(spec_path, f"# {name}: inferred by make new from {data_dir}; every key is checked on load.\n"
-                      + dump(inferred.spec))
+                      + dump(spec))
     for stem, text in configs.items():
-        atomic.write_text(root / "configs" / f"{stem}.yaml", text)
-    others = [f"configs/{s}.yaml" for s in configs if s != name]
-    lines = [f"wrote {spec_path} and configs/{name}.yaml" + "".join(f", {o}" for o in others), "inferred:"]
+        atomic.write_text(home / "configs" / f"{stem}.yaml", text)
+    where = spec_path.parent.parent.parent
+    shown = where if where.resolve() != root.resolve() else Path(".")
+    written = [f"{shown / 'configs' / s}.yaml" for s in configs]
+    lines = [f"wrote {spec_path} and " + ", ".join(written), "inferred:"]
     lines += [f"  {n}" for n in inferred.notes] + ["check:"] + [f"  {c}" for c in inferred.checks]
-    lines.append(f"then: make auto COMP={name} DATA={data_dir}")
+    if not slug:
+        lines.append("  slug: none given; `make download` and `make kaggle-submit` need one (SLUG=<slug> of "
+                     "kaggle.com/competitions/<slug>, or `slug:` in the spec)")
+    lines.append(f"then: make auto COMP={name}   (the data folder is recorded in the spec; DATA= reads another)")
     print("\n".join(lines), file=sys.stderr)
     return spec_path

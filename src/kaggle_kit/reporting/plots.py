@@ -97,6 +97,46 @@ def largest_residuals(ids: list, residual: np.ndarray, path: Path, title: str, *
     return save(fig, path)
 
 
+def confusion_matrix(true: np.ndarray, guess: np.ndarray, classes: list[str], path: Path, title: str) -> Path:
+    """Rows: the true class, columns: the predicted one; each cell the count, shaded by the row's share."""
+    k = len(classes)
+    counts = np.zeros((k, k), int)
+    np.add.at(counts, (true, guess), 1)
+    share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    side = min(0.5 * k + 2.5, 14)
+    fig, ax = plt.subplots(figsize=(side, side))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    if k <= 30:
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if share[i, j] > 0.5 else "black")
+        ax.set_xticks(range(k), classes, rotation=90, fontsize=7)
+        ax.set_yticks(range(k), classes, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=9)
+    return save(fig, path)
+
+
+def calibration(hit: np.ndarray, prob: np.ndarray, path: Path, title: str, *, label: str, bins: int = 10) -> Path:
+    """Reliability curve: the share of rows that hit (0/1) against the predicted probability, in quantile bins
+    (scikit-learn's calibration_curve), with the diagonal and the rows' histogram below."""
+    from sklearn.calibration import calibration_curve
+
+    frac, mean = calibration_curve(hit, prob, n_bins=bins, strategy="quantile")
+    fig, (ax, low) = plt.subplots(2, 1, figsize=(5.5, 6), height_ratios=[3, 1], sharex=True)
+    ax.plot([0, 1], [0, 1], color="grey", linewidth=1)
+    ax.plot(mean, frac, marker="o")
+    ax.set_ylabel(f"observed share: {label}")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    low.hist(prob, bins=20, range=(0, 1), color="tab:blue", alpha=0.6)
+    low.set_xlabel("predicted probability")
+    low.set_ylabel("rows")
+    return save(fig, path)
+
+
 def class_bars(scores: dict[str, dict[str, float]], path: Path, title: str) -> Path:
     """Grouped bars: one group per class, one bar per score name ({"AP50": {class: value}, "AP": {...}})."""
     names = list(scores)

@@ -75,6 +75,14 @@ def comparison_table(comparison, exp: str) -> str:
             "best, which cannot be told apart from it.</p>")
 
 
+def used_config_text(task, paths: RunPaths) -> str:
+    import yaml
+
+    from kaggle_kit.pipeline.runs import run_config
+
+    return yaml.safe_dump(run_config(task.config_class, paths).used_dict(), sort_keys=False)
+
+
 def write_report(task, paths: RunPaths, plots: list[Path], *, comparison=None) -> Path:
     cv = json.loads(paths.cv.read_text())
     variants = [json.loads(p.read_text()) for p in sorted(paths.run_dir.glob("cv-*.json"))]
@@ -94,7 +102,8 @@ Written {stamp} from {html.escape(str(paths.run_dir))}.</p>
 <h2>Plots</h2>
 {''.join(figure(p) for p in plots) or '<p>No plots.</p>'}
 <h2>Config</h2>
-<pre>{html.escape(paths.config.read_text())}</pre>
+<p>The keys this run read (the full resolved config is {html.escape(str(paths.config))}).</p>
+<pre>{html.escape(used_config_text(task, paths))}</pre>
 </body></html>
 """
     return atomic.write_text(paths.run_dir / "report.html", page)

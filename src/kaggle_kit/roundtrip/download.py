@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 from kaggle_kit.errors import UserError
-from kaggle_kit.roundtrip.kaggle_cli import kaggle
+from kaggle_kit.roundtrip.kaggle_cli import kaggle, slug_of
 
 
 def not_on_kaggle(task) -> str | None:
@@ -58,6 +58,7 @@ def download(task, root: Path, *, force: bool) -> Path:
     line = not_on_kaggle(task)
     if line:
         raise UserError(line)
+    slug = slug_of(task)
     final = root / "data" / task.slug
     if final.exists() and not force:
         print(f"{final} is already there ({file_counts(final)}); FORCE=1 downloads it again", file=sys.stderr)
@@ -68,16 +69,16 @@ def download(task, root: Path, *, force: bool) -> Path:
         fetched, unpacked = work / "zip", work / "files"
         fetched.mkdir()
         unpacked.mkdir()
-        print(f"downloading {task.slug} with the kaggle CLI ...", file=sys.stderr, flush=True)
-        kaggle(["competitions", "download", "-c", task.slug, "-p", str(fetched)], slug=task.slug)
+        print(f"downloading {slug} with the kaggle CLI ...", file=sys.stderr, flush=True)
+        kaggle(["competitions", "download", "-c", slug, "-p", str(fetched)], slug=slug)
         zips = sorted(fetched.glob("*.zip"))
         if not zips:
-            raise UserError(f"the kaggle CLI downloaded no zip for {task.slug}; rerun the download")
+            raise UserError(f"the kaggle CLI downloaded no zip for {slug}; rerun the download")
         unpack(zips, unpacked)
         try:
             task.load(unpacked)
         except UserError as e:
-            raise UserError(f"the download of {task.slug} is not the layout the kit reads ({e}); nothing was "
+            raise UserError(f"the download of {slug} is not the layout the kit reads ({e}); nothing was "
                             "written to data/") from None
         if final.exists():                          # FORCE: swap only once the new folder is whole
             old = work / "old"

@@ -27,6 +27,18 @@ DAILY_LIMIT = ("daily submission", "submission limit", "daily limit", "allowance
 CODE_COMPETITION = ("code competition", "notebook", "kernel")
 
 
+def slug_of(task) -> str:
+    """The Kaggle slug the kaggle CLI is called with; a spec that names none is one line saying how to set it."""
+    slug = task.kaggle_slug()
+    if slug:
+        return slug
+    spec = getattr(task, "folder", None)
+    where = f"{spec}/competition.yaml" if spec else f"{task.name}'s spec"
+    raise UserError(f"{where} has no Kaggle slug: add `slug: <slug>` to it (the <slug> of "
+                    f"kaggle.com/competitions/<slug>), or write it again with make new COMP={task.name} DATA=<dir> "
+                    "SLUG=<slug> FORCE=1")
+
+
 def classify(text: str, slug: str) -> str:
     """The one line for a failed `kaggle` call, from what it printed."""
     low = text.lower()

@@ -20,7 +20,7 @@ import pandas as pd
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
 from kaggle_kit.paths import RunPaths
-from kaggle_kit.roundtrip.kaggle_cli import command_line, kaggle
+from kaggle_kit.roundtrip.kaggle_cli import command_line, kaggle, slug_of
 
 COLUMNS = ["time", "experiment", "file", "sha256", "cv", "se", "message", "token", "status", "public_score",
            "private_score"]
@@ -42,6 +42,18 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def not_an_experiment(task, root: Path, name: str) -> str | None:
+    """The line for EXP= naming a blend or make auto's file, which are sent with BLEND=; else None."""
+    if name.startswith("blend-"):
+        return f"'{name}' is a blend: send it with BLEND={name}"
+    made = root / "runs" / task.name / "auto.json"
+    if name == "auto" and made.is_file():
+        source = json.loads(made.read_text())["source"]
+        option = f"BLEND={source}" if source.startswith("blend-") else f"EXP={source}"
+        return f"'auto' is make auto's copy of {source}: send it with {option}"
+    return None
+
+
 def what_to_submit(task, root: Path, *, exp: str, blend: str) -> tuple[str, Path, float, float | None]:
     """(name, file, CV, SE) of an experiment's or a blend's submission; an error naming what is missing."""
     if bool(exp) == bool(blend):
@@ -49,7 +61,8 @@ def what_to_submit(task, root: Path, *, exp: str, blend: str) -> tuple[str, Path
     if exp:
         paths = RunPaths(root, task.name, exp)
         if not paths.cv.is_file():
-            raise UserError(f"experiment '{exp}' has no complete run in {paths.run_dir}; train it first")
+            raise UserError(not_an_experiment(task, root, exp) or
+                            f"experiment '{exp}' has no complete run in {paths.run_dir}; train it first")
         cv = json.loads(paths.cv.read_text())
         file = paths.submission(task.submission_ext, task.submission_stem(exp))
         hint = task.make("submit") + f" CONFIG=configs/{exp}.yaml"
@@ -86,15 +99,16 @@ def check_file(task, data, file: Path) -> None:
 
 def kaggle_submit(task, data, root: Path, *, exp: str = "", blend: str = "", dry: bool = False) -> dict | None:
     """Check, send and record one submission; with `dry`, print the command only."""
+    slug = slug_of(task)
     name, file, score, se = what_to_submit(task, root, exp=exp, blend=blend)
     check_file(task, data, file)
     token = uuid.uuid4().hex[:12]
     message = f"{name} CV {score:.5f}" + (f" ± {se:.5f}" if se is not None else "") + f" [kk:{token}]"
-    args = ["competitions", "submit", "-c", task.slug, "-f", str(file), "-m", message]
+    args = ["competitions", "submit", "-c", slug, "-f", str(file), "-m", message]
     if dry:
         print(f"DRY=1, nothing sent: {command_line(args)}")
         return None
-    kaggle(args, slug=task.slug)
+    kaggle(args, slug=slug)
     row = {"time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "experiment": name,
            "file": str(file.relative_to(root)) if file.is_relative_to(root) else str(file), "sha256": sha256(file),
            "cv": score, "se": se, "message": message, "token": token, "status": "sent", "public_score": None,
@@ -102,7 +116,7 @@ def kaggle_submit(task, data, root: Path, *, exp: str = "", blend: str = "", dry
     path = record_path(root, task)
     record = read_record(path)
     atomic.write_csv(path, pd.concat([record, pd.DataFrame([row], columns=COLUMNS)], ignore_index=True))
-    print(f"sent {file.name} to {task.slug} as \"{message}\"; recorded in {path}; `{task.make('lb')}` reads its "
+    print(f"sent {file.name} to {slug} as \"{message}\"; recorded in {path}; `{task.make('lb')}` reads its "
           "score once Kaggle has it", file=sys.stderr)
     return row
 
@@ -174,7 +188,8 @@ def lb(task, root: Path) -> pd.DataFrame:
     if record.empty:
         raise UserError(f"no submission of {task.name} is recorded in {path}; send one first: "
                         f"{task.make('kaggle-submit')} EXP=<experiment>")
-    listing = read_listing(kaggle(["competitions", "submissions", "-c", task.slug, "-v"], slug=task.slug))
+    slug = slug_of(task)
+    listing = read_listing(kaggle(["competitions", "submissions", "-c", slug, "-v"], slug=slug))
     record, others = join_listing(record, listing)
     atomic.write_csv(path, record[COLUMNS])
     lines = [f"{'submission':<34} {'CV':>9} {'± SE':>8} {'public':>9} {'private':>9}  status"]

@@ -23,6 +23,11 @@ class TableConfig(TrainConfig):
     catboost: CatBoostConfig = CatBoostConfig(iterations=800, learning_rate=0.06, depth=6)
     linear: LinearConfig = LinearConfig(alphas=[1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0])
 
+    def unused_keys(self) -> set[str]:
+        """The other learners' sections, the neural training keys, and the linear keys a table's ridge / logistic
+        regression does not read."""
+        return (set(LEARNERS) - {self.model}) | NEURAL_KEYS | {"linear.kind", "linear.l1_ratio"}
+
     def fingerprint_dict(self) -> dict:
         """The sections of the learners not in use, and the neural training keys, do not change a run."""
         unused = (set(LEARNERS) - {self.model}) | NEURAL_KEYS

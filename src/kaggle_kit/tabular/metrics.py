@@ -90,3 +90,15 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("rmse_log", False, ("regression",), lambda p: VALUE, _rmse_log),
 ]}
 PROBLEMS = ("regression", "binary", "multiclass")
+# the names Kaggle's Evaluation pages and scikit-learn use for the same metrics
+ALIASES = {"log_loss": "logloss", "mlogloss": "logloss", "binary_logloss": "logloss", "roc_auc": "auc",
+           "rocauc": "auc", "f1_score": "f1", "f1_macro": "macro_f1", "quadratic_weighted_kappa": "qwk",
+           "cohen_kappa": "qwk", "mse_log": "rmse_log", "mean_absolute_error": "mae"}
+
+
+def canonical_metric(name: str | None) -> str | None:
+    """A metric name as the registry spells it (log_loss -> logloss); an unknown name is returned as given."""
+    if name is None:
+        return None
+    key = name.strip().lower().replace("-", "_")
+    return key if key in METRICS else ALIASES.get(key, name)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-LAYOUTS = ("passengers", "binary_probability", "multiclass", "prices")
+LAYOUTS = ("passengers", "binary_probability", "multiclass", "prices", "loans")
 
 
 def _write(dest: Path, train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame, sample_name: str) -> None:
@@ -91,7 +91,36 @@ def prices(dest: Path, n_train: int = 600, n_test: int = 300, seed: int = 3) -> 
            "sample_submission.csv")
 
 
+def loans(dest: Path, n_train: int = 600, n_test: int = 300, seed: int = 4) -> None:
+    """A new user's table: train.csv loan_ref (string ids, not named id),opened (a date),branch (900 levels),
+    purpose,notes (short free text),income,amount,term,risk (low/medium/high); sample_submission.csv
+    loan_ref,low,medium,high: one probability column per class, not in alphabetical order."""
+    rng = np.random.default_rng(seed)
+    n = n_train + n_test
+    income = np.round(np.exp(rng.normal(10.6, 0.5, n)), 0)
+    amount = np.round(np.exp(rng.normal(9.2, 0.7, n)), 0)
+    term = rng.choice([12, 24, 36, 60], n)
+    purpose = rng.choice(["car", "home", "education", "business", "other"], n)
+    opened = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 5 * 365, n), unit="D")
+    words = np.array(["late", "steady", "new", "job", "repaid", "twice", "cosigner", "self-employed", "urgent"])
+    notes = [" ".join(rng.choice(words, rng.integers(2, 6))) for _ in range(n)]
+    late = np.array(["late" in t for t in notes])
+    signal = (np.log(amount) - 0.8 * np.log(income) + 0.02 * term + 0.9 * late + 0.5 * (purpose == "business")
+              + 0.15 * (opened.year - 2021))
+    signal = signal - np.median(signal)
+    risk = np.where(signal + rng.normal(0, 0.4, n) < -0.35, "low",
+                    np.where(signal + rng.normal(0, 0.4, n) < 0.35, "medium", "high"))
+    frame = pd.DataFrame({"loan_ref": [f"LN-{i:05d}" for i in rng.permutation(n)],
+                          "opened": opened.strftime("%Y-%m-%d"), "branch": [f"B{b:03d}" for b in
+                                                                            rng.integers(0, 900, n)],
+                          "purpose": purpose, "notes": notes, "income": income, "amount": amount, "term": term,
+                          "risk": risk})
+    test = frame.iloc[n_train:].drop(columns="risk")
+    sample = pd.DataFrame({"loan_ref": test["loan_ref"], "low": 1 / 3, "medium": 1 / 3, "high": 1 / 3})
+    _write(dest, frame.iloc[:n_train], test, sample, "sample_submission.csv")
+
+
 def draw(layout: str, dest: Path) -> Path:
     {"passengers": passengers, "binary_probability": binary_probability, "multiclass": multiclass,
-     "prices": prices}[layout](dest)
+     "prices": prices, "loans": loans}[layout](dest)
     return dest

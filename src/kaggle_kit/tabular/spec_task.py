@@ -48,6 +48,12 @@ class SpecTabularTask(FromSpec, TabularTask):
         if self.scores == LABEL:
             self.secondary_scores = {"score_untuned_rule": "untuned rule"}
 
+    def check_config(self, cfg: TableConfig) -> None:
+        if cfg.linear.kind != "ridge":
+            raise UserError(f"linear.kind={cfg.linear.kind}: a table's linear model is ridge regression (logistic "
+                            "regression for classes) with its alpha chosen inside each training fold; leave "
+                            "linear.kind unset")
+
     def auto_experiments(self) -> list[str]:
         return [f"{self.name}-{learner}" for learner in self.spec.learners]
 
@@ -156,6 +162,33 @@ class SpecTabularTask(FromSpec, TabularTask):
         metric = METRICS[self.spec.metric]
         nested = decisions.nested_labels(metric, data.y, np.asarray(pred), fold_of)
         return lambda rows: metric(data.y[rows], nested[rows])
+
+    def plot_oof(self, cfg: TableConfig, data: SpecTableData, oof: pd.DataFrame, out: Path) -> list[Path]:
+        """Regression: predictions against the truth and the largest residuals. Classes: the confusion matrix
+        (labels by the OOF-tuned rule for a label metric, else argmax / 0.5) and the calibration curve (binary:
+        the positive class's probability; multiclass: the top class's, against how often it is right)."""
+        from kaggle_kit.pipeline.predictions import pred_array
+        from kaggle_kit.reporting import plots
+
+        s, y = self.spec, data.y
+        if s.problem == "regression":
+            pred = oof["pred"].to_numpy(float)
+            return [plots.pred_vs_true(y, pred, out / "oof_pred_vs_true.png", "out-of-fold predictions",
+                                       label=s.target),
+                    plots.largest_residuals(data.ids, pred - y, out / "largest_residuals.png",
+                                            f"largest out-of-fold residuals ({s.id}), {s.target}")]
+        pred = pred_array(oof, self.pred_columns)
+        decision = decisions.tune(METRICS[s.metric], y, pred) if self.scores == LABEL else None
+        guess = decisions.labels(decision, pred)
+        written = [plots.confusion_matrix(y, guess, list(s.classes), out / "confusion_matrix.png",
+                                          f"out-of-fold confusion ({np.mean(guess == y):.3f} right)")]
+        if s.problem == "binary":
+            written.append(plots.calibration((y == 1).astype(int), pred, out / "calibration.png",
+                                             "out-of-fold calibration", label=f"{s.target} = {s.classes[1]}"))
+        else:
+            written.append(plots.calibration((pred.argmax(1) == y).astype(int), pred.max(1), out / "calibration.png",
+                                             "out-of-fold calibration of the top class", label="top class right"))
+        return written
 
     def submission_frame(self, data: SpecTableData, pred: np.ndarray, decision: dict | None = None) -> pd.DataFrame:
         s = self.spec

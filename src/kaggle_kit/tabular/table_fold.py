@@ -10,6 +10,7 @@ is all zeros). rmsle: the learners fit log1p(y) and predictions are expm1, clipp
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -102,7 +103,9 @@ def fit_predict(cfg: TableConfig, data, spec: TabularSpec, ctx: FoldContext, see
                                                                         random_state=seed % 2**32)
         head = RidgeCV(alphas=lin.alphas, cv=inner) if problem == "regression" else LogisticRegressionCV(
             Cs=[1 / a for a in lin.alphas], cv=inner, scoring="neg_log_loss", max_iter=lin.max_iter)
-        model = make_pipeline(linear_features(data), head).fit(text_as_str(data, train.iloc[rows]), y[rows])
+        with warnings.catch_warnings():      # scikit-learn's notices of its own coming defaults: nothing to act on
+            warnings.simplefilter("ignore", FutureWarning)
+            model = make_pipeline(linear_features(data), head).fit(text_as_str(data, train.iloc[rows]), y[rows])
         fitted = model[-1]
         atomic.write_text(ctx.dir / "model.json", json.dumps({
             "features": model[0].get_feature_names_out().tolist(), "coef": np.asarray(fitted.coef_).tolist(),

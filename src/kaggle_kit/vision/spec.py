@@ -23,7 +23,10 @@ class ImageFiles(StrictModel):
 class ImageSpec(StrictModel):
     kind: Literal["image_classification"]
     name: str | None = None                # the short name of make targets; default: the folder's
-    slug: str | None = None                # Kaggle's competition slug (data/<slug>/); default: the name
+    slug: str | None = None                # Kaggle's competition slug (download, kaggle-submit, lb);
+                                           #   data/<slug>/ is where data is looked for (default: the name)
+    data: str | None = None                # the download make new read (relative: to the work root);
+                                           #   every command reads it unless DATA= names another
     hosted_on: str | None = None             # where it is scored when not on Kaggle: make download says so
     data_url: str | None = None              # that site's page for the files
     layout: Literal["table", "folders"]    # table: files.labels names each image; folders: train/<class>/*
