@@ -183,12 +183,12 @@ def rank_correlation(record: pd.DataFrame) -> float | None:
 
 def lb(task, root: Path) -> pd.DataFrame:
     """Read the competition's submissions, fill the record's scores, print the table; the record."""
+    slug = slug_of(task)
     path = record_path(root, task)
     record = read_record(path)
     if record.empty:
         raise UserError(f"no submission of {task.name} is recorded in {path}; send one first: "
                         f"{task.make('kaggle-submit')} EXP=<experiment>")
-    slug = slug_of(task)
     listing = read_listing(kaggle(["competitions", "submissions", "-c", slug, "-v"], slug=slug))
     record, others = join_listing(record, listing)
     atomic.write_csv(path, record[COLUMNS])
