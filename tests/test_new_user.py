@@ -158,3 +158,17 @@ def test_new_writes_outside_the_kits_tracked_tree(tmp_path):
     assert train.returncode == 0, train.stderr[-2000:]
     assert (tmp_path / "runs" / "pricey" / "pricey-linear" / "cv.json").is_file()
     shutil.rmtree(mine)
+
+
+def test_the_written_config_lists_every_key_and_uncommented_it_loads_as_written(loans, tmp_path):
+    from kaggle_kit.config import load_config
+    from kaggle_kit.tabular.config import TableConfig
+
+    root, *_ = loans
+    text = (root / "configs" / "loanrisk.yaml").read_text()
+    assert "#   n_estimators: 500" in text and "#   iterations: 800" in text and "epochs" not in text
+    body, _, commented = text.partition("# every other key")
+    keys = [line[2:] for line in commented.splitlines()[2:]]
+    (tmp_path / "open.yaml").write_text(body + "\n".join(keys) + "\n")
+    opened = load_config(TableConfig, tmp_path / "open.yaml", tmp_path)
+    assert opened == load_config(TableConfig, root / "configs" / "loanrisk.yaml", tmp_path)

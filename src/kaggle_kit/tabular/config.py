@@ -12,6 +12,9 @@ LEARNERS = ("gbdt", "catboost", "linear")
 NEURAL_KEYS = frozenset({"epochs", "batch_size", "lr", "optimizer", "weight_decay", "momentum", "schedule",
                          "warmup_epochs", "min_lr_ratio", "grad_clip", "checkpoint", "precision", "val_every"})
 
+LIGHTNING_KEYS = frozenset({"accelerator", "devices", "num_nodes", "strategy", "num_workers", "deterministic",
+                            "last_ckpt_every_s"})       # how a Lightning fit runs: no table learner is one
+
 
 class TableConfig(TrainConfig):
     PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS
@@ -24,9 +27,10 @@ class TableConfig(TrainConfig):
     linear: LinearConfig = LinearConfig(alphas=[1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0])
 
     def unused_keys(self) -> set[str]:
-        """The other learners' sections, the neural training keys, and the linear keys a table's ridge / logistic
-        regression does not read."""
-        return (set(LEARNERS) - {self.model}) | NEURAL_KEYS | {"linear.kind", "linear.l1_ratio"}
+        """The other learners' sections, the neural network's training and running keys, and the linear keys a
+        table's ridge / logistic regression does not read."""
+        return ((set(LEARNERS) - {self.model}) | NEURAL_KEYS | LIGHTNING_KEYS
+                | {"linear.kind", "linear.l1_ratio"})
 
     def fingerprint_dict(self) -> dict:
         """The sections of the learners not in use, and the neural training keys, do not change a run."""

@@ -13,6 +13,7 @@ import pandas as pd
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
 from kaggle_kit.pipeline.new import Inferred
+from kaggle_kit.tabular.config import LEARNERS as LEARNER_SECTIONS
 from kaggle_kit.tabular.metrics import METRICS
 from kaggle_kit.tabular.spec import FilesSpec, FoldSpec, TabularSpec, validate_spec
 from kaggle_kit.tabular.spec_task import NA_VALUES
@@ -170,10 +171,38 @@ def infer_spec(name: str, data_dir: Path, *, metric: str | None = None, target: 
 def config_texts(name: str, spec: TabularSpec) -> dict[str, str]:
     """configs/<name>.yaml (the default experiment: the first learner) and one per learner."""
     base = (f"# {name}: default experiment (LightGBM); make auto trains {', '.join(spec.learners)} and blends them.\n"
-            "seed: 0\nfold_seed: 42\nfolds: 5\nmodel: gbdt\n")
+            "seed: 0\nfold_seed: 42\nfolds: 5\nmodel: gbdt\n" + commented_keys())
     out = {name: base}
     for learner in spec.learners:
         out[f"{name}-{learner}"] = f"extends: {name}\nmodel: {learner}\n"
     return out
 
 
+
+
+def commented_keys() -> str:
+    """Every other key a table's run reads, at its default, commented out: uncomment one to change it here, or
+    set it for one run with ARGS="gbdt.n_estimators=800" (the meaning of each: kaggle_kit/tabular/config.py,
+    kaggle_kit/tabular/learners.py and kaggle_kit/config.py)."""
+    import yaml
+
+    from kaggle_kit.tabular.config import TableConfig
+
+    cfg = TableConfig()
+    keys = {k: v for k, v in cfg.used_dict().items() if k not in ("seed", "fold_seed", "folds", "model")}
+    keys.update({learner: getattr(cfg, learner).model_dump(mode="json") for learner in LEARNER_SECTIONS})
+    for hidden in cfg.unused_keys():
+        section, _, key = hidden.partition(".")
+        if key and section in keys:
+            keys[section].pop(key, None)
+    lines = []
+    for key, value in keys.items():
+        if isinstance(value, dict):
+            lines.append(f"{key}:")
+            lines += [f"  {yaml.safe_dump({k: v}, default_flow_style=True, width=200).strip()[1:-1]}"
+                      for k, v in value.items()]
+        else:
+            lines.append(yaml.safe_dump({key: value}, default_flow_style=True, width=200).strip()[1:-1])
+    return ("# every other key, at its default (uncomment to change; ARGS=\"gbdt.n_estimators=800\" for one run;\n"
+            "# what each means: src/kaggle_kit/tabular/config.py, tabular/learners.py, config.py):\n"
+            + "".join(f"# {line}\n" for line in lines))
