@@ -27,10 +27,7 @@ LAYOUTS = {  # layout: (options of make new, sample file, how the CV must beat c
 
 def new_competition(tmp_path, layout, metric=""):
     data = draw(layout, tmp_path / "downloads" / layout)
-    if metric:     # make new has no METRIC variable: the CLI's option
-        proc = kit("new", f"t-{layout}", "--data", str(data), "--metric", metric, root=tmp_path)
-    else:
-        proc = make("new", tmp_path, COMP=f"t-{layout}", DATA=str(data))
+    proc = make("new", tmp_path, COMP=f"t-{layout}", DATA=str(data), **({"METRIC": metric} if metric else {}))
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(tmp_path / "configs" / f"t-{layout}.yaml", "a") as f:
         f.write(SHRINK)
