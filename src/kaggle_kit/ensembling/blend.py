@@ -4,9 +4,10 @@ Every rule reports two OOF scores: in-sample (rule fitted on all OOF rows) and n
 rule is fitted on the other folds' OOF rows only and applied to it), the honest one. With several fold sets
 (fold_repeats) each is blended on its own and the scores are their mean.
 
-The blend is `mean` unless RULE names another. A tuned rule (weights, a stacker) replaces it only when the
-members were trained on at least MIN_REPEATS fold sets and it beats `mean` on every one of them by more than
-the paired SE of the difference: on one split, a tuned gain is partly a fit to that split."""
+The blend is `mean` unless RULE names another or a tuned candidate (greedy ensemble selection, simplex
+weights, a stacker, the best member alone) beats it by more than CHOICE_SE paired SEs of the difference on
+every fold set. The nested scores do not see that choice among candidates: the chosen rule's nested score keeps
+a small optimism."""
 
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ from kaggle_kit.pipeline.predictions import split_repeats
 from kaggle_kit.pipeline.submit import complete_run_folds, submitted_prediction, write_submission
 from kaggle_kit.task import Task, TrainData
 
-MIN_REPEATS = 3                  # fold sets before a tuned rule may replace mean on its own
-TUNED = ("weighted", "stack")    # rules with fitted parameters; rank_mean and vote are plain alternatives
+CHOICE_SE = 3.0                  # paired SEs a candidate must gain over mean by, on every fold set (3, not 2:
+#                                  the best of several candidates is biased upward)
+TUNED = ("select", "weighted", "stack", "best")   # candidates fitted on OOF; rank_mean and vote are alternatives
+SELECT_STEPS = 40                # greedy ensemble selection: additions at most (Caruana et al. use 25-50)
 
 
 @dataclass
@@ -130,6 +133,43 @@ def rule_prob_weighted(P, y, rows, loss):
     return lambda Q: np.einsum("nmc,m->nc", Q, w), {"weights": w.round(6).tolist()}
 
 
+def combine(Q: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The members' predictions (rows, members[, classes]) averaged with weights w over the members."""
+    return np.tensordot(w, Q, axes=([0], [1]))
+
+
+def greedy_selection(P: np.ndarray, rows: np.ndarray, loss, steps: int = SELECT_STEPS) -> np.ndarray:
+    """Ensemble selection with replacement (Caruana et al., 2004): start from the best member, then add, one at a
+    time, the member whose addition gives the best score, while one improves it, for at most `steps` additions.
+    The weights are the counts over the picks: a member that never helps keeps weight 0."""
+    m = P.shape[1]
+    alone = [loss(rows, P[:, j]) for j in range(m)]
+    counts = np.zeros(m)
+    counts[int(np.argmin(alone))] = 1
+    current = min(alone)
+    for _ in range(steps):
+        n = counts.sum()
+        tries = [loss(rows, combine(P, (counts + np.eye(m)[j]) / (n + 1))) for j in range(m)]
+        j = int(np.argmin(tries))
+        if not tries[j] < current - 1e-12:
+            break
+        counts[j] += 1
+        current = tries[j]
+    return counts / counts.sum()
+
+
+def rule_select(P, y, rows, loss):
+    """Greedy ensemble selection on the task's own metric: any metric, values or probabilities."""
+    w = greedy_selection(P, rows, loss)
+    return lambda Q: combine(Q, w), {"weights": w.round(6).tolist()}
+
+
+def rule_best(P, y, rows, loss):
+    """The member with the best score on these rows, alone."""
+    w = np.eye(P.shape[1])[int(np.argmin([loss(rows, P[:, j]) for j in range(P.shape[1])]))]
+    return lambda Q: combine(Q, w), {"weights": w.tolist()}
+
+
 def nested_predictions(rule, P: np.ndarray, y: np.ndarray, fold: np.ndarray, *, loss) -> np.ndarray:
     """Each fold's rows predicted by the rule fitted on the other folds' rows only."""
     out = np.zeros((len(y), *P.shape[2:]))
@@ -164,10 +204,10 @@ def rule_prob_rank_mean(P, y, rows, loss):
     return apply, {}
 
 
-RULES = {"regression": {"mean": rule_mean, "weighted": rule_weighted, "stack": rule_stack,
-                        "rank_mean": rule_rank_mean},
-         "classification": {"mean": rule_prob_mean, "vote": rule_vote, "weighted": rule_prob_weighted,
-                            "rank_mean": rule_prob_rank_mean}}
+RULES = {"regression": {"mean": rule_mean, "select": rule_select, "weighted": rule_weighted, "stack": rule_stack,
+                        "best": rule_best, "rank_mean": rule_rank_mean},
+         "classification": {"mean": rule_prob_mean, "select": rule_select, "weighted": rule_prob_weighted,
+                            "best": rule_best, "vote": rule_vote, "rank_mean": rule_prob_rank_mean}}
 
 
 def saved_rule(task: Task, rule: str, info: dict):
@@ -175,8 +215,10 @@ def saved_rule(task: Task, rule: str, info: dict):
     fusion setting), for members' test predictions stacked as rules take them: what an offline bundle runs."""
     if task.blend_kind == "detection":
         return lambda tests, sizes: box_rules.apply(info, tests, sizes)
-    if rule == "weighted":
+    if rule in ("weighted", "select", "best"):
         w = np.asarray(info["weights"], float)
+        if rule != "weighted":
+            return lambda Q: combine(Q, w)
         return (lambda Q: Q @ w) if task.blend_kind == "regression" else (lambda Q: np.einsum("nmc,m->nc", Q, w))
     if rule == "stack":
         coef, intercept = np.asarray(info["coef"], float), float(info["intercept"])
@@ -245,31 +287,33 @@ def nested_evidence(task: Task, data: TrainData, members: list[Member], preds: l
                                 members[0].folds_files)
 
 
+def paired_gains(evidence: dict[str, uncertainty.Evidence], name: str, sign: int) -> list[tuple[float, float]]:
+    """(nested gain over mean, its paired SE) per fold set: the spread of the per-resample differences, or of
+    the per-fold ones for detections."""
+    ev, base = evidence[name], evidence["mean"]
+    return [(sign * (ev.scores[r] - base.scores[r]),
+             uncertainty.spread_se(np.subtract(ev.replicates[r], base.replicates[r])) if ev.replicates is not None
+             else uncertainty.fold_se(np.subtract(ev.folds[r], base.folds[r]))) for r in range(len(base.scores))]
+
+
 def choose_rule(evidence: dict[str, uncertainty.Evidence], higher_is_better: bool) -> tuple[str, str]:
-    """(rule, why): `mean`, unless a tuned rule beats it on each of at least MIN_REPEATS fold sets by more than
-    the paired SE of that fold set's difference (the best such rule by its mean gain)."""
+    """(rule, why): `mean`, unless a tuned candidate beats it by more than CHOICE_SE paired SEs on every fold
+    set (the one with the largest mean gain among those that do)."""
     sign = 1 if higher_is_better else -1
-    base = evidence["mean"]
-    repeats = len(base.scores)
-    tuned = [r for r in TUNED if r in evidence]
-    if repeats < MIN_REPEATS:
-        return "mean", (f"{repeats} fold set{'s' if repeats > 1 else ''}: a tuned rule is chosen only when it beats "
-                        f"mean on each of at least {MIN_REPEATS} (fold_repeats: {MIN_REPEATS}); RULE= names one "
-                        "anyway")
+    repeats = len(evidence["mean"].scores)
     gains, lines = {}, []
-    for name in tuned:
-        ev = evidence[name]
-        per = [(sign * (ev.scores[r] - base.scores[r]), uncertainty.spread_se(np.subtract(ev.replicates[r],
-                                                                                        base.replicates[r]))
-                if ev.replicates is not None else uncertainty.fold_se(np.subtract(ev.folds[r], base.folds[r])))
-               for r in range(repeats)]
-        lines.append(f"{name}: gain over mean per fold set " + ", ".join(f"{g:+.5f} (SE {e:.5f})" for g, e in per))
-        if all(g > e for g, e in per):
+    for name in (r for r in TUNED if r in evidence):
+        per = paired_gains(evidence, name, sign)
+        lines.append(f"{name} {np.mean([g for g, _ in per]):+.5f} ("
+                     + ", ".join(f"{g / e:+.1f} SE" if e > 0 else f"{g:+.5f}" for g, e in per) + ")")
+        if all(g > CHOICE_SE * e and g > 0 for g, e in per):
             gains[name] = float(np.mean([g for g, _ in per]))
+    where = f"on all {repeats} fold sets" if repeats > 1 else "on its fold set"
+    detail = "nested gain over mean: " + "; ".join(lines)
     if gains:
         best = max(gains, key=gains.get)
-        return best, f"{best} beats mean on all {repeats} fold sets by more than the paired SE; " + "; ".join(lines)
-    return "mean", ("no tuned rule beats mean on every fold set by more than the paired SE; " + "; ".join(lines))
+        return best, f"{best} beats mean by more than {CHOICE_SE:g} paired SE {where}; {detail}"
+    return "mean", f"no candidate beats mean by more than {CHOICE_SE:g} paired SE {where}; {detail}"
 
 
 def scalar_extras(task: Task, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -313,7 +357,8 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
     first = [m.oofs[0] for m in members]
     extra_names = list(scalar_extras(task, data, rows, first[0]))
     head = "".join(f" {n.removeprefix('score_'):>22}" for n in extra_names)
-    lines = [f"{'experiment / rule':<28} {'OOF ' + task.metric:>16} {'nested OOF':>12} {'± SE':>9}{head}"]
+    lines = [f"{'experiment / rule':<28} {'OOF ' + task.metric:>16} {'nested OOF':>12} {'± SE':>9} "
+             f"{'gain over mean ± paired SE':>27}{head}"]
 
     def extras(preds):
         values = [scalar_extras(task, data, rows, p) for p in preds]
@@ -323,7 +368,7 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
         return float(np.mean([task.score(data, rows, p) for p in preds]))
 
     for m in members:
-        lines.append(f"{m.name:<28} {mean_score(m.oofs):>16.5f} {'':>12} {'':>9}{extras(m.oofs)}")
+        lines.append(f"{m.name:<28} {mean_score(m.oofs):>16.5f} {'':>12} {'':>9} {'':>27}{extras(m.oofs)}")
     evidence = {}
     for name, r in results.items():
         evidence[name] = nested_evidence(task, data, members, r["nested_preds"])
@@ -332,8 +377,13 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
         nested_extras = [scalar_extras(task, data, rows, p) for p in r["nested_preds"]]
         r.update({f"nested_{k}": float(np.mean([v[k] for v in nested_extras])) for k in nested_extras[0]})
         info = r["info"]
+        per = paired_gains(evidence, name, 1 if task.higher_is_better else -1) if name != "mean" else []
+        r["gain_over_mean"] = [g for g, _ in per]
+        r["gain_paired_se"] = [e for _, e in per]
+        versus = (f"{np.mean(r['gain_over_mean']):+.5f} ± {np.sqrt(np.mean(np.square(r['gain_paired_se']))):.5f}"
+                  if per else "")
         lines.append(f"{'blend: ' + name:<28} {r['oof']:>16.5f} {r['nested_oof']:>12.5f} {r['nested_se']:>9.5f}"
-                     f"{extras(r['nested_preds'])}"
+                     f" {versus:>27}{extras(r['nested_preds'])}"
                      + (f"  weights {info['weights']}" if "weights" in info else "")
                      + (f"  iou {info['iou']}" if "iou" in info else "")
                      + (f"  scores {info['conf']}" if "conf" in info else ""))
@@ -358,6 +408,7 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
                   if "decision" in labelled else {}),
                "members": {m.name: mean_score(m.oofs) for m in members},
                "rules": {k: {"oof": v["oof"], "nested_oof": v["nested_oof"], "nested_se": v["nested_se"],
+                             "gain_over_mean": v["gain_over_mean"], "gain_paired_se": v["gain_paired_se"],
                              **v["info"], **{kk: vv for kk, vv in v.items()
                                              if kk.startswith("nested_") and kk not in ("nested_preds", "nested_oof",
                                                                                         "nested_se")}}
