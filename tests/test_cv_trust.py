@@ -154,8 +154,8 @@ def test_a_mean_blend_is_the_mean_of_its_members_submission_files(tmp_path):
         task, data, _ = run(tmp_path, exp, alpha=alpha, fold_repeats=2)
         subs.append(pd.read_csv(submit(task, RidgeConfig(folds=3, alpha=alpha, fold_repeats=2), data,
                                        RunPaths(tmp_path, "toy", exp))))
-    path = blend(task, data, tmp_path, ["a", "b"], rule=None)
-    summary = json.loads((tmp_path / "runs/toy/blends/blend-a+b.json").read_text())
+    path = blend(task, data, tmp_path, ["a", "b"], rule="mean")
+    summary = json.loads((tmp_path / "runs/toy/blends/blend-a+b@mean.json").read_text())
     assert summary["rule"] == "mean" and summary["fold_sets"] == 2
     assert pd.read_csv(path)["y"].to_numpy() == pytest.approx((subs[0]["y"] + subs[1]["y"]).to_numpy() / 2,
                                                               rel=1e-12)

@@ -133,3 +133,21 @@ def test_unreadable_image_in_a_loader_worker_is_one_line(tmp_path):
         next(iter(loader))
     assert "Traceback" in str(e.value)
     assert user_message(e.value) == f"image {tmp_path / 'a.jpg'} is corrupt or truncated; download it again"
+
+
+def test_a_blend_with_a_far_weaker_experiment_is_not_worse_than_the_better_one(tmp_path, leaves, trained):
+    """The 1-epoch fixture beside an experiment that learned nothing (lr 1e-9, 1 epoch): the default blend's
+    nested accuracy is at least the better member's own OOF accuracy."""
+    copy_run(trained, tmp_path)
+    weak = tmp_path / "leaves-blind.yaml"
+    weak.write_text("extends: leaves-cpu\nlr: 1.0e-9\nseed: 5\n")
+    proc = make("leaves-train", tmp_path, DATA=str(leaves), ARGS=TINY, CONFIG=str(weak))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = make("leaves-blend", tmp_path, DATA=str(leaves), EXPS="leaves-cpu leaves-blind")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((tmp_path / "runs/leaves/blends/blend-leaves-cpu+leaves-blind.json").read_text())
+    members = summary["members"]
+    assert members["leaves-cpu"] > members["leaves-blind"]
+    chosen = summary["rules"][summary["rule"]]
+    assert chosen["nested_oof"] >= max(members.values()) - 1e-12, (summary["rule"], summary["why"], members)
+    assert set(summary["rules"]) >= {"mean", "select", "weighted", "best", "vote"}

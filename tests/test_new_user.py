@@ -94,7 +94,7 @@ def test_a_blend_rule_that_cannot_fit_the_metric_is_refused_and_a_forced_rule_ke
     for rule, why in (("rank_mean", "ranks, not probabilities"), ("stack", "the rules that fit"),
                       ("vote", "one-hot")):
         assert_user_error(make("blend", root, COMP="loanrisk", EXPS=exps, RULE=rule), f"RULE={rule}", why,
-                          "mean, weighted")
+                          "mean, select, weighted, best")
     assert make("blend", root, COMP="loanrisk", EXPS=exps).returncode == 0
     default = root / "submissions/loanrisk/blend-loanrisk-gbdt+loanrisk-linear.csv"
     before = default.read_bytes()

@@ -99,16 +99,16 @@ def simplex_weights(P, rows, loss) -> np.ndarray:
 
 
 def rule_weighted(P, y, rows, loss):
-    w = simplex_weights(P, rows, loss)
-    return lambda Q: Q @ w, {"weights": w.round(6).tolist()}
+    w = simplex_weights(P, rows, loss).round(6)       # as saved: a bundle applies exactly these
+    return lambda Q: Q @ w, {"weights": w.tolist()}
 
 
 def rule_stack(P, y, rows, loss):
     from sklearn.linear_model import RidgeCV
 
     meta = RidgeCV(alphas=np.logspace(-4, 3, 29)).fit(P, y)
-    return lambda Q: meta.predict(Q), {"coef": meta.coef_.round(6).tolist(),
-                                       "intercept": float(meta.intercept_), "alpha": float(meta.alpha_)}
+    coef, intercept = meta.coef_.round(6), float(meta.intercept_)      # as saved: a bundle applies exactly these
+    return lambda Q: Q @ coef + intercept, {"coef": coef.tolist(), "intercept": intercept, "alpha": float(meta.alpha_)}
 
 
 # Classification rules: P is (rows, members, classes) of probabilities; y holds class indices.
@@ -129,8 +129,8 @@ def rule_vote(P, y, rows, loss):
 
 def rule_prob_weighted(P, y, rows, loss):
     """Simplex weights minimising the log loss of the weighted probability mean (accuracy has no gradient)."""
-    w = simplex_minimum(P.shape[1], lambda w: log_loss(y, np.einsum("nmc,m->nc", P, w)))
-    return lambda Q: np.einsum("nmc,m->nc", Q, w), {"weights": w.round(6).tolist()}
+    w = simplex_minimum(P.shape[1], lambda w: log_loss(y, np.einsum("nmc,m->nc", P, w))).round(6)
+    return lambda Q: np.einsum("nmc,m->nc", Q, w), {"weights": w.tolist()}
 
 
 def combine(Q: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -160,8 +160,8 @@ def greedy_selection(P: np.ndarray, rows: np.ndarray, loss, steps: int = SELECT_
 
 def rule_select(P, y, rows, loss):
     """Greedy ensemble selection on the task's own metric: any metric, values or probabilities."""
-    w = greedy_selection(P, rows, loss)
-    return lambda Q: combine(Q, w), {"weights": w.round(6).tolist()}
+    w = greedy_selection(P, rows, loss).round(6)
+    return lambda Q: combine(Q, w), {"weights": w.tolist()}
 
 
 def rule_best(P, y, rows, loss):
@@ -298,7 +298,8 @@ def paired_gains(evidence: dict[str, uncertainty.Evidence], name: str, sign: int
 
 def choose_rule(evidence: dict[str, uncertainty.Evidence], higher_is_better: bool) -> tuple[str, str]:
     """(rule, why): `mean`, unless a tuned candidate beats it by more than CHOICE_SE paired SEs on every fold
-    set (the one with the largest mean gain among those that do)."""
+    set (the one with the largest mean gain among those that do); and never `mean` where the best member alone
+    (nested: each fold's best member chosen on the other folds) scores better than it on every fold set."""
     sign = 1 if higher_is_better else -1
     repeats = len(evidence["mean"].scores)
     gains, lines = {}, []
@@ -313,6 +314,10 @@ def choose_rule(evidence: dict[str, uncertainty.Evidence], higher_is_better: boo
     if gains:
         best = max(gains, key=gains.get)
         return best, f"{best} beats mean by more than {CHOICE_SE:g} paired SE {where}; {detail}"
+    if "best" in evidence and all(g > 0 for g, _ in paired_gains(evidence, "best", sign)):
+        return "best", (f"no candidate beats mean by more than {CHOICE_SE:g} paired SE {where}, but mean is worse "
+                        f"than the best member alone (nested) {where}, and a blend is never worse than its best "
+                        f"member; {detail}")
     return "mean", f"no candidate beats mean by more than {CHOICE_SE:g} paired SE {where}; {detail}"
 
 
