@@ -107,7 +107,7 @@ def house_run(tmp_path_factory, house_sample):
         assert proc.returncode == 0, proc.stderr[-2000:]
         proc = make("house-submit", root, DATA=str(house_sample), CONFIG=f"configs/{exp}.yaml", ARGS="folds=2")
         assert proc.returncode == 0, proc.stderr[-2000:]
-    proc = make("house-blend", root, DATA=str(house_sample), EXPS="house-linear house-svr")
+    proc = make("house-blend", root, DATA=str(house_sample), EXPS="house-linear house-svr", RULE="mean")
     assert proc.returncode == 0, proc.stderr[-2000:]
     return root
 
@@ -127,12 +127,12 @@ def test_submit_records_and_the_lb_join_fills_the_scores(tmp_path, stand_in, hou
     for _ in range(2):
         proc = make("house-kaggle-submit", root, DATA=str(house_sample), EXP="house-linear")
         assert proc.returncode == 0, proc.stderr[-2000:]
-    proc = make("house-kaggle-submit", root, DATA=str(house_sample), BLEND="house-linear+house-svr")
+    proc = make("house-kaggle-submit", root, DATA=str(house_sample), BLEND="house-linear+house-svr@mean")
     assert proc.returncode == 0, proc.stderr[-2000:]
     sent = [c for c in calls(stand_in) if c[:2] == ["competitions", "submit"]]
     assert len(sent) == 3 and sent[0][sent[0].index("-f") + 1].endswith("submissions/house/house-linear.csv")
     rows = pd.read_csv(record, dtype={"token": str})
-    assert rows["experiment"].tolist() == ["house-linear", "house-linear", "blend-house-linear+house-svr"]
+    assert rows["experiment"].tolist() == ["house-linear", "house-linear", "blend-house-linear+house-svr@mean"]
     assert rows["sha256"][0] == rows["sha256"][1] and rows["token"][0] != rows["token"][1]   # identical file
     assert rows["cv"][0] == pytest.approx(cv["score"]) and rows["se"][0] == pytest.approx(cv["score_se"])
     assert all(f"[kk:{t}]" in m for t, m in zip(rows["token"], rows["message"], strict=True))
