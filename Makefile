@@ -1,7 +1,7 @@
 # Kaggle pipeline. `make help` lists the targets. Variables:
 #   DATA=<dir>     competition folder as unpacked from `kaggle competitions download -c <slug>`
 #   CONFIG=<yaml>  experiment config (default configs/<comp>.yaml); the experiment name is its stem
-#   ARGS="k=v .."  config overrides, dotted for nested keys
+#   ARGS="k=v .."  config overrides, dotted for nested keys (of a blend: select_steps)
 #   FOLDS="0 2"    train only these folds
 #   FORCE=1        retrain folds that are already complete / replace a run trained with other settings
 #   EXPS="a b"     experiments to blend (config stems);  RULE=mean|select|weighted|stack|best (default: README)
@@ -126,9 +126,9 @@ cv: need-comp ## pool a run's folds into OOF + cv.json (COMP, CONFIG, ARGS, DATA
 	@$(call takes,COMP DATA CONFIG ARGS)
 	$(KIT) cv "$(COMP)" $(COMMON)
 
-blend: need-comp ## blend experiments of any competition: COMP=<name> EXPS="a b" [RULE=] [SPLIT=] (DATA)
-	@$(call takes,COMP DATA EXPS RULE SPLIT)
-	$(KIT) blend "$(COMP)" $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)") $(if $(SPLIT),--split "$(SPLIT)")
+blend: need-comp ## blend experiments of any competition: COMP=<name> EXPS="a b" [RULE=] [SPLIT=] [ARGS="select_steps=25"] (DATA)
+	@$(call takes,COMP DATA EXPS RULE SPLIT ARGS)
+	$(KIT) blend "$(COMP)" $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)") $(if $(SPLIT),--split "$(SPLIT)") $(if $(ARGS),--args "$(ARGS)")
 
 leaderboard: need-comp ## every run and blend of COMP by CV (runs/<COMP>/leaderboard.md) (DATA)
 	@$(call takes,COMP DATA)
@@ -174,9 +174,9 @@ house-submit: ## write submissions/house/<exp>.csv from the trained folds (DATA,
 	@$(call takes,DATA CONFIG ARGS)
 	$(KIT) submit house $(COMMON)
 
-house-blend: ## blend experiments' OOF/test predictions: EXPS="house house-gbdt house-linear" [RULE=] (DATA)
-	@$(call takes,DATA EXPS RULE)
-	$(KIT) blend house $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)")
+house-blend: ## blend experiments' OOF/test predictions: EXPS="house house-gbdt house-linear" [RULE=] [ARGS="select_steps=25"] (DATA)
+	@$(call takes,DATA EXPS RULE ARGS)
+	$(KIT) blend house $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)") $(if $(ARGS),--args "$(ARGS)")
 
 house-leaderboard: ## table of every house run and blend by CV (runs/house/leaderboard.md) (DATA)
 	@$(call takes,DATA)
@@ -218,9 +218,9 @@ leaves-submit: ## write submissions/leaves/<exp>.csv (image,label) from the trai
 	@$(call takes,DATA CONFIG ARGS)
 	$(KIT) submit leaves $(COMMON)
 
-leaves-blend: ## blend experiments' OOF/test probabilities: EXPS="leaves leaves-b" [RULE=mean|vote|weighted] (DATA)
-	@$(call takes,DATA EXPS RULE)
-	$(KIT) blend leaves $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)")
+leaves-blend: ## blend experiments' OOF/test probabilities: EXPS="leaves leaves-b" [RULE=mean|select|weighted|best|vote|rank_mean] [ARGS="select_steps=25"] (DATA)
+	@$(call takes,DATA EXPS RULE ARGS)
+	$(KIT) blend leaves $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)") $(if $(ARGS),--args "$(ARGS)")
 
 leaves-leaderboard: ## table of every leaves run and blend by CV (runs/leaves/leaderboard.md) (DATA)
 	@$(call takes,DATA)

@@ -109,3 +109,37 @@ def test_classification_rules_on_hand_made_probabilities():
     weighted, info = rule_prob_weighted(P, y, rows, None)
     assert info["weights"][1] == pytest.approx(0.0, abs=1e-3) and sum(info["weights"]) == pytest.approx(1)
     assert weighted(P).argmax(1).tolist() == y.tolist()
+
+
+def test_select_steps_is_a_blend_key(tmp_path, monkeypatch):
+    """ARGS="select_steps=5" reaches every greedy selection the blend runs (in-sample and nested), is recorded in
+    the blend's JSON, and a mistyped key or a value out of range is one line naming it."""
+    from kaggle_kit.config import parse_overrides, validate
+    from kaggle_kit.ensembling import blend as blend_module
+    from kaggle_kit.ensembling.blend import SELECT_STEPS, BlendConfig
+
+    task, data = run(tmp_path, "a", alpha=0.1)
+    run(tmp_path, "b", alpha=30.0)
+    seen = []
+    real = blend_module.greedy_selection
+
+    def spy(P, rows, loss, steps=SELECT_STEPS):
+        seen.append(steps)
+        return real(P, rows, loss, steps)
+
+    monkeypatch.setattr(blend_module, "greedy_selection", spy)
+    blend(task, data, tmp_path, ["a", "b"], rule="select", cfg=validate(BlendConfig, parse_overrides("select_steps=5")))
+    assert seen and set(seen) == {5} and len(seen) == 1 + 3          # all OOF rows, then each of the 3 folds
+    assert json.loads((tmp_path / "runs/toy/blends/blend-a+b@select.json").read_text())["config"] == {"select_steps": 5}
+    seen.clear()
+    blend(task, data, tmp_path, ["a", "b"], rule="select")
+    assert set(seen) == {SELECT_STEPS}
+    with pytest.raises(UserError, match="unknown config key 'select_step' \\(did you mean 'select_steps'"):
+        validate(BlendConfig, parse_overrides("select_step=5"))
+    with pytest.raises(UserError, match="select_steps"):
+        validate(BlendConfig, parse_overrides("select_steps=0"))
+    detection = RidgeTask()
+    detection.blend_kind = "detection"        # box rules have no select: the key is refused, nothing written
+    with pytest.raises(UserError, match="ARGS sets select_steps, a key of the select rule"):
+        blend(detection, data, tmp_path / "d", ["a", "b"], rule=None, cfg=validate(BlendConfig, parse_overrides("select_steps=5")))
+    assert not (tmp_path / "d").exists()

@@ -27,6 +27,15 @@ def test_two_independent_errors_are_both_picked(values):
                                                              for j in range(2))
 
 
+def test_steps_cap_the_additions(values):
+    y, rng = values
+    P = np.stack([y + rng.normal(0, 0.3, len(y)), y + rng.normal(0, 0.45, len(y))], 1)
+    rows, loss = np.arange(len(y)), rmse_loss(y)
+    assert greedy_selection(P, rows, loss, steps=1).tolist() == [0.5, 0.5]
+    _, info = rule_select(P, y, rows, loss, steps=40)
+    assert info["weights"][0] > 0.55 and sum(info["weights"]) == pytest.approx(1)
+
+
 def test_the_best_member_alone_when_the_others_only_add_noise(values):
     y, rng = values
     a = y + rng.normal(0, 0.2, len(y))

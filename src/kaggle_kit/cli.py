@@ -63,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--split", default=None, help="which test set to answer, where a competition has several")
         if name == "blend":
             s.add_argument("--exps", default="", help='experiment names (config stems), "exp-a exp-b"')
-            s.add_argument("--rule", default=None, help="blending rule (default: mean, or a tuned rule that beats it on each of >= 3 fold sets)")
+            s.add_argument("--rule", default=None, help="blending rule (default: mean, or a tuned candidate that "
+                           "beats it by more than 3 paired SE on every fold set)")
+            s.add_argument("--args", default="", help='the blend\'s keys, "select_steps=25"')
             continue
         if name == "report":
             s.add_argument("--exp", default="", help="experiment (config stem) to report on")
@@ -127,7 +129,8 @@ def run(argv: list[str]) -> None:
     if getattr(args, "split", None):
         task.select_split(args.split)
     if args.command == "blend":
-        from kaggle_kit.ensembling.blend import blend
+        from kaggle_kit.config import parse_overrides, validate
+        from kaggle_kit.ensembling.blend import BlendConfig, blend
 
         exps = [Path(e).stem if e.endswith((".yaml", ".yml")) else e for e in args.exps.split()]
         if len(exps) < 2:
@@ -136,7 +139,8 @@ def run(argv: list[str]) -> None:
             raise UserError(f"EXPS names an experiment twice ({' '.join(exps)}); name each once")
         if using_sample:
             ensure_sample(task, data_dir)
-        blend(task, task.load(data_dir), root, exps, rule=args.rule)
+        cfg = validate(BlendConfig, parse_overrides(args.args))
+        blend(task, task.load(data_dir), root, exps, rule=args.rule, cfg=cfg)
         return
     if args.command == "report":
         report(task, root, data_dir, using_sample, exp=args.exp)

@@ -12,12 +12,15 @@ a small optimism."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
+from pydantic import Field
 from scipy.stats import rankdata
 
+from kaggle_kit.config import StrictModel
 from kaggle_kit.ensembling import average, box_rules
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
@@ -32,6 +35,12 @@ CHOICE_SE = 3.0                  # paired SEs a candidate must gain over mean by
 #                                  the best of several candidates is biased upward)
 TUNED = ("select", "weighted", "stack", "best")   # candidates fitted on OOF; rank_mean and vote are alternatives
 SELECT_STEPS = 40                # greedy ensemble selection: additions at most (Caruana et al. use 25-50)
+
+
+class BlendConfig(StrictModel):
+    """The blend's keys (ARGS of `make blend`): numbers of the rules, not which rule (RULE= says that)."""
+
+    select_steps: int = Field(SELECT_STEPS, ge=1, le=1000)   # rule select: additions at most
 
 
 @dataclass
@@ -158,9 +167,9 @@ def greedy_selection(P: np.ndarray, rows: np.ndarray, loss, steps: int = SELECT_
     return counts / counts.sum()
 
 
-def rule_select(P, y, rows, loss):
+def rule_select(P, y, rows, loss, steps: int = SELECT_STEPS):
     """Greedy ensemble selection on the task's own metric: any metric, values or probabilities."""
-    w = greedy_selection(P, rows, loss).round(6)
+    w = greedy_selection(P, rows, loss, steps).round(6)
     return lambda Q: combine(Q, w), {"weights": w.tolist()}
 
 
@@ -343,11 +352,18 @@ def blend_name(exps: list[str], rule: str | None) -> str:
     return "blend-" + "+".join(exps) + (f"@{rule}" if rule else "")
 
 
-def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str | None) -> Path:
+def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str | None,
+          cfg: BlendConfig | None = None) -> Path:
+    cfg = cfg or BlendConfig()
     rules = box_rules.RULES if task.blend_kind == "detection" else RULES.get(task.blend_kind)
     if rules is None:
         raise UserError(f"blending {task.name} experiments is not available yet; submit each with "
                         f"`{task.make('submit')}`")
+    if "select" in rules:
+        rules = {**rules, "select": partial(rule_select, steps=cfg.select_steps)}
+    elif cfg.model_fields_set:
+        raise UserError(f"ARGS sets {', '.join(sorted(cfg.model_fields_set))}, a key of the select rule, which "
+                        f"{task.name} blends do not have ({', '.join(rules)}); leave ARGS out")
     if len(exps) < 2:
         raise UserError(f'name at least two experiments to blend, e.g. EXPS="{task.name} {task.name}-b"')
     rules, unfit = fitting_rules(task, rules)
@@ -407,7 +423,7 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
     path = root / "submissions" / task.name / f"{task.submission_stem(name)}.{task.submission_ext}"
     write_submission(task, data, pred, path, decision=labelled.get("decision"))
     summary = {"experiments": exps, "rule": chosen, "chosen_by": "RULE=" if rule else "default", "why": why,
-               "metric": task.metric,
+               "metric": task.metric, **({"config": cfg.model_dump()} if "select" in rules else {}),
                "fold_sets": len(members[0].folds),
                **({"decision": labelled["decision"], "nested_oof_tuned_labels": labelled["score"]}
                   if "decision" in labelled else {}),
