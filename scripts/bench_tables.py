@@ -28,6 +28,7 @@ CASES = [  # (name, how it is drawn, options of make new)
     ("binary_probability", lambda d: samples.binary_probability(d), []),
     ("multiclass", lambda d: samples.multiclass(d), []),
     ("prices", lambda d: samples.prices(d), ["--metric", "rmsle"]),
+    ("loans", lambda d: samples.loans(d), []),
     ("big_binary", lambda d: samples.binary_probability(d, n_train=10000, n_test=5000, k=23), []),
 ]
 
@@ -56,6 +57,29 @@ def constant_score(spec, data_dir: Path) -> float:
     if metric.scores(spec.problem) == "label":
         return metric(idx, np.full(len(idx), prior.argmax()))
     return metric(idx, np.tile(prior, (len(idx), 1)) if spec.problem == "multiclass" else np.full(len(idx), prior[1]))
+
+
+def choice_table(rows) -> str:
+    """Each layout's default blend choice: every candidate's nested score and its nested gain over mean in
+    paired SEs (the choice needs more than 3 on every fold set)."""
+    names = ("mean", "select", "weighted", "stack", "best")
+    lines = ["The default blend choice per layout (`make auto`'s blend of the three learners, one fold set): each "
+             "candidate's nested OOF score and, in brackets, its nested gain over `mean` in paired SEs (a candidate "
+             "replaces `mean` above +3.0; `best` also where `mean` is worse than it; log loss offers no `stack`; "
+             "`= mean`: the same predictions, as simplex weights stay equal on a step-shaped metric).",
+             "", "| table | metric | " + " | ".join(names) + " | chosen |", "|---|---|" + "---|" * (len(names) + 1)]
+    for name, _, spec, _, blend, _, _ in rows:
+        cells = []
+        for r in names:
+            info = blend["rules"].get(r)
+            if info is None:
+                cells.append("-")
+                continue
+            gains = [f"{g / e:+.1f}" if e > 0 else "= mean" if g == 0 else f"{g:+.4f}"
+                     for g, e in zip(info["gain_over_mean"], info["gain_paired_se"], strict=True)]
+            cells.append(f"{info['nested_oof']:.4f}" + (f" ({', '.join(gains)})" if gains else ""))
+        lines.append(f"| {name} | {spec.metric} | " + " | ".join(cells) + f" | {blend['rule']} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -88,8 +112,10 @@ def main() -> None:
             "800 iterations, ridge / logistic regression with its penalty chosen inside each training fold), on "
             f"{os.cpu_count()} CPUs. `constant` is the metric of predicting the training prior or mean for every "
             "row (the baseline every learner must beat); label metrics (accuracy) are scored with the threshold "
-            "each fold takes from the other folds. The time is the whole `make auto` (three learners, submissions, "
-            "blend, leaderboard), one run.\n\n" + "\n".join(lines))
+            "each fold takes from the other folds. The blend column is the rule the default choice took and its "
+            "nested score. The time is the whole `make auto` (three learners, submissions, blend, leaderboard), "
+            "one run.\n\n" + "\n".join(lines))
+    body += "\n\n" + choice_table(rows)
     print(body)
     write_section(ROOT / "docs" / "BENCHMARKS.md", "tables-auto", "Tables: make new + make auto on drawn layouts",
                   body)

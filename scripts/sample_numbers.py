@@ -8,6 +8,9 @@ new one.
     python scripts/sample_numbers.py --record /tmp/before.json       # on the commit before the change
     python scripts/sample_numbers.py --compare /tmp/before.json      # after it: differences above 1e-6 fail
 
+`--only house,tables` runs some groups (house, tables, leaves, cowboy); `--data <dir>` runs house on those files
+(the real Ames download) instead of its sample. `tables`: `make new` then `make auto` on each drawn table layout.
+
 Written for this project's own refactors (no library compares Lightning runs artefact by artefact)."""
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ COWBOY = ("epochs=1 folds=2 image_size=64 batch_size=8 num_workers=0 progress_ba
           "detections_per_img=20")
 COWBOY_B = COWBOY + " sampler=repeat_factor repeat_threshold=0.3 class_weight_power=0.5"
 
+TABLES = "folds=3 progress_bar=false gbdt.n_estimators=100 catboost.iterations=100"
+
 # (command, competition, config stem, ARGS, extra make variables)
 STEPS = [
     ("train", "house", "house", HOUSE, {}), ("submit", "house", "house", HOUSE, {}),
@@ -50,20 +55,38 @@ STEPS = [
 ]
 
 
-def run_steps(root: Path) -> float:
+def table_steps(root: Path) -> list:
+    """make new + make auto on each drawn table layout, its files drawn under root/downloads/."""
+    from kaggle_kit.tabular import samples
+
+    steps = []
+    for layout in samples.LAYOUTS:
+        data = root / "downloads" / layout
+        samples.draw(layout, data)
+        options = {"METRIC": "rmsle"} if layout == "prices" else {}
+        steps += [("new", None, None, None, {"COMP": layout, "DATA": str(data), **options}),
+                  ("auto", None, None, TABLES, {"COMP": layout})]
+    return steps
+
+
+def run_steps(root: Path, groups: set[str], house_data: str | None = None) -> float:
     configs = root / "configs"
     configs.mkdir()
     (configs / "leaves-b.yaml").write_text("extends: leaves-cpu\n")
     (configs / "cowboy-b.yaml").write_text("extends: cowboy-cpu\n")
     env = {**os.environ, "KIT_ROOT": str(root), "HF_HUB_OFFLINE": "1", "NO_ALBUMENTATIONS_UPDATE": "1"}
     start = time.perf_counter()
-    for command, comp, stem, args, variables in STEPS:
+    steps = [s for s in STEPS if s[1] in groups] + (table_steps(root) if "tables" in groups else [])
+    for command, comp, stem, args, variables in steps:
+        if comp == "house" and house_data:
+            variables = {**variables, "DATA": house_data}
         config = []
         if stem:
             path = configs / f"{stem}.yaml" if (configs / f"{stem}.yaml").is_file() else REPO / "configs" / f"{stem}.yaml"
             config = [f"CONFIG={path}"]
-        cmd = ["make", "--no-print-directory", "-C", str(REPO), f"{comp}-{command}", f"PY={sys.executable}",
-               f"ARGS={args}", *config, *(f"{k}={v}" for k, v in variables.items())]
+        target = f"{comp}-{command}" if comp else command
+        cmd = ["make", "--no-print-directory", "-C", str(REPO), target, f"PY={sys.executable}",
+               *([f"ARGS={args}"] if args is not None else []), *config, *(f"{k}={v}" for k, v in variables.items())]
         print(f"[{time.perf_counter() - start:6.0f} s] {comp}-{command} {stem or variables}", file=sys.stderr)
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if proc.returncode:
@@ -92,6 +115,9 @@ def collect(root: Path) -> dict:
     return out
 
 
+GROUPS = {"house", "leaves", "cowboy", "tables"}
+
+
 def differences(old, new, where: str = "", tol: float = 1e-6) -> list[str]:
     if isinstance(old, dict) and isinstance(new, dict):
         out = [f"{where}.{k}: missing after" for k in old.keys() - new.keys()]
@@ -117,11 +143,16 @@ def main() -> int:
     g.add_argument("--record", help="write the numbers to this JSON file")
     g.add_argument("--compare", help="compare the numbers with this recorded JSON file")
     p.add_argument("--keep", help="run in this folder and keep it (default: a temporary one)")
+    p.add_argument("--only", default="house,leaves,cowboy,tables", help="groups to run, comma-separated")
+    p.add_argument("--data", help="house's files (the real Ames download) instead of its sample")
     a = p.parse_args()
+    groups = set(a.only.split(","))
+    if groups - GROUPS:
+        raise SystemExit(f"--only takes {', '.join(sorted(GROUPS))}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(a.keep or tmp)
         root.mkdir(parents=True, exist_ok=True)
-        seconds = run_steps(root)
+        seconds = run_steps(root, groups, a.data and str(Path(a.data).resolve()))
         numbers = collect(root)
     print(f"{len(numbers)} artefacts in {seconds:.0f} s", file=sys.stderr)
     if a.record:
