@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from competitions.house_prices.config import HouseConfig  # noqa: E402
 from competitions.house_prices.features import fit_features, n_features, transform  # noqa: E402
 from competitions.house_prices.fit import fit_rows  # noqa: E402
-from competitions.house_prices.model import build_mlp  # noqa: E402
+from kaggle_kit.tabular.learners.mlp import build_mlp  # noqa: E402
 from competitions.house_prices.task import HouseTask  # noqa: E402
 from kaggle_kit.config import load_config  # noqa: E402
 from kaggle_kit.ensembling.blend import blend  # noqa: E402

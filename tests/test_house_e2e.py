@@ -12,7 +12,6 @@ import torch
 
 from competitions.house_prices.data import read_split
 from competitions.house_prices.features import transform
-from kaggle_kit.tabular.learners import load_catboost
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 
@@ -104,7 +103,9 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     assert not (tmp_path / "catboost_info").exists()       # the CLI's working directory: no training logs
     _, test, _ = read_split(house_sample)                      # the saved trees reload without pickle, and
     state = json.loads((runs / "house-catboost/fold1/features.json").read_text())   # predict what the fold wrote
-    trees = load_catboost(runs / "house-catboost/fold1/model_seed0.cbm")
+    from catboost import CatBoostRegressor
+
+    trees = CatBoostRegressor().load_model(str(runs / "house-catboost/fold1/model_seed0.cbm"), format="cbm")
     assert trees.tree_count_ == 50
     written = pd.read_csv(runs / "house-catboost/fold1/test_pred.csv")["pred"].to_numpy()
     assert np.allclose(trees.predict(transform(test, state)), written, atol=1e-6)

@@ -48,10 +48,10 @@ def test_best_checkpoint_is_the_epoch_with_lowest_val_loss(house, tmp_path):
 def test_grouped_batches_take_the_same_steps_as_one_batch_per_training_step(house, tmp_path, monkeypatch, size):
     """BatchGroups hands Lightning several mini-batches per training_step: the same optimizer steps in the same
     order (the schedule counts mini-batches), so the fold's predictions are those of one batch per step."""
-    import competitions.house_prices.fit as house_fit
+    import kaggle_kit.tabular.learners.mlp as mlp
 
     reference, _ = fit(house, tmp_path, "whole", lr=3e-2, grad_clip=1.0)
-    monkeypatch.setattr(house_fit, "STEPS_PER_CALL", size)
+    monkeypatch.setattr(mlp, "STEPS_PER_CALL", size)
     grouped, folder = fit(house, tmp_path, f"groups-of-{size}", lr=3e-2, grad_clip=1.0)
     assert grouped.val["pred"].tolist() == reference.val["pred"].tolist()
     assert grouped.test["pred"].tolist() == reference.test["pred"].tolist()

@@ -16,7 +16,7 @@ from kaggle_kit.tabular.samples import draw
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 
-TINY = "folds=2 gbdt.n_estimators=40 catboost.iterations=40"
+TINY = "folds=2 gbdt.n_estimators=40 catboost.iterations=40 epochs=6"
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +60,12 @@ def test_the_table_report_shows_its_plots_and_the_keys_the_run_read(loans):
         assert unused not in config, unused
     proc = make("report", root, COMP="loanrisk", EXP="loanrisk-linear")
     config = (root / "runs/loanrisk/loanrisk-linear/report.html").read_text().split("<h2>Config</h2>")[1]
-    assert "alphas:" in config and "kind: ridge" not in config and "l1_ratio" not in config
+    assert "alphas:" in config and "kind: ridge" in config and "l1_ratio" not in config   # elastic net's only
 
 
 def test_hints_lead_somewhere(loans):
     root, *_ = loans
-    blend = "blend-loanrisk-gbdt+loanrisk-catboost+loanrisk-linear"
+    blend = "blend-loanrisk-gbdt+loanrisk-catboost+loanrisk-linear+loanrisk-mlp"
     assert_user_error(make("report", root, COMP="loanrisk", EXP=blend), "is a blend", "make leaderboard")
     spec = root / "competitions" / "loanrisk" / "competition.yaml"
     before = spec.read_text()
@@ -166,7 +166,7 @@ def test_the_written_config_lists_every_key_and_uncommented_it_loads_as_written(
 
     root, *_ = loans
     text = (root / "configs" / "loanrisk.yaml").read_text()
-    assert "#   n_estimators: 500" in text and "#   iterations: 800" in text and "epochs" not in text
+    assert "#   n_estimators: 500" in text and "#   iterations: 800" in text and "# epochs: 40" in text
     body, _, commented = text.partition("# every other key")
     keys = [line[2:] for line in commented.splitlines()[2:]]
     (tmp_path / "open.yaml").write_text(body + "\n".join(keys) + "\n")

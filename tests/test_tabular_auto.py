@@ -16,7 +16,8 @@ from kaggle_kit.tabular.samples import draw
 from .conftest import assert_user_error, files_under, kit, make
 
 # the real configs, shrunk: fewer folds and trees (tests shrink the config, never the code path)
-SHRINK = "folds: 3\ngbdt:\n  n_estimators: 80\ncatboost:\n  iterations: 80\n"
+SHRINK = "folds: 3\nepochs: 12\ngbdt:\n  n_estimators: 80\ncatboost:\n  iterations: 80\n"
+LEARNERS = ("gbdt", "catboost", "linear", "mlp")          # what make new lists, in make auto's order
 LAYOUTS = {  # layout: (options of make new, sample file, how the CV must beat chance)
     "passengers": ("", "gender_submission.csv", lambda s: s > 0.65),
     "binary_probability": ("", "sample_submission.csv", lambda s: s > 0.7),
@@ -63,27 +64,27 @@ def test_new_then_auto_gives_a_validated_submission(layout, tmp_path):
     else:
         v = values.to_numpy(float)
         assert np.isfinite(v).all() and (v >= 0).all() and (layout == "prices" or (v <= 1).all())
-    for learner in ("gbdt", "catboost", "linear"):
+    for learner in LEARNERS:
         cv = json.loads((tmp_path / "runs" / name / f"{name}-{learner}" / "cv.json").read_text())
         assert cv["metric"] == spec_metric and len(cv["folds"]) == 3 and beats_chance(cv["score"]), (learner, cv)
-    blend = json.loads((tmp_path / "runs" / name / "blends" /
-                        f"blend-{name}-gbdt+{name}-catboost+{name}-linear.json").read_text())
+    blend_name = "+".join(f"{name}-{learner}" for learner in LEARNERS)
+    blend = json.loads((tmp_path / "runs" / name / "blends" / f"blend-{blend_name}.json").read_text())
     assert beats_chance(blend["rules"][blend["rule"]]["nested_oof"])
-    assert f"blend-{name}-gbdt+{name}-catboost+{name}-linear" in proc.stdout      # the leaderboard
+    assert f"blend-{blend_name}" in proc.stdout      # the leaderboard
     before = (tmp_path / "submissions" / name / "auto.csv").read_bytes()
     again = make("auto", tmp_path, COMP=name, DATA=str(data))                      # resumes: nothing retrained
-    assert again.returncode == 0 and again.stderr.count("complete, skipped") == 9, again.stderr[-2000:]
+    assert again.returncode == 0 and again.stderr.count("complete, skipped") == 3 * len(LEARNERS), again.stderr[-2000:]
     assert (tmp_path / "submissions" / name / "auto.csv").read_bytes() == before
 
     if layout not in ("passengers", "multiclass"):     # the label rule's and the class columns' paths suffice
         return
     # the blend's offline bundle: each learner's saved fold models predict the test rows again, to the byte
-    blend_name = f"{name}-gbdt+{name}-catboost+{name}-linear"
     proc = make("bundle", tmp_path, COMP=name, BLEND=blend_name)
     assert proc.returncode == 0, proc.stderr[-3000:]
     bundle = tmp_path / "bundles" / f"{name}-blend-{blend_name}"
-    assert (bundle / "competition.yaml").is_file() and (bundle / "members" / f"{name}-linear" / "folds" / "fold2" /
-                                                        "model.json").is_file()
+    members = bundle / "members"
+    assert (bundle / "competition.yaml").is_file() and (members / f"{name}-linear/folds/fold2/model.json").is_file()
+    assert (members / f"{name}-mlp/folds/fold2/best.ckpt").is_file()
     out = tmp_path / "kaggle" / "submission.csv"
     out.parent.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "KIT_ROOT"}

@@ -127,11 +127,12 @@ def test_new_refuses_a_bad_or_taken_name(layouts, tmp_path):
 def test_spec_checks_its_own_consistency():
     base = dict(id="id", target="y", problem="binary", metric="auc", submission="probability",
                 answer_columns=["y"], classes=["0", "1"])
-    assert validate_spec(base, "spec").learners == ["gbdt", "catboost", "linear"]
+    assert validate_spec(base, "spec").learners == ["gbdt", "catboost", "linear", "mlp"]
     for change, words in ((dict(metric="rmse"), "does not fit a binary problem"),
                           (dict(classes=["a", "b", "c"]), "two classes"),
                           (dict(submission="labels"), "scores a probability"),
                           (dict(learners=["gbdt", "gbdt"]), "at most once"),
+                          (dict(learners=["gbdt", "svr"]), "learner svr does not fit a binary problem"),
                           (dict(colour="red"), "unknown config key 'colour'")):
         with pytest.raises(UserError, match=words):
             validate_spec({**base, **change}, "spec")
@@ -162,7 +163,7 @@ def test_preparation_is_fitted_on_the_training_rows_and_takes_unseen_categories(
     one-hot for the linear model, never an error; medians and scales come from the training rows only."""
     from types import SimpleNamespace
 
-    from kaggle_kit.tabular.table_fold import gbdt_frame, linear_features, text_as_str
+    from kaggle_kit.tabular.preparation import gbdt_frame, linear_features, text_as_str
 
     train = pd.DataFrame({"x": [1.0, 2.0, np.nan, 100.0], "c": ["a", "b", "a", "z"]})
     test = pd.DataFrame({"x": [np.nan, 3.0], "c": ["q", "b"]})

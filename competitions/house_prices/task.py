@@ -16,6 +16,7 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.metrics import rmse
 from kaggle_kit.pipeline.submission_checks import check_sample_ids, check_table
 from kaggle_kit.tabular.kind import TableData, TabularTask
+from kaggle_kit.tabular.learners import learner_files
 from kaggle_kit.task import FoldContext, FoldOutput
 
 
@@ -33,7 +34,7 @@ class HouseTask(TabularTask):
     higher_is_better = False
     secondary_scores = {"score_without_outliers": "without outliers"}
     predicts_offline = True
-    offline_models = ("best.ckpt", "model*.txt", "model*.cbm", "model*.json")
+    offline_models = learner_files(HouseConfig.LEARNERS)
     offline_context = ("features.json", "val_pred.csv", "started.json")
 
     def build_sample(self, dest: Path) -> None:

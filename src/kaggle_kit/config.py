@@ -30,6 +30,8 @@ class TrainConfig(StrictModel):
         {"accelerator", "devices", "num_nodes", "strategy", "num_workers", "progress_bar", "deterministic",
          "last_ckpt_every_s", "plots"})
     PREDICTION_KEYS: ClassVar[frozenset[str]] = frozenset({"ensemble"})
+    LATER_KEYS: ClassVar[dict[str, Any]] = {"svr.scale_target": False}   # `section.key`s added after runs
+    #   existed, with the value those runs had: left out of the fingerprint at it, so they keep their identity
 
     seed: int = 0
     fold_seed: int = 42
@@ -68,6 +70,10 @@ class TrainConfig(StrictModel):
         body = {k: v for k, v in self.model_dump(mode="json").items() if k not in skip}
         if body.get("fold_repeats") == 1:        # one fold set: the runs from before the key keep their identity
             del body["fold_repeats"]
+        for dotted, value in self.LATER_KEYS.items():
+            section, key = dotted.split(".")
+            if isinstance(body.get(section), dict) and body[section].get(key, value) == value:
+                body[section] = {k: v for k, v in body[section].items() if k != key}
         return body
 
     def unused_keys(self) -> set[str]:

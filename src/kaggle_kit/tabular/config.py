@@ -5,34 +5,61 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from kaggle_kit.config import TrainConfig
-from kaggle_kit.tabular.learners import CatBoostConfig, GBDTConfig, LinearConfig
+from pydantic import Field
 
-LEARNERS = ("gbdt", "catboost", "linear")
+from kaggle_kit.config import TrainConfig
+from kaggle_kit.tabular.learners import (
+    LEARNERS as REGISTRY,
+)
+from kaggle_kit.tabular.learners import (
+    CatBoostConfig,
+    GBDTConfig,
+    LinearConfig,
+    MLPConfig,
+    SVRConfig,
+)
+
+LEARNERS = tuple(REGISTRY)                               # every learner a table may name
+DEFAULT_LEARNERS = ("gbdt", "catboost", "linear", "mlp")  # what `make new` lists and `make auto` trains
 NEURAL_KEYS = frozenset({"epochs", "batch_size", "lr", "optimizer", "weight_decay", "momentum", "schedule",
                          "warmup_epochs", "min_lr_ratio", "grad_clip", "checkpoint", "precision", "val_every"})
 
 LIGHTNING_KEYS = frozenset({"accelerator", "devices", "num_nodes", "strategy", "num_workers", "deterministic",
-                            "last_ckpt_every_s"})       # how a Lightning fit runs: no table learner is one
+                            "last_ckpt_every_s"})       # how a Lightning fit runs: only the MLP is one
 
 
 class TableConfig(TrainConfig):
     PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS
 
-    model: Literal[LEARNERS] = "gbdt"            # noqa: F821 (LightGBM, CatBoost, ridge / logistic regression)
+    model: Literal[LEARNERS] = "gbdt"            # noqa: F821 (LightGBM, CatBoost, linear, SVR, MLP)
     ensemble: Literal["mean", "median"] = "mean"  # of the folds' predictions
     gbdt: GBDTConfig = GBDTConfig(n_estimators=500, learning_rate=0.05, num_leaves=31, min_child_samples=20,
                                   subsample=0.8, colsample_bytree=0.8)
     catboost: CatBoostConfig = CatBoostConfig(iterations=800, learning_rate=0.06, depth=6)
     linear: LinearConfig = LinearConfig(alphas=[1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0])
+    svr: SVRConfig = SVRConfig(C=1.0, epsilon=0.1, gamma="scale", scale_target=True)
+    mlp: MLPConfig = MLPConfig(hidden=[256, 128], dropout=0.1)
+    # the MLP's training (the other learners read none of these)
+    epochs: int = Field(40, ge=1)
+    batch_size: int = Field(64, ge=1)
+    weight_decay: float = Field(1e-2, ge=0)
+    warmup_epochs: float = Field(1.0, ge=0)
+    checkpoint: Literal["best", "last"] = "last"   # the last epoch: one picked on the scored fold flatters CV
 
     def unused_keys(self) -> set[str]:
-        """The other learners' sections, the neural network's training and running keys, and the linear keys a
-        table's ridge / logistic regression does not read."""
-        return ((set(LEARNERS) - {self.model}) | NEURAL_KEYS | LIGHTNING_KEYS
-                | {"linear.kind", "linear.l1_ratio"})
+        """The other learners' sections, the network's training and running keys unless the learner is the
+        MLP, and the elastic net's l1_ratio unless the linear model is one."""
+        unused = set(LEARNERS) - {self.model}
+        if not REGISTRY[self.model].uses_training_keys:
+            unused |= NEURAL_KEYS | LIGHTNING_KEYS
+        if self.model == "linear" and self.linear.kind != "elasticnet":
+            unused.add("linear.l1_ratio")
+        return unused
 
     def fingerprint_dict(self) -> dict:
-        """The sections of the learners not in use, and the neural training keys, do not change a run."""
-        unused = (set(LEARNERS) - {self.model}) | NEURAL_KEYS
+        """The sections of the learners not in use, and the neural training keys of the others, do not change
+        a run."""
+        unused = set(LEARNERS) - {self.model}
+        if not REGISTRY[self.model].uses_training_keys:
+            unused |= NEURAL_KEYS
         return {k: v for k, v in super().fingerprint_dict().items() if k not in unused}

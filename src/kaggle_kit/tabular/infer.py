@@ -14,6 +14,7 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
 from kaggle_kit.pipeline.new import Inferred
 from kaggle_kit.tabular.config import LEARNERS as LEARNER_SECTIONS
+from kaggle_kit.tabular.config import NEURAL_KEYS
 from kaggle_kit.tabular.metrics import METRICS
 from kaggle_kit.tabular.spec import FilesSpec, FoldSpec, TabularSpec, validate_spec
 from kaggle_kit.tabular.spec_task import NA_VALUES
@@ -183,7 +184,7 @@ def config_texts(name: str, spec: TabularSpec) -> dict[str, str]:
 def commented_keys() -> str:
     """Every other key a table's run reads, at its default, commented out: uncomment one to change it here, or
     set it for one run with ARGS="gbdt.n_estimators=800" (the meaning of each: kaggle_kit/tabular/config.py,
-    kaggle_kit/tabular/learners.py and kaggle_kit/config.py)."""
+    kaggle_kit/tabular/learners/ and kaggle_kit/config.py)."""
     import yaml
 
     from kaggle_kit.tabular.config import TableConfig
@@ -191,6 +192,7 @@ def commented_keys() -> str:
     cfg = TableConfig()
     keys = {k: v for k, v in cfg.used_dict().items() if k not in ("seed", "fold_seed", "folds", "model")}
     keys.update({learner: getattr(cfg, learner).model_dump(mode="json") for learner in LEARNER_SECTIONS})
+    keys.update({k: v for k, v in cfg.model_dump(mode="json").items() if k in NEURAL_KEYS})   # the MLP's training
     for hidden in cfg.unused_keys():
         section, _, key = hidden.partition(".")
         if key and section in keys:
@@ -204,5 +206,5 @@ def commented_keys() -> str:
         else:
             lines.append(yaml.safe_dump({key: value}, default_flow_style=True, width=200).strip()[1:-1])
     return ("# every other key, at its default (uncomment to change; ARGS=\"gbdt.n_estimators=800\" for one run;\n"
-            "# what each means: src/kaggle_kit/tabular/config.py, tabular/learners.py, config.py):\n"
+            "# what each means: src/kaggle_kit/tabular/config.py, tabular/learners/, config.py; epochs..val_every: the MLP's):\n"
             + "".join(f"# {line}\n" for line in lines))

@@ -1,4 +1,5 @@
-"""Regression LightningModule: MSE on the (already transformed) target, per-epoch metrics, warmup+cosine."""
+"""The tabular MLP's LightningModule: MSE on the (already transformed) target, or cross-entropy on class
+logits; per-epoch metrics, warmup+cosine."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from kaggle_kit.training.optim import optimizer_with_schedule, param_groups
 
 
 class RegressionModule(L.LightningModule):
-    """Logs train_loss, val_loss (MSE) and val_rmse once per epoch; accumulates on device to avoid syncs.
+    """Logs train_loss, val_loss (MSE or cross-entropy) and, for MSE, val_rmse once per epoch; accumulates on
+    device to avoid syncs.
 
     Optimizes manually: tabular steps take about a millisecond, and Lightning's automatic-optimization
     closure and hooks would otherwise cost about as much as the step itself; for the same reason a training
@@ -28,9 +30,11 @@ class RegressionModule(L.LightningModule):
     (docs/BENCHMARKS.md, house-profile). Across processes they go through `self.log`, which syncs them. The same
     values, rows and steps either way (tests/test_lightning_fit.py)."""
 
-    def __init__(self, net: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int):
+    def __init__(self, net: torch.nn.Module, cfg: TrainConfig, steps_per_epoch: int, loss: str = "mse"):
         super().__init__()
         self.net, self.cfg, self.steps_per_epoch = net, cfg, steps_per_epoch
+        self.loss = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy}[loss]
+        self.is_mse = loss == "mse"
         self._sums: dict[str, tuple[torch.Tensor, int]] = {}
         self.automatic_optimization = False
         self._plain_steps = self._direct_log = False
@@ -60,7 +64,7 @@ class RegressionModule(L.LightningModule):
         """One optimizer step per mini-batch: `batch` is one (x, y), or a list of them (BatchGroups)."""
         opt, sched = self.optimizers(), self.lr_schedulers()
         for x, y in batch if isinstance(batch, list) else [batch]:
-            loss = F.mse_loss(self(x), y)
+            loss = self.loss(self(x), y)
             opt.zero_grad(set_to_none=True)
             if self._plain_steps:
                 loss.backward()
@@ -103,12 +107,12 @@ class RegressionModule(L.LightningModule):
 
     def validation_step(self, batch, batch_idx):
         x, y = batch
-        self._add("val", F.mse_loss(self(x), y), len(y))
+        self._add("val", self.loss(self(x), y), len(y))
 
     def on_validation_epoch_end(self) -> None:
         if "val" in self._sums:
-            mse = self._mean("val")
-            self._log_epoch({"val_loss": mse, "val_rmse": mse.sqrt()})
+            loss = self._mean("val")
+            self._log_epoch({"val_loss": loss, **({"val_rmse": loss.sqrt()} if self.is_mse else {})})
 
     def configure_optimizers(self):
         groups = param_groups(self.net, self.cfg.lr, self.cfg.weight_decay)

@@ -11,7 +11,8 @@ from pydantic import model_validator
 
 from kaggle_kit import specs
 from kaggle_kit.config import StrictModel
-from kaggle_kit.tabular.config import LEARNERS
+from kaggle_kit.tabular.config import DEFAULT_LEARNERS, LEARNERS
+from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.tabular.metrics import LABEL, METRICS, PROBABILITIES, PROBABILITY, PROBLEMS, VALUE
 
 FORMS = {"values": VALUE, "probability": PROBABILITY, "probabilities": PROBABILITIES, "labels": LABEL}
@@ -48,7 +49,7 @@ class TabularSpec(StrictModel):
     #                                          second is the positive class)
     drop: list[str] = []                     # columns no learner sees (text, ids)
     folds: FoldSpec = FoldSpec()
-    learners: list[Literal[LEARNERS]] = list(LEARNERS)   # noqa: F821
+    learners: list[Literal[LEARNERS]] = list(DEFAULT_LEARNERS)   # noqa: F821 (in the order make auto trains them)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -71,7 +72,11 @@ class TabularSpec(StrictModel):
             raise ValueError(f"the sample submission has columns for classes training never has: {unknown[:3]}"
                              if unknown else "the sample submission lacks columns for some classes")
         if self.learners == [] or len(set(self.learners)) < len(self.learners):
-            raise ValueError("learners must name each of gbdt, catboost, linear at most once, and at least one")
+            raise ValueError(f"learners must name each of {', '.join(LEARNERS)} at most once, and at least one")
+        unfit = [n for n in self.learners if self.problem not in REGISTRY[n].problems]
+        if unfit:
+            raise ValueError(f"learner {unfit[0]} does not fit a {self.problem} problem (it fits "
+                             f"{'/'.join(REGISTRY[unfit[0]].problems)}); leave it out of `learners`")
         return self
 
 

@@ -16,7 +16,8 @@ from kaggle_kit.io.fingerprints import data_fingerprint
 from kaggle_kit.pipeline.submission_checks import check_table
 from kaggle_kit.specs import FromSpec
 from kaggle_kit.tabular import decisions
-from kaggle_kit.tabular.config import TableConfig
+from kaggle_kit.tabular.config import LEARNERS, TableConfig
+from kaggle_kit.tabular.learners import learner_files
 from kaggle_kit.tabular.kind import TableData, TabularTask
 from kaggle_kit.tabular.metrics import LABEL, METRICS
 from kaggle_kit.tabular.spec import TabularSpec, dump_spec
@@ -34,7 +35,7 @@ class SpecTableData(TableData):
 class SpecTabularTask(FromSpec, TabularTask):
     config_class = TableConfig
     predicts_offline = True
-    offline_models = ("model*.txt", "model*.cbm", "model.json")
+    offline_models = learner_files(LEARNERS)
     offline_context = ("val_pred.csv", "started.json")
 
     def __init__(self, name: str, spec: TabularSpec, folder: Path):
@@ -49,10 +50,11 @@ class SpecTabularTask(FromSpec, TabularTask):
             self.secondary_scores = {"score_untuned_rule": "untuned rule"}
 
     def check_config(self, cfg: TableConfig) -> None:
-        if cfg.linear.kind != "ridge":
-            raise UserError(f"linear.kind={cfg.linear.kind}: a table's linear model is ridge regression (logistic "
-                            "regression for classes) with its alpha chosen inside each training fold; leave "
-                            "linear.kind unset")
+        from kaggle_kit.tabular.learners import LEARNERS
+
+        if self.spec.problem not in LEARNERS[cfg.model].problems:
+            raise UserError(f"model={cfg.model} fits {'/'.join(LEARNERS[cfg.model].problems)} problems, and "
+                            f"{self.name} is {self.spec.problem}; choose another model")
 
     def auto_experiments(self) -> list[str]:
         return [f"{self.name}-{learner}" for learner in self.spec.learners]

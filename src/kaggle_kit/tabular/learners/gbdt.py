@@ -1,0 +1,60 @@
+"""LightGBM: leaf-wise gradient-boosted trees on numbers and pandas categories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field
+
+from kaggle_kit.config import StrictModel
+from kaggle_kit.io import atomic
+from kaggle_kit.tabular.learners.base import Learner
+
+
+class GBDTConfig(StrictModel):
+    n_estimators: int = Field(2000, ge=1)
+    learning_rate: float = Field(0.02, gt=0)
+    num_leaves: int = Field(15, ge=2)
+    min_child_samples: int = Field(10, ge=1)
+    subsample: float = Field(0.7, gt=0, le=1)
+    colsample_bytree: float = Field(0.3, gt=0, le=1)
+    reg_lambda: float = Field(1.0, ge=0)
+    reg_alpha: float = Field(0.0, ge=0)
+    threads: int = Field(0, ge=0)       # 0: LightGBM's default (all cores)
+
+
+class GBDT(Learner):
+    name = "gbdt"
+    takes = "categories"
+    files = ("model*.txt",)
+
+    def fit(self, x, y, *, seed, fold_dir, s=0, **_):
+        import lightgbm as lgb
+
+        g = self.section
+        kind = lgb.LGBMRegressor if self.problem == "regression" else lgb.LGBMClassifier
+        self.model = kind(n_estimators=g.n_estimators, learning_rate=g.learning_rate, num_leaves=g.num_leaves,
+                          min_child_samples=g.min_child_samples, subsample=g.subsample, subsample_freq=1,
+                          colsample_bytree=g.colsample_bytree, reg_lambda=g.reg_lambda, reg_alpha=g.reg_alpha,
+                          random_state=seed, n_jobs=g.threads or None, verbose=-1)
+        self.model.fit(x, y)
+        atomic.write_with(Path(fold_dir) / f"model_seed{s}.txt", lambda p: self.model.booster_.save_model(str(p)))
+        self.classes_ = getattr(self.model, "classes_", None)
+        self.booster = None
+        return {}
+
+    def predict(self, x) -> np.ndarray:
+        if self.booster is None:
+            return self.model.predict(x) if self.problem == "regression" else self.model.predict_proba(x)
+        out = self.booster.predict(x)
+        if self.problem != "regression" and out.ndim == 1:        # as LGBMClassifier.predict_proba gives it
+            out = np.vstack((1.0 - out, out)).transpose()
+        return out
+
+    def load(self, fold_dir, s, classes):
+        import lightgbm as lgb
+
+        self.booster = lgb.Booster(model_file=str(Path(fold_dir) / f"model_seed{s}.txt"))
+        self.classes_ = classes
+        return self
