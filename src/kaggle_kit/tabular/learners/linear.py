@@ -66,6 +66,8 @@ class Linear(Learner):
             info = {}
         atomic.write_text(Path(fold_dir) / seed_file(s), json.dumps(saved) + "\n")
         self.saved = None
+        if self.problem != "regression":       # predict as a loaded model does: the same bytes whatever the solver
+            self.model = logistic(saved, self.classes_)
         return info
 
     def predict(self, x) -> np.ndarray:
@@ -78,16 +80,22 @@ class Linear(Learner):
         return self.model.predict_proba(x)
 
     def load(self, fold_dir, s, classes):
-        from sklearn.linear_model import LogisticRegression
-
         self.saved = read_model_json(Path(fold_dir) / seed_file(s))
         self.classes_ = classes
         if self.problem != "regression":
-            head = LogisticRegression()
-            head.coef_, head.intercept_ = np.asarray(self.saved["coef"]), np.asarray(self.saved["intercept"])
-            head.n_features_in_, head.classes_ = head.coef_.shape[1], classes
-            self.model = head
+            self.model = logistic(self.saved, classes)
         return self
 
     def saved_features(self) -> list[str] | None:
         return self.saved.get("features")
+
+
+def logistic(saved: dict, classes: np.ndarray):
+    """A logistic regression from its saved coefficients (scikit-learn's public attributes set, as its docs
+    describe a fitted model)."""
+    from sklearn.linear_model import LogisticRegression
+
+    head = LogisticRegression()
+    head.coef_, head.intercept_ = np.asarray(saved["coef"]), np.asarray(saved["intercept"])
+    head.n_features_in_, head.classes_ = head.coef_.shape[1], classes
+    return head
