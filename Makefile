@@ -47,7 +47,7 @@ takes = $(if $(filter $@,$(MAKECMDGOALS)),$(if $(filter-out $(1) $(GLOBAL_VARS),
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: new auto train submit cv blend leaderboard report sample download kaggle-submit lb bundle help setup test lint bench bench-tables bench-noise bench-blend bench-leaves-loop bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend house-download house-kaggle-submit house-lb leaves-download leaves-kaggle-submit leaves-lb cowboy-download house-bundle leaves-bundle cowboy-bundle \
+.PHONY: new auto train submit cv blend leaderboard report sample download kaggle-submit lb bundle help setup test lint bench bench-tables bench-noise bench-blend bench-ames bench-leaves-loop bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend house-download house-kaggle-submit house-lb leaves-download leaves-kaggle-submit leaves-lb cowboy-download house-bundle leaves-bundle cowboy-bundle \
 	house-leaderboard house-report house-cv leaves-cv cowboy-cv leaves-sample leaves-train leaves-submit leaves-blend leaves-leaderboard \
 	leaves-report cowboy-sample cowboy-train cowboy-submit cowboy-blend cowboy-leaderboard cowboy-report
 
@@ -68,7 +68,7 @@ test: ## run the whole test suite
 lint: ## ruff over the project
 	$(VENV)/bin/ruff check .
 
-bench: bench-house bench-leaves bench-leaves-loop bench-cowboy bench-tables bench-noise bench-blend ## every benchmark; figures go to docs/BENCHMARKS.md (DATA, CONFIG)
+bench: bench-house bench-leaves bench-leaves-loop bench-cowboy bench-tables bench-noise bench-blend bench-ames ## every benchmark; figures go to docs/BENCHMARKS.md (DATA, CONFIG)
 	@$(call takes,DATA CONFIG)
 
 bench-house: ## house k-fold speed against a plain loop, CV of every experiment (real Ames data in DATA)
@@ -78,6 +78,10 @@ bench-house: ## house k-fold speed against a plain loop, CV of every experiment 
 bench-noise: ## house learners at fold_repeats 1 and 3: each score's SE, paired differences, the blend rule picked (Ames in DATA)
 	@$(call takes,DATA)
 	$(PY) scripts/bench_cv_noise.py $(if $(DATA),--data "$(DATA)")
+
+bench-ames: ## make new + make auto on the real Ames files (no hook) beside house's own five learners and blend (Ames in DATA)
+	@$(call takes,DATA)
+	$(PY) scripts/bench_ames_generic.py $(if $(DATA),--data "$(DATA)")
 
 bench-blend: ## house's five learners blended by the default choice at fold_seed 42 and 7: every candidate's nested score (Ames in DATA)
 	@$(call takes,DATA)

@@ -128,6 +128,9 @@ def build_bundle(task, root: Path, *, exp: str = "", blend: str = "") -> Path:
         spec = getattr(task, "folder", None)
         if spec is not None and (Path(spec) / "competition.yaml").is_file():
             shutil.copy2(Path(spec) / "competition.yaml", stage / "competition.yaml")
+            hooks = getattr(task.spec, "hooks", None)
+            if hooks:                       # what the spec's data is made with travels beside it
+                shutil.copy2(Path(spec) / hooks, stage / hooks)
         (stage / "predict.py").write_text(PREDICT)
         (stage / "notebook.ipynb").write_text(json.dumps(notebook(final.name, task.slug, task.submission_ext),
                                                          indent=1) + "\n")

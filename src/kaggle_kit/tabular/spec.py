@@ -49,6 +49,8 @@ class TabularSpec(StrictModel):
     #                                          second is the positive class)
     drop: list[str] = []                     # columns no learner sees (text, ids)
     folds: FoldSpec = FoldSpec()
+    hooks: str | None = None                 # a Python file beside this spec: features(frame), fit_rows(train),
+    #                                          build_sample(dest) (kaggle_kit.tabular.hooks)
     learners: list[Literal[LEARNERS]] = list(DEFAULT_LEARNERS)   # noqa: F821 (in the order make auto trains them)
 
     @model_validator(mode="after")
@@ -71,6 +73,8 @@ class TabularSpec(StrictModel):
             unknown = sorted(set(self.answer_columns) - set(self.classes))
             raise ValueError(f"the sample submission has columns for classes training never has: {unknown[:3]}"
                              if unknown else "the sample submission lacks columns for some classes")
+        if self.hooks is not None and (Path(self.hooks).name != self.hooks or not self.hooks.endswith(".py")):
+            raise ValueError(f"hooks: {self.hooks!r} must name a .py file beside the competition.yaml (hooks.py)")
         if self.learners == [] or len(set(self.learners)) < len(self.learners):
             raise ValueError(f"learners must name each of {', '.join(LEARNERS)} at most once, and at least one")
         unfit = [n for n in self.learners if self.problem not in REGISTRY[n].problems]

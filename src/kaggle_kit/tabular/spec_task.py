@@ -30,6 +30,7 @@ NA_VALUES = ["", "NA", "NaN", "nan", "null", "None"]
 class SpecTableData(TableData):
     features: list[str]            # the columns the learners see
     categorical: list[str]         # those of them that hold text
+    fit_mask: np.ndarray | None = None   # the training rows learners fit on (the hook's fit_rows), else all
 
 
 class SpecTabularTask(FromSpec, TabularTask):
@@ -48,6 +49,24 @@ class SpecTabularTask(FromSpec, TabularTask):
         self.blend_kind = "classification" if spec.problem == "multiclass" else "regression"
         if self.scores == LABEL:
             self.secondary_scores = {"score_untuned_rule": "untuned rule"}
+        self._hooks = None
+        if spec.hooks and not self.has_sample:
+            self.has_sample = True      # a hook module may draw the sample; build_sample says so when it does not
+
+    @property
+    def hooks(self):
+        """The spec's hook module (kaggle_kit.tabular.hooks), loaded on first use; None without one."""
+        if self.spec.hooks and self._hooks is None:
+            from kaggle_kit.tabular.hooks import load_hooks
+
+            self._hooks = load_hooks(self.folder, self.spec.hooks)
+        return self._hooks
+
+    def build_sample(self, dest: Path) -> None:
+        if self.hooks is not None and self.hooks.build_sample is not None and not (self.folder / "sample.py").is_file():
+            self.hooks.build_sample(dest)
+            return
+        super().build_sample(dest)
 
     def check_config(self, cfg: TableConfig) -> None:
         from kaggle_kit.tabular.learners import LEARNERS
@@ -82,6 +101,12 @@ class SpecTabularTask(FromSpec, TabularTask):
             raise UserError(f"{train_path}: {int(missing.sum())} rows have no {s.target} (first: {s.id} "
                             f"{train[s.id][missing].iloc[0]}); drop or fill them")
         test, sample = self._answer_order(data_dir, test)
+        hooks, mask = self.hooks, None
+        if hooks is not None and hooks.features is not None:
+            from kaggle_kit.tabular.hooks import engineered
+
+            train = engineered(hooks, train, [s.id, s.target], train_path)
+            test = engineered(hooks, test, [s.id], test_path)
         features = [c for c in train.columns if c not in (s.id, s.target, *s.drop)]
         absent = [c for c in features if c not in test.columns]
         if absent:
@@ -90,13 +115,18 @@ class SpecTabularTask(FromSpec, TabularTask):
         categorical = [c for c in features if not (pd.api.types.is_numeric_dtype(train[c])
                                                    and pd.api.types.is_numeric_dtype(test[c]))]
         y = self._target(train, train_path)
+        if hooks is not None and hooks.fit_rows is not None:     # it sees a regression target as numbers
+            from kaggle_kit.tabular.hooks import fit_mask
+
+            mask = fit_mask(hooks, train.assign(**{s.target: y}) if s.problem == "regression" else train)
         stratify = y if s.problem != "regression" and "stratified" in s.folds.kind else None
         groups = pd.factorize(train[s.folds.group])[0] if s.folds.group else None
         fingerprint = data_fingerprint(train_path, test_path, *([data_dir / s.files.sample_submission]
-                                                                if sample is not None else []), dump_spec(s))
+                                                                if sample is not None else []), dump_spec(s),
+                                       *([hooks.path] if hooks is not None else []))   # its code makes the data
         return SpecTableData(ids=train[s.id].tolist(), test_ids=test[s.id].tolist(), fingerprint=fingerprint,
                              stratify=stratify, groups=groups, sample_submission=sample, train=train, test=test,
-                             y=y, features=features, categorical=categorical)
+                             y=y, features=features, categorical=categorical, fit_mask=mask)
 
     def _answer_order(self, data_dir: Path, test: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The rows to answer in the sample submission's order (else test's), and the sample."""

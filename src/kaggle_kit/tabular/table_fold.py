@@ -40,8 +40,14 @@ def pred_frame(spec: TabularSpec, ids, pred: np.ndarray) -> pd.DataFrame:
     return pd.concat([pd.DataFrame({spec.id: ids}), pd.DataFrame(values, columns=columns)], axis=1)
 
 
+def fitted_rows(data, train_idx: np.ndarray) -> np.ndarray:
+    """The fold's training rows the learner fits on: all, or those the hook's fit_rows keeps."""
+    mask = getattr(data, "fit_mask", None)
+    return train_idx if mask is None else train_idx[mask[train_idx]]
+
+
 def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec) -> FoldOutput:
-    rows, val = ctx.train_idx, ctx.val_idx
+    rows, val = fitted_rows(data, ctx.train_idx), ctx.val_idx
     y = np.log1p(data.y) if spec.metric == "rmsle" else data.y
     learner = learner_for(cfg, data, spec)
     prep = Preparation(learner.takes, data, rows)
@@ -54,7 +60,7 @@ def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec) 
     p_test = metric_form(spec, learner.classes_, learner.predict(x_test))
     return FoldOutput(val=pred_frame(spec, [data.ids[i] for i in val], p_val),
                       test=pred_frame(spec, data.test_ids, p_test),
-                      metrics={"learner": cfg.model, "n_features": len(data.features), **info})
+                      metrics={"learner": cfg.model, "n_features": len(data.features), "n_fit": len(rows), **info})
 
 
 def predict_table_test(cfg: TableConfig, data, spec: TabularSpec, fold_dir) -> pd.DataFrame:
@@ -62,7 +68,7 @@ def predict_table_test(cfg: TableConfig, data, spec: TabularSpec, fold_dir) -> p
     its training rows as fit_table_fold fits it (deterministic): the numbers fit_table_fold gave."""
     from kaggle_kit.tabular.kind import fold_train_rows
 
-    rows = fold_train_rows(data, fold_dir, spec.id)
+    rows = fitted_rows(data, fold_train_rows(data, fold_dir, spec.id))
     classes = None if spec.problem == "regression" else np.unique(data.y[rows])
     learner = learner_for(cfg, data, spec).load(fold_dir, 0, classes)
     prep = Preparation(learner.takes, data, rows)
