@@ -7,14 +7,13 @@ Writes the blend-choice section of docs/BENCHMARKS.md.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from bench_cv_noise import LEARNERS, setting  # noqa: E402
+from bench_cv_noise import LEARNERS, ames_data, setting  # noqa: E402
 from bench_report import write_section  # noqa: E402
 
 SPLITS = [("fold_seed 42", "fold_repeats=1"), ("fold_seed 7", "fold_repeats=1 fold_seed=7")]
@@ -38,12 +37,7 @@ def table(name: str, s: dict) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "ames-kaggle"))
-    args = p.parse_args()
-    data = Path(args.data).resolve()
-    if not (data / "train.csv").is_file():
-        raise SystemExit(f"no train.csv in {data}: pass --data <the real house-prices download>")
+    data = ames_data(__doc__)
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, extra in SPLITS:

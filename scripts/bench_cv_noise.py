@@ -37,6 +37,16 @@ def kit(*args: str, root: Path) -> subprocess.CompletedProcess:
     return proc
 
 
+def ames_data(doc: str) -> Path:
+    """The real house-prices download from --data (default ../shared/data/ames-kaggle), checked."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "ames-kaggle"))
+    data = Path(p.parse_args().data).resolve()
+    if not (data / "train.csv").is_file():
+        raise SystemExit(f"no train.csv in {data}: pass --data <the real house-prices download>")
+    return data
+
+
 def setting(data: Path, root: Path, args: str) -> dict:
     out = {"runs": {}, "seconds": 0.0}
     for exp in LEARNERS:
@@ -79,12 +89,7 @@ def table(name: str, s: dict) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "ames-kaggle"))
-    args = p.parse_args()
-    data = Path(args.data).resolve()
-    if not (data / "train.csv").is_file():
-        raise SystemExit(f"no train.csv in {data}: pass --data <the real house-prices download>")
+    data = ames_data(__doc__)
     parts = []
     with tempfile.TemporaryDirectory() as tmp:
         results = {}

@@ -37,7 +37,6 @@ sys.path.insert(0, str(ROOT))
 from competitions.house_prices.config import HouseConfig  # noqa: E402
 from competitions.house_prices.features import fit_features, n_features, transform  # noqa: E402
 from competitions.house_prices.fit import fit_rows  # noqa: E402
-from kaggle_kit.tabular.learners.mlp import build_mlp  # noqa: E402
 from competitions.house_prices.task import HouseTask  # noqa: E402
 from kaggle_kit.config import load_config  # noqa: E402
 from kaggle_kit.ensembling.blend import blend  # noqa: E402
@@ -46,6 +45,7 @@ from kaggle_kit.paths import CONFIGS_DIR, RunPaths  # noqa: E402
 from kaggle_kit.pipeline.cross_validate import train_folds  # noqa: E402
 from kaggle_kit.pipeline.folds import load_or_make_folds  # noqa: E402
 from kaggle_kit.tabular.batches import TensorBatches  # noqa: E402
+from kaggle_kit.tabular.learners.mlp import build_mlp  # noqa: E402
 from kaggle_kit.training.optim import build_optimizer, param_groups  # noqa: E402
 from kaggle_kit.training.replay import seed_epoch  # noqa: E402
 from kaggle_kit.training.schedule import make_scheduler  # noqa: E402

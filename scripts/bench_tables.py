@@ -63,7 +63,7 @@ def choice_table(rows) -> str:
     """Each layout's default blend choice: every candidate's nested score and its nested gain over mean in
     paired SEs (the choice needs more than 3 on every fold set)."""
     names = ("mean", "select", "weighted", "stack", "best")
-    lines = ["The default blend choice per layout (`make auto`'s blend of the three learners, one fold set): each "
+    lines = ["The default blend choice per layout (`make auto`'s blend of every learner, one fold set): each "
              "candidate's nested OOF score and, in brackets, its nested gain over `mean` in paired SEs (a candidate "
              "replaces `mean` above +3.0; `best` also where `mean` is worse than it; log loss offers no `stack`; "
              "`= mean`: the same predictions, as simplex weights stay equal on a step-shaped metric).",
@@ -100,20 +100,23 @@ def main() -> None:
             shape = (sum(1 for _ in open(data / "train.csv")) - 1, len(open(data / "train.csv").readline().split(",")))
             rows.append((name, shape, spec, cvs, blend, constant_score(spec, data), seconds))
             print(f"{name}: {seconds:.0f} s", file=sys.stderr, flush=True)
-    head = ("| table | rows x columns | metric | constant | LightGBM | CatBoost | linear | blend (rule, nested) | "
-            "make auto |\n|---|---|---|---|---|---|---|---|---|")
-    lines = [head]
+    learners = list(dict.fromkeys(lr for row in rows for lr in row[2].learners))
+    titles = {"gbdt": "LightGBM", "catboost": "CatBoost", "linear": "linear", "mlp": "MLP", "svr": "SVR"}
+    lines = ["| table | rows x columns | metric | constant | " + " | ".join(titles[lr] for lr in learners)
+             + " | blend (rule, nested) | make auto |", "|---|---|---|---|" + "---|" * (len(learners) + 2)]
     for name, (n, k), spec, cvs, blend, base, seconds in rows:
         b = blend["rules"][blend["rule"]]
         nested = blend.get("nested_oof_tuned_labels", b["nested_oof"])
-        lines.append(f"| {name} | {n} x {k} | {spec.metric} | {base:.4f} | {cvs['gbdt']:.4f} | {cvs['catboost']:.4f} "
-                     f"| {cvs['linear']:.4f} | {nested:.4f} ({blend['rule']}) | {seconds:.0f} s |")
+        cells = " | ".join(f"{cvs[lr]:.4f}" if lr in cvs else "-" for lr in learners)
+        lines.append(f"| {name} | {n} x {k} | {spec.metric} | {base:.4f} | {cells} | {nested:.4f} ({blend['rule']}) "
+                     f"| {seconds:.0f} s |")
     body = ("`make new` then `make auto` with the configs `make new` writes (5 folds; LightGBM 500 trees, CatBoost "
-            "800 iterations, ridge / logistic regression with its penalty chosen inside each training fold), on "
+            "800 iterations, ridge / logistic regression with its penalty chosen inside each training fold, the MLP "
+            "[256, 128] for 40 epochs, its last epoch kept), on "
             f"{os.cpu_count()} CPUs. `constant` is the metric of predicting the training prior or mean for every "
             "row (the baseline every learner must beat); label metrics (accuracy) are scored with the threshold "
             "each fold takes from the other folds. The blend column is the rule the default choice took and its "
-            "nested score. The time is the whole `make auto` (three learners, submissions, blend, leaderboard), "
+            "nested score. The time is the whole `make auto` (every learner, submissions, blend, leaderboard), "
             "one run.\n\n" + "\n".join(lines))
     body += "\n\n" + choice_table(rows)
     print(body)

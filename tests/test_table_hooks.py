@@ -126,7 +126,7 @@ def test_the_hook_may_draw_the_sample(tmp_path):
     (folder / "hooks.py").write_text("from kaggle_kit.tabular import samples\n\n\ndef build_sample(dest):\n"
                                      "    samples.prices(dest, n_train=80, n_test=20)\n")
     spec = (folder / "competition.yaml").read_text()
-    (folder / "competition.yaml").write_text("\n".join(l for l in spec.splitlines() if not l.startswith("data:"))
+    (folder / "competition.yaml").write_text("\n".join(ln for ln in spec.splitlines() if not ln.startswith("data:"))
                                              + "\nhooks: hooks.py\n")
     proc = make("sample", root, COMP="hs")
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from kaggle_kit.config import StrictModel, TrainConfig
-from kaggle_kit.tabular.learners import CatBoostConfig, GBDTConfig, LinearConfig, MLPConfig, SVRConfig
+from kaggle_kit.tabular.learners import LEARNERS, CatBoostConfig, GBDTConfig, LinearConfig, MLPConfig, SVRConfig
 
 
 class FeatureConfig(StrictModel):
@@ -21,9 +21,9 @@ class FeatureConfig(StrictModel):
 
 
 class HouseConfig(TrainConfig):
-    LEARNERS: ClassVar[tuple[str, ...]] = ("mlp", "gbdt", "catboost", "linear", "svr")
+    OFFERED: ClassVar[tuple[str, ...]] = ("mlp", "gbdt", "catboost", "linear", "svr")   # of the learner registry
 
-    model: Literal[LEARNERS] = "mlp"     # noqa: F821
+    model: Literal[OFFERED] = "mlp"      # noqa: F821
     seeds: int = Field(1, ge=1)          # models per fold, each from its own seed, predictions averaged
     drop_outliers: bool = True           # GrLivArea > 4000 with SalePrice < 300000: left out of fitting only
     clip_to_train_range: bool = True     # predictions clipped to the fitted rows' log-price range
@@ -40,13 +40,13 @@ class HouseConfig(TrainConfig):
          "min_lr_ratio", "grad_clip", "checkpoint", "precision"})
 
     def unused_keys(self) -> set[str]:
-        unused = set(self.LEARNERS) - {self.model}
-        return unused | (self.NEURAL_KEYS if self.model != "mlp" else set())
+        unused = set(self.OFFERED) - {self.model}
+        return unused | (self.NEURAL_KEYS if not LEARNERS[self.model].uses_training_keys else set())
 
     def fingerprint_dict(self) -> dict:
         """The sections of the learners not in use (and, for the non-neural ones, the MLP's training keys)
         do not change what this run learns."""
-        unused = set(self.LEARNERS) - {self.model}
-        if self.model != "mlp":
+        unused = set(self.OFFERED) - {self.model}
+        if not LEARNERS[self.model].uses_training_keys:
             unused |= self.NEURAL_KEYS
         return {k: v for k, v in super().fingerprint_dict().items() if k not in unused}

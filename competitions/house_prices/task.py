@@ -34,7 +34,7 @@ class HouseTask(TabularTask):
     higher_is_better = False
     secondary_scores = {"score_without_outliers": "without outliers"}
     predicts_offline = True
-    offline_models = learner_files(HouseConfig.LEARNERS)
+    offline_models = learner_files(HouseConfig.OFFERED)
     offline_context = ("features.json", "val_pred.csv", "started.json")
 
     def build_sample(self, dest: Path) -> None:

@@ -16,8 +16,8 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize
 from pydantic import Field
+from scipy.optimize import minimize
 from scipy.stats import rankdata
 
 from kaggle_kit.config import StrictModel

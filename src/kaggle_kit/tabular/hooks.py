@@ -13,9 +13,9 @@ Anything fitted on rows (medians, scales, encodings) stays the kind's, inside ea
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd

@@ -17,8 +17,8 @@ from kaggle_kit.pipeline.submission_checks import check_table
 from kaggle_kit.specs import FromSpec
 from kaggle_kit.tabular import decisions
 from kaggle_kit.tabular.config import LEARNERS, TableConfig
-from kaggle_kit.tabular.learners import learner_files
 from kaggle_kit.tabular.kind import TableData, TabularTask
+from kaggle_kit.tabular.learners import learner_files
 from kaggle_kit.tabular.metrics import LABEL, METRICS
 from kaggle_kit.tabular.spec import TabularSpec, dump_spec
 from kaggle_kit.task import FoldContext, FoldOutput
