@@ -29,7 +29,7 @@ HOOKS = """def features(frame):
     return frame
 
 
-def fit_rows(train):
+def fit_rows(train, cfg):
     return ~((train["GrLivArea"] > 4000) & (train["SalePrice"] < 300000)).to_numpy()
 """
 GENERIC = "generic (`make new` + `make auto`, no hook)"

@@ -36,14 +36,14 @@ sys.path.insert(0, str(ROOT))
 
 from competitions.house_prices.config import HouseConfig  # noqa: E402
 from competitions.house_prices.features import fit_features, n_features, transform  # noqa: E402
-from competitions.house_prices.fit import fit_rows  # noqa: E402
-from competitions.house_prices.task import HouseTask  # noqa: E402
+from competitions.house_prices.schema import is_outlier  # noqa: E402
 from kaggle_kit.config import load_config  # noqa: E402
 from kaggle_kit.ensembling.blend import blend  # noqa: E402
 from kaggle_kit.metrics import rmse  # noqa: E402
 from kaggle_kit.paths import CONFIGS_DIR, RunPaths  # noqa: E402
 from kaggle_kit.pipeline.cross_validate import train_folds  # noqa: E402
 from kaggle_kit.pipeline.folds import load_or_make_folds  # noqa: E402
+from kaggle_kit.registry import get_task  # noqa: E402
 from kaggle_kit.tabular.batches import TensorBatches  # noqa: E402
 from kaggle_kit.tabular.learners.mlp import build_mlp  # noqa: E402
 from kaggle_kit.training.optim import build_optimizer, param_groups  # noqa: E402
@@ -63,7 +63,8 @@ def plain_fold(cfg: HouseConfig, data, fold, train_idx, val_idx) -> np.ndarray:
     validation and test rows. (Until 2026-12-03 it transformed the features once a seed, three times the
     pipeline's work there: about 0.7 s a run more.)"""
     train, y = data.train, data.y
-    train_idx = fit_rows(cfg, train, train_idx)
+    if cfg.drop_outliers:          # the outlier rule on the prices as numbers (hook_train)
+        train_idx = train_idx[~is_outlier(data.hook_train.iloc[train_idx])]
     state = fit_features(train.iloc[train_idx], cfg.features)
     x = (torch.from_numpy(transform(train, state)), torch.from_numpy(transform(data.test, state)))   # once a fold
     preds = [plain_seed(cfg, data, state, x, train_idx, val_idx, derive_seed(cfg.seed, fold, s))
@@ -243,7 +244,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=8)   # the paired fold ratios spread by +-15% on this VM
     ap.add_argument("--timing-only", action="store_true", help="print the speed table; write nothing")
     args = ap.parse_args()
-    task = HouseTask()
+    task = get_task("house")
     if args.data is None:
         args.data = tempfile.mkdtemp()
         task.build_sample(Path(args.data))

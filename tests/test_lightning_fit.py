@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 
 from competitions.house_prices.config import HouseConfig
-from competitions.house_prices.task import HouseTask
+from kaggle_kit.registry import get_task
 from kaggle_kit.task import FoldContext
 
 
 @pytest.fixture(scope="module")
 def house(house_sample):
-    task = HouseTask()
+    task = get_task("house")
     return task, task.load(house_sample)
 
 

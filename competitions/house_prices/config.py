@@ -5,7 +5,15 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from kaggle_kit.config import StrictModel, TrainConfig
-from kaggle_kit.tabular.learners import LEARNERS, CatBoostConfig, GBDTConfig, LinearConfig, MLPConfig, SVRConfig
+from kaggle_kit.tabular.learners import (
+    LEARNERS,
+    CatBoostConfig,
+    GBDTConfig,
+    LinearConfig,
+    MLPConfig,
+    SVRConfig,
+)
+from kaggle_kit.training.seeding import derive_seed
 
 
 class FeatureConfig(StrictModel):
@@ -38,6 +46,10 @@ class HouseConfig(TrainConfig):
     NEURAL_KEYS: ClassVar[frozenset[str]] = frozenset(
         {"epochs", "batch_size", "lr", "optimizer", "weight_decay", "momentum", "schedule", "warmup_epochs",
          "min_lr_ratio", "grad_clip", "checkpoint", "precision"})
+
+    def model_seed(self, fold: int, s: int) -> int:
+        """Every model's seed from (seed, fold, s)."""
+        return derive_seed(self.seed, fold, s)
 
     def unused_keys(self) -> set[str]:
         unused = set(self.OFFERED) - {self.model}

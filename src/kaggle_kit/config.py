@@ -30,8 +30,8 @@ class TrainConfig(StrictModel):
         {"accelerator", "devices", "num_nodes", "strategy", "num_workers", "progress_bar", "deterministic",
          "last_ckpt_every_s", "plots"})
     PREDICTION_KEYS: ClassVar[frozenset[str]] = frozenset({"ensemble"})
-    LATER_KEYS: ClassVar[dict[str, Any]] = {"svr.scale_target": False}   # `section.key`s added after runs
-    #   existed, with the value those runs had: left out of the fingerprint at it, so they keep their identity
+    LATER_KEYS: ClassVar[dict[str, Any]] = {"svr.scale_target": False}   # keys (`section.key`) added after
+    #   runs existed, with the value those runs had: left out of the fingerprint at it, so they keep their identity
 
     seed: int = 0
     fold_seed: int = 42
@@ -71,8 +71,11 @@ class TrainConfig(StrictModel):
         if body.get("fold_repeats") == 1:        # one fold set: the runs from before the key keep their identity
             del body["fold_repeats"]
         for dotted, value in self.LATER_KEYS.items():
-            section, key = dotted.split(".")
-            if isinstance(body.get(section), dict) and body[section].get(key, value) == value:
+            section, _, key = dotted.partition(".")
+            if not key:
+                if body.get(section, value) == value:
+                    body.pop(section, None)
+            elif isinstance(body.get(section), dict) and body[section].get(key, value) == value:
                 body[section] = {k: v for k, v in body[section].items() if k != key}
         return body
 

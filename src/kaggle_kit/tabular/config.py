@@ -18,6 +18,7 @@ from kaggle_kit.tabular.learners import (
     MLPConfig,
     SVRConfig,
 )
+from kaggle_kit.training.seeding import derive_seed
 
 LEARNERS = tuple(REGISTRY)                               # every learner a table may name
 DEFAULT_LEARNERS = ("gbdt", "catboost", "linear", "mlp")  # what `make new` lists and `make auto` trains
@@ -30,8 +31,11 @@ LIGHTNING_KEYS = frozenset({"accelerator", "devices", "num_nodes", "strategy", "
 
 class TableConfig(TrainConfig):
     PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS
+    LATER_KEYS: ClassVar[dict] = {**TrainConfig.LATER_KEYS, "seeds": 1, "clip_to_train_range": False}
 
     model: Literal[LEARNERS] = "gbdt"            # noqa: F821 (LightGBM, CatBoost, linear, SVR, MLP)
+    seeds: int = Field(1, ge=1)                  # models per fold, each from its own seed, predictions averaged
+    clip_to_train_range: bool = False            # values: predictions clipped to the fitted rows' target range
     ensemble: Literal["mean", "median"] = "mean"  # of the folds' predictions
     gbdt: GBDTConfig = GBDTConfig(n_estimators=500, learning_rate=0.05, num_leaves=31, min_child_samples=20,
                                   subsample=0.8, colsample_bytree=0.8)
@@ -45,6 +49,10 @@ class TableConfig(TrainConfig):
     weight_decay: float = Field(1e-2, ge=0)
     warmup_epochs: float = Field(1.0, ge=0)
     checkpoint: Literal["best", "last"] = "last"   # the last epoch: one picked on the scored fold flatters CV
+
+    def model_seed(self, fold: int, s: int) -> int:
+        """The seed of fold `fold`'s model `s`: (seed, fold) for the first, as runs before `seeds` had it."""
+        return derive_seed(self.seed, fold) if s == 0 else derive_seed(self.seed, fold, s)
 
     def unused_keys(self) -> set[str]:
         """The other learners' sections, the network's training and running keys unless the learner is the

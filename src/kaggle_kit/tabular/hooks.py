@@ -1,14 +1,25 @@
 """A spec table's optional hook module: a Python file beside its competition.yaml (`hooks: hooks.py`) with what
-is truly that competition's, each optional:
+is truly that competition's, each optional. The frames a hook sees hold the target as numbers (regression).
 
     features(frame) -> frame     row-wise engineered columns: called on train and on test as read, it returns
                                  the frame with columns added, replaced or removed (the id and target kept);
                                  it sees one row's values at a time in effect, so it cannot leak across folds
-    fit_rows(train) -> mask      which training rows the learners fit on (an outlier rule); every row is still
-                                 scored, out of fold
+    fit_rows(train, cfg) -> mask which training rows the learners fit on (an outlier rule; the config given, so
+                                 a key may turn it off); every row is still scored, out of fold
+    flagged(train) -> mask       rows the CV also scores without (cv.json `score_without_<FLAGGED>`) and the
+    FLAGGED = "outliers"         plots highlight; FLAGGED names them
     build_sample(dest)           draws a small download in the real layout into dest (as a sample.py would)
+    check(data_dir)              the competition's own checks of its download, before the kit reads it (one
+                                 UserError line each)
+    Config                       the config class (a TrainConfig with the learners' sections, `model`, `seeds`,
+                                 `clip_to_train_range`, `model_seed(fold, s)` and the hook's own keys)
+    fit_features(train, cfg) -> state, transform(frame, state) -> matrix
+                                 the competition's own fitted features, in place of the kind's preparation:
+                                 fitted on each fold's training rows, every learner gets the matrix; the state
+                                 (JSON) is kept with the fold's models, and offline prediction reads it back
 
-Anything fitted on rows (medians, scales, encodings) stays the kind's, inside each training fold."""
+Without fit_features, what is fitted on rows (medians, scales, encodings) stays the kind's, inside each
+training fold."""
 
 from __future__ import annotations
 
@@ -22,7 +33,7 @@ import pandas as pd
 
 from kaggle_kit.errors import UserError
 
-NAMES = ("features", "fit_rows", "build_sample")
+NAMES = ("features", "fit_rows", "flagged", "build_sample", "check", "fit_features", "transform")
 
 
 @dataclass
@@ -30,7 +41,13 @@ class Hooks:
     path: Path
     features: Callable | None = None
     fit_rows: Callable | None = None
+    flagged: Callable | None = None
     build_sample: Callable | None = None
+    check: Callable | None = None
+    fit_features: Callable | None = None
+    transform: Callable | None = None
+    Config: type | None = None
+    FLAGGED: str = "flagged"
 
 
 def load_hooks(folder: Path, file: str) -> Hooks:
@@ -45,9 +62,16 @@ def load_hooks(folder: Path, file: str) -> Hooks:
     except Exception as e:  # noqa: BLE001 (the user's module: its error, named, in one line)
         raise UserError(f"{path} fails on import: {type(e).__name__}: {e}") from None
     given = {n: getattr(module, n) for n in NAMES if callable(getattr(module, n, None))}
-    if not given:
+    if not given and not hasattr(module, "Config"):
         raise UserError(f"{path} defines none of {', '.join(NAMES)}; a hook module defines at least one")
-    return Hooks(path, **given)
+    if ("fit_features" in given) != ("transform" in given):
+        raise UserError(f"{path} defines one of fit_features and transform; fitted features need both")
+    from kaggle_kit.config import TrainConfig
+
+    config = getattr(module, "Config", None)
+    if config is not None and not (isinstance(config, type) and issubclass(config, TrainConfig)):
+        raise UserError(f"{path}: Config must be a config class (a subclass of kaggle_kit's TrainConfig)")
+    return Hooks(path, **given, Config=config, FLAGGED=str(getattr(module, "FLAGGED", "flagged")))
 
 
 def engineered(hooks: Hooks, frame: pd.DataFrame, keep: list[str], path: Path) -> pd.DataFrame:
@@ -64,12 +88,13 @@ def engineered(hooks: Hooks, frame: pd.DataFrame, keep: list[str], path: Path) -
     return out
 
 
-def fit_mask(hooks: Hooks, train: pd.DataFrame) -> np.ndarray:
+def row_mask(hooks: Hooks, what: str, train: pd.DataFrame, *args) -> np.ndarray:
+    """fit_rows(train, cfg) or flagged(train), checked: one bool per training row (fit_rows: some true)."""
     try:
-        mask = np.asarray(hooks.fit_rows(train.copy()), dtype=bool)
+        mask = np.asarray(getattr(hooks, what)(train.copy(), *args), dtype=bool)
     except Exception as e:  # noqa: BLE001
-        raise UserError(f"{hooks.path}: fit_rows() fails: {type(e).__name__}: {e}") from None
-    if mask.shape != (len(train),) or not mask.any():
-        raise UserError(f"{hooks.path}: fit_rows() must return one true/false per training row ({len(train)}), "
-                        "some true")
+        raise UserError(f"{hooks.path}: {what}() fails: {type(e).__name__}: {e}") from None
+    if mask.shape != (len(train),) or (what == "fit_rows" and not mask.any()):
+        raise UserError(f"{hooks.path}: {what}() must return one true/false per training row ({len(train)})"
+                        + (", some true" if what == "fit_rows" else ""))
     return mask

@@ -48,6 +48,9 @@ class TabularSpec(StrictModel):
     classes: list[str] = []                  # classification: the class values as read, in order (binary: the
     #                                          second is the positive class)
     drop: list[str] = []                     # columns no learner sees (text, ids)
+    na_values: list[str] | None = None       # the strings read as missing (default: "", NA, NaN, nan, null, None)
+    target_transform: Literal["log"] | None = None   # regression: learners fit log(target), the OOF and blends
+    #                                          keep it, the metric scores exp of it, the submission is exp
     folds: FoldSpec = FoldSpec()
     hooks: str | None = None                 # a Python file beside this spec: features(frame), fit_rows(train),
     #                                          build_sample(dest) (kaggle_kit.tabular.hooks)
@@ -73,6 +76,8 @@ class TabularSpec(StrictModel):
             unknown = sorted(set(self.answer_columns) - set(self.classes))
             raise ValueError(f"the sample submission has columns for classes training never has: {unknown[:3]}"
                              if unknown else "the sample submission lacks columns for some classes")
+        if self.target_transform and self.problem != "regression":
+            raise ValueError(f"target_transform: {self.target_transform} is for a regression target, not {self.problem}")
         if self.hooks is not None and (Path(self.hooks).name != self.hooks or not self.hooks.endswith(".py")):
             raise ValueError(f"hooks: {self.hooks!r} must name a .py file beside the competition.yaml (hooks.py)")
         if self.learners == [] or len(set(self.learners)) < len(self.learners):

@@ -13,6 +13,7 @@ import pandas as pd
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
 from kaggle_kit.io.fingerprints import data_fingerprint
+from kaggle_kit.metrics import rmse
 from kaggle_kit.pipeline.submission_checks import check_table
 from kaggle_kit.specs import FromSpec
 from kaggle_kit.tabular import decisions
@@ -30,14 +31,14 @@ NA_VALUES = ["", "NA", "NaN", "nan", "null", "None"]
 class SpecTableData(TableData):
     features: list[str]            # the columns the learners see
     categorical: list[str]         # those of them that hold text
-    fit_mask: np.ndarray | None = None   # the training rows learners fit on (the hook's fit_rows), else all
+    hook_train: pd.DataFrame | None = None   # the training table as the hook module sees it (target as numbers)
+    flagged: np.ndarray | None = None        # the hook's flagged rows (scored also without them), else None
 
 
 class SpecTabularTask(FromSpec, TabularTask):
-    config_class = TableConfig
     predicts_offline = True
     offline_models = learner_files(LEARNERS)
-    offline_context = ("val_pred.csv", "started.json")
+    offline_context = ("features.json", "val_pred.csv", "started.json")
 
     def __init__(self, name: str, spec: TabularSpec, folder: Path):
         super().__init__(name, spec, folder)
@@ -47,8 +48,6 @@ class SpecTabularTask(FromSpec, TabularTask):
         self.fold_kind = spec.folds.kind
         self.pred_columns = list(spec.classes) if spec.problem == "multiclass" else ["pred"]
         self.blend_kind = "classification" if spec.problem == "multiclass" else "regression"
-        if self.scores == LABEL:
-            self.secondary_scores = {"score_untuned_rule": "untuned rule"}
         self._hooks = None
         if spec.hooks and not self.has_sample:
             self.has_sample = True      # a hook module may draw the sample; build_sample says so when it does not
@@ -61,6 +60,19 @@ class SpecTabularTask(FromSpec, TabularTask):
 
             self._hooks = load_hooks(self.folder, self.spec.hooks)
         return self._hooks
+
+    @property
+    def config_class(self):
+        """The hook module's Config where it has one, else TableConfig."""
+        return self.hooks.Config if self.hooks is not None and self.hooks.Config is not None else TableConfig
+
+    @property
+    def secondary_scores(self) -> dict[str, str]:
+        if self.scores == LABEL:
+            return {"score_untuned_rule": "untuned rule"}
+        if self.hooks is not None and self.hooks.flagged is not None:
+            return {f"score_without_{self.hooks.FLAGGED}": f"without {self.hooks.FLAGGED}"}
+        return {}
 
     def build_sample(self, dest: Path) -> None:
         if self.hooks is not None and self.hooks.build_sample is not None and not (self.folder / "sample.py").is_file():
@@ -83,11 +95,14 @@ class SpecTabularTask(FromSpec, TabularTask):
         return METRICS[self.spec.metric].scores(self.spec.problem)
 
     def load(self, data_dir: Path) -> SpecTableData:
-        s = self.spec
+        s, hooks = self.spec, self.hooks
+        if hooks is not None and hooks.check is not None:
+            hooks.check(data_dir)                    # the competition's own checks first: its own messages
         text = {s.id: str, s.target: str}
+        na = NA_VALUES if s.na_values is None else s.na_values
         train_path, test_path = data_dir / s.files.train, data_dir / s.files.test
-        train = tables.read_csv(train_path, self.slug, columns=[s.id, s.target], dtype=text, na_values=NA_VALUES)
-        test = tables.read_csv(test_path, self.slug, columns=[s.id], dtype={s.id: str}, na_values=NA_VALUES)
+        train = tables.read_csv(train_path, self.slug, columns=[s.id, s.target], dtype=text, na_values=na)
+        test = tables.read_csv(test_path, self.slug, columns=[s.id], dtype={s.id: str}, na_values=na)
         if s.target in test.columns:
             raise UserError(f"{test_path} also has the target column {s.target}: the test set cannot hold the "
                             "answer; check `target` in the competition.yaml (or --target of make new)")
@@ -101,7 +116,6 @@ class SpecTabularTask(FromSpec, TabularTask):
             raise UserError(f"{train_path}: {int(missing.sum())} rows have no {s.target} (first: {s.id} "
                             f"{train[s.id][missing].iloc[0]}); drop or fill them")
         test, sample = self._answer_order(data_dir, test)
-        hooks, mask = self.hooks, None
         if hooks is not None and hooks.features is not None:
             from kaggle_kit.tabular.hooks import engineered
 
@@ -114,11 +128,17 @@ class SpecTabularTask(FromSpec, TabularTask):
                             "them to `drop` in the competition.yaml")
         categorical = [c for c in features if not (pd.api.types.is_numeric_dtype(train[c])
                                                    and pd.api.types.is_numeric_dtype(test[c]))]
-        y = self._target(train, train_path)
-        if hooks is not None and hooks.fit_rows is not None:     # it sees a regression target as numbers
-            from kaggle_kit.tabular.hooks import fit_mask
+        raw = self._target(train, train_path)
+        y = np.log(raw) if s.target_transform == "log" else raw
+        hook_train = flagged = None
+        if hooks is not None:                        # the hooks see a regression target as numbers
+            hook_train = train.assign(**{s.target: raw}) if s.problem == "regression" else train
+            from kaggle_kit.tabular.hooks import row_mask
 
-            mask = fit_mask(hooks, train.assign(**{s.target: y}) if s.problem == "regression" else train)
+            if hooks.flagged is not None:
+                flagged = row_mask(hooks, "flagged", hook_train)
+            if hooks.fit_rows is not None:           # tried once here, before any run writes: each fold calls it
+                row_mask(hooks, "fit_rows", hook_train, self.config_class())   # with the run's config
         stratify = y if s.problem != "regression" and "stratified" in s.folds.kind else None
         groups = pd.factorize(train[s.folds.group])[0] if s.folds.group else None
         fingerprint = data_fingerprint(train_path, test_path, *([data_dir / s.files.sample_submission]
@@ -126,7 +146,8 @@ class SpecTabularTask(FromSpec, TabularTask):
                                        *([hooks.path] if hooks is not None else []))   # its code makes the data
         return SpecTableData(ids=train[s.id].tolist(), test_ids=test[s.id].tolist(), fingerprint=fingerprint,
                              stratify=stratify, groups=groups, sample_submission=sample, train=train, test=test,
-                             y=y, features=features, categorical=categorical, fit_mask=mask)
+                             y=y, features=features, categorical=categorical, hook_train=hook_train,
+                             flagged=flagged)
 
     def _answer_order(self, data_dir: Path, test: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The rows to answer in the sample submission's order (else test's), and the sample."""
@@ -134,6 +155,8 @@ class SpecTabularTask(FromSpec, TabularTask):
         if not s.files.sample_submission:
             return test, None
         path = data_dir / s.files.sample_submission
+        if not path.is_file():                       # not in the download: the answer in test.csv's order
+            return test, None
         sample = tables.read_csv(path, self.slug, columns=[s.id], dtype=str)
         if list(sample.columns[1:]) != s.answer_columns:
             raise UserError(f"{path} has the columns {', '.join(sample.columns[1:])}, the competition.yaml says "
@@ -153,6 +176,8 @@ class SpecTabularTask(FromSpec, TabularTask):
                                 f"{int(np.flatnonzero(y.isna())[0]) + 2} holds {train[s.target][y.isna()].iloc[0]!r}")
             if s.metric == "rmsle" and (y < 0).any():
                 raise UserError(f"{path}: rmsle needs a target of at least 0; {s.target} has negative values")
+            if s.target_transform == "log" and (y <= 0).any():
+                raise UserError(f"{path}: target_transform: log needs a positive target; {s.target} has values <= 0")
             return y.to_numpy(float)
         unknown = sorted(set(train[s.target]) - set(s.classes))
         if unknown:
@@ -163,17 +188,28 @@ class SpecTabularTask(FromSpec, TabularTask):
     def fit_fold(self, cfg: TableConfig, data: SpecTableData, ctx: FoldContext) -> FoldOutput:
         from kaggle_kit.tabular.table_fold import fit_table_fold
 
-        return fit_table_fold(cfg, data, ctx, self.spec)
+        return fit_table_fold(cfg, data, ctx, self.spec, self.hooks)
 
     def predict_test_fold(self, cfg: TableConfig, data: SpecTableData, fold: int, fold_dir: Path) -> pd.DataFrame:
         from kaggle_kit.tabular.table_fold import predict_table_test
 
-        return predict_table_test(cfg, data, self.spec, fold_dir)
+        return predict_table_test(cfg, data, self.spec, fold_dir, fold, self.hooks)
 
     def score(self, data: SpecTableData, rows: np.ndarray, pred: np.ndarray) -> float:
         """The metric; a label metric scores the untuned rule (threshold 0.5, argmax): cv_scores tunes it."""
         pred = np.asarray(pred)
+        if self.spec.target_transform == "log":       # predictions are logs: the metric scores the values
+            if self.spec.metric == "rmse_log":
+                return rmse(data.y[rows], pred)
+            return METRICS[self.spec.metric](np.exp(data.y[rows]), np.exp(pred))
         return METRICS[self.spec.metric](data.y[rows], decisions.labels(None, pred) if self.scores == LABEL else pred)
+
+    def extra_scores(self, data: SpecTableData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+        """The score without the hook's flagged rows, where it flags some."""
+        if data.flagged is None:
+            return super().extra_scores(data, rows, pred)
+        keep = ~data.flagged[rows]
+        return {f"score_without_{self.hooks.FLAGGED}": self.score(data, rows[keep], np.asarray(pred)[keep])}
 
     def cv_scores(self, data: SpecTableData, fold_of: np.ndarray, pred: np.ndarray) -> dict:
         """Label metrics: the CV of labels by a rule each fold takes from the other folds (nested), the untuned
@@ -205,10 +241,11 @@ class SpecTabularTask(FromSpec, TabularTask):
         s, y = self.spec, data.y
         if s.problem == "regression":
             pred = oof["pred"].to_numpy(float)
+            label = f"log({s.target})" if s.target_transform == "log" else s.target
             return [plots.pred_vs_true(y, pred, out / "oof_pred_vs_true.png", "out-of-fold predictions",
-                                       label=s.target),
+                                       label=label, highlight=data.flagged),
                     plots.largest_residuals(data.ids, pred - y, out / "largest_residuals.png",
-                                            f"largest out-of-fold residuals ({s.id}), {s.target}")]
+                                            f"largest out-of-fold residuals ({s.id}), {label}")]
         pred = pred_array(oof, self.pred_columns)
         decision = decisions.tune(METRICS[s.metric], y, pred) if self.scores == LABEL else None
         guess = decisions.labels(decision, pred)
@@ -232,6 +269,8 @@ class SpecTabularTask(FromSpec, TabularTask):
             values = {c: np.clip(pred[:, column[c]], 0, 1) for c in s.answer_columns}
         elif s.submission == "probability":
             values = {s.answer_columns[0]: np.clip(pred, 0, 1)}
+        elif s.target_transform == "log":
+            values = {s.answer_columns[0]: np.exp(pred)}
         else:
             values = {s.answer_columns[0]: np.clip(pred, 0, None) if s.metric == "rmsle" else pred}
         return pd.concat([ids, pd.DataFrame(values)], axis=1)

@@ -15,12 +15,13 @@ from kaggle_kit.tabular.learners import LEARNERS
 from kaggle_kit.tabular.preparation import Preparation
 from kaggle_kit.tabular.spec import TabularSpec
 from kaggle_kit.task import FoldContext, FoldOutput
-from kaggle_kit.training.seeding import derive_seed
 
 
-def learner_for(cfg: TableConfig, data, spec: TabularSpec):
+def learner_for(cfg: TableConfig, data, spec: TabularSpec, hooks=None):
+    """The config's learner; told the text columns where it takes them as strings (not on a hook's matrix)."""
     cls = LEARNERS[cfg.model]
-    return cls(cfg, spec.problem, categorical=data.categorical if cls.takes == "strings" else None)
+    own = hooks is not None and hooks.fit_features is not None
+    return cls(cfg, spec.problem, categorical=data.categorical if cls.takes == "strings" and not own else None)
 
 
 def metric_form(spec: TabularSpec, classes, pred: np.ndarray) -> np.ndarray:
@@ -40,41 +41,75 @@ def pred_frame(spec: TabularSpec, ids, pred: np.ndarray) -> pd.DataFrame:
     return pd.concat([pd.DataFrame({spec.id: ids}), pd.DataFrame(values, columns=columns)], axis=1)
 
 
-def fitted_rows(data, train_idx: np.ndarray) -> np.ndarray:
+def fitted_rows(cfg, data, train_idx: np.ndarray, hooks) -> np.ndarray:
     """The fold's training rows the learner fits on: all, or those the hook's fit_rows keeps."""
-    mask = getattr(data, "fit_mask", None)
-    return train_idx if mask is None else train_idx[mask[train_idx]]
+    if hooks is None or hooks.fit_rows is None:
+        return train_idx
+    from kaggle_kit.tabular.hooks import row_mask
+
+    return train_idx[row_mask(hooks, "fit_rows", data.hook_train.iloc[train_idx], cfg)]
 
 
-def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec) -> FoldOutput:
-    rows, val = fitted_rows(data, ctx.train_idx), ctx.val_idx
+def clipped(cfg, data, rows: np.ndarray, spec: TabularSpec, pred: np.ndarray) -> np.ndarray:
+    """Values: no prediction outside the fitted rows' target range (clip_to_train_range), which stops runaway
+    extrapolation."""
+    if spec.problem != "regression" or not getattr(cfg, "clip_to_train_range", False):
+        return pred
+    return np.clip(pred, data.y[rows].min(), data.y[rows].max())
+
+
+def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec, hooks=None) -> FoldOutput:
+    """The learner `seeds` times on the fold's rows (prepared by the kind, or by the hook's fitted features),
+    predictions averaged."""
+    rows, val = fitted_rows(cfg, data, ctx.train_idx, hooks), ctx.val_idx
     y = np.log1p(data.y) if spec.metric == "rmsle" else data.y
-    learner = learner_for(cfg, data, spec)
-    prep = Preparation(learner.takes, data, rows)
-    x_fit = prep.fit(data.train.iloc[rows])
-    x_val, x_test = prep.transform(data.train.iloc[val]), prep.transform(data.test)
-    info = learner.fit(x_fit, y[rows], seed=derive_seed(cfg.seed, ctx.fold), fold_dir=ctx.dir, x_val=x_val,
-                       y_val=y[val], ctx=ctx, names=prep.names)
-    learner.save_fold(ctx.dir, [learner], None)
-    p_val = metric_form(spec, learner.classes_, learner.predict(x_val))
-    p_test = metric_form(spec, learner.classes_, learner.predict(x_test))
-    return FoldOutput(val=pred_frame(spec, [data.ids[i] for i in val], p_val),
-                      test=pred_frame(spec, data.test_ids, p_test),
-                      metrics={"learner": cfg.model, "n_features": len(data.features), "n_fit": len(rows), **info})
+    cls = LEARNERS[cfg.model]
+    if hooks is not None and hooks.fit_features is not None:
+        context = hooks.fit_features(data.hook_train.iloc[rows], cfg)
+        x = hooks.transform(data.hook_train, context)
+        x_fit, x_val, x_test, names = x[rows], x[val], hooks.transform(data.test, context), None
+        n_features = x.shape[1]
+    else:
+        prep, context = Preparation(cls.takes, data, rows), None
+        x_fit = prep.fit(data.train.iloc[rows])
+        x_val, x_test, names = prep.transform(data.train.iloc[val]), prep.transform(data.test), prep.names
+        n_features = len(data.features)
+    fitted, p_val, p_test, info = [], [], [], []
+    for s in range(cfg.seeds):
+        learner = learner_for(cfg, data, spec, hooks)
+        info.append(learner.fit(x_fit, y[rows], seed=cfg.model_seed(ctx.fold, s), fold_dir=ctx.dir, s=s,
+                                x_val=x_val, y_val=y[val], ctx=ctx, names=names))
+        p_val.append(metric_form(spec, learner.classes_, learner.predict(x_val)))
+        p_test.append(metric_form(spec, learner.classes_, learner.predict(x_test)))
+        fitted.append(learner)
+    cls.save_fold(ctx.dir, fitted, context)
+    pv = clipped(cfg, data, rows, spec, np.mean(p_val, 0))
+    pt = clipped(cfg, data, rows, spec, np.mean(p_test, 0))
+    return FoldOutput(val=pred_frame(spec, [data.ids[i] for i in val], pv), test=pred_frame(spec, data.test_ids, pt),
+                      metrics={"learner": cfg.model, "n_features": n_features, "n_fit": len(rows), "seeds": info})
 
 
-def predict_table_test(cfg: TableConfig, data, spec: TabularSpec, fold_dir) -> pd.DataFrame:
-    """A fold model's test predictions from its saved model (an offline bundle), the preparation fitted again on
-    its training rows as fit_table_fold fits it (deterministic): the numbers fit_table_fold gave."""
+def predict_table_test(cfg: TableConfig, data, spec: TabularSpec, fold_dir, fold: int = 0, hooks=None) -> pd.DataFrame:
+    """A fold's test predictions from what it saved (an offline bundle): each seed's model, on the test rows
+    prepared again from the fold's training rows (deterministic) or by the hook's features from the state kept
+    with the models, averaged and clipped as fit_table_fold does: the numbers it gave."""
     from kaggle_kit.tabular.kind import fold_train_rows
 
-    rows = fitted_rows(data, fold_train_rows(data, fold_dir, spec.id))
+    rows = fitted_rows(cfg, data, fold_train_rows(data, fold_dir, spec.id), hooks)
     classes = None if spec.problem == "regression" else np.unique(data.y[rows])
-    learner = learner_for(cfg, data, spec).load(fold_dir, 0, classes)
-    prep = Preparation(learner.takes, data, rows)
-    prep.fit(data.train.iloc[rows])
-    saved = learner.saved_features()
-    if saved is not None and saved != prep.names:
-        raise UserError(f"{fold_dir}: the fold model was fitted on other features than these training rows give; "
-                        "point --data at the competition's files it was trained on")
-    return pred_frame(spec, data.test_ids, metric_form(spec, learner.classes_, learner.predict(prep.transform(data.test))))
+    cls = LEARNERS[cfg.model]
+    if hooks is not None and hooks.fit_features is not None:
+        x_test, names = hooks.transform(data.test, cls.fold_context(fold_dir, fold)), None
+    else:
+        prep = Preparation(cls.takes, data, rows)
+        prep.fit(data.train.iloc[rows])
+        x_test, names = prep.transform(data.test), prep.names
+    preds = []
+    for s in range(cfg.seeds):
+        learner = learner_for(cfg, data, spec, hooks).load(fold_dir, s, classes)
+        saved = learner.saved_features()
+        if saved is not None and saved != names:
+            raise UserError(f"{fold_dir}: the fold model was fitted on other features than these training rows "
+                            "give; point --data at the competition's files it was trained on")
+        preds.append(metric_form(spec, learner.classes_, learner.predict(x_test)))
+    return pred_frame(spec, data.test_ids, clipped(cfg, data, rows, spec, np.mean(preds, 0)))
