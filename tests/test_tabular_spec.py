@@ -133,6 +133,8 @@ def test_spec_checks_its_own_consistency():
                           (dict(submission="labels"), "scores a probability"),
                           (dict(learners=["gbdt", "gbdt"]), "at most once"),
                           (dict(learners=["gbdt", "svr"]), "learner svr does not fit a binary problem"),
+                          (dict(target_transform="log"), "is for a regression target"),
+                          (dict(hooks="sub/hooks.py"), "must name a .py file beside"),
                           (dict(colour="red"), "unknown config key 'colour'")):
         with pytest.raises(UserError, match=words):
             validate_spec({**base, **change}, "spec")
