@@ -5,19 +5,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from kaggle_kit.config import TrainConfig
-from kaggle_kit.tabular.learners import (
-    LEARNERS as REGISTRY,
-)
-from kaggle_kit.tabular.learners import (
-    CatBoostConfig,
-    GBDTConfig,
-    LinearConfig,
-    MLPConfig,
-    SVRConfig,
-)
+from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.training.seeding import derive_seed
 
 LEARNERS = tuple(REGISTRY)                               # every learner a table may name
@@ -29,7 +20,10 @@ LIGHTNING_KEYS = frozenset({"accelerator", "devices", "num_nodes", "strategy", "
                             "last_ckpt_every_s"})       # how a Lightning fit runs: only the MLP is one
 
 
-class TableConfig(TrainConfig):
+class TableKeys(TrainConfig):
+    """A spec table's keys beside the learners' sections, which TableConfig adds from the registry (one section
+    per learner, named as it is, at the learner's `table_default`)."""
+
     PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS
     LATER_KEYS: ClassVar[dict] = {**TrainConfig.LATER_KEYS, "seeds": 1, "clip_to_train_range": False}
 
@@ -37,12 +31,6 @@ class TableConfig(TrainConfig):
     seeds: int = Field(1, ge=1)                  # models per fold, each from its own seed, predictions averaged
     clip_to_train_range: bool = False            # values: predictions clipped to the fitted rows' target range
     ensemble: Literal["mean", "median"] = "mean"  # of the folds' predictions
-    gbdt: GBDTConfig = GBDTConfig(n_estimators=500, learning_rate=0.05, num_leaves=31, min_child_samples=20,
-                                  subsample=0.8, colsample_bytree=0.8)
-    catboost: CatBoostConfig = CatBoostConfig(iterations=800, learning_rate=0.06, depth=6)
-    linear: LinearConfig = LinearConfig(alphas=[1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0])
-    svr: SVRConfig = SVRConfig(C=1.0, epsilon=0.1, gamma="scale", scale_target=True)
-    mlp: MLPConfig = MLPConfig(hidden=[256, 128], dropout=0.1)
     # the MLP's training (the other learners read none of these)
     epochs: int = Field(40, ge=1)
     batch_size: int = Field(64, ge=1)
@@ -71,3 +59,8 @@ class TableConfig(TrainConfig):
         if not REGISTRY[self.model].uses_training_keys:
             unused |= NEURAL_KEYS
         return {k: v for k, v in super().fingerprint_dict().items() if k not in unused}
+
+
+TableConfig = create_model("TableConfig", __base__=TableKeys, __module__=__name__,
+                           **{name: (cls.Config, cls.table_default) for name, cls in REGISTRY.items()})
+TableConfig.__doc__ = "A spec table's config: TableKeys and one section per registered learner."

@@ -24,6 +24,8 @@ PROBLEMS = ("regression", "binary", "multiclass")
 
 class Learner:
     name: ClassVar[str]                                 # its config section and its `model:` value
+    Config: ClassVar[type]                              # its section's keys (a StrictModel)
+    table_default: ClassVar[Any]                        # that section's values in a spec table's config
     takes: ClassVar[str] = "numbers"                    # categories | strings | numbers
     files: ClassVar[tuple[str, ...]]                    # its model files in a fold folder (globs): what a bundle carries
     problems: ClassVar[tuple[str, ...]] = PROBLEMS      # the problems it fits

@@ -25,6 +25,8 @@ class CatBoostConfig(StrictModel):
 
 class CatBoost(Learner):
     name = "catboost"
+    Config = CatBoostConfig
+    table_default = CatBoostConfig(iterations=800, learning_rate=0.06, depth=6)   # a spec table's section
     takes = "strings"
     files = ("model*.cbm",)
 

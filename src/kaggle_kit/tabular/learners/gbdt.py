@@ -26,6 +26,9 @@ class GBDTConfig(StrictModel):
 
 class GBDT(Learner):
     name = "gbdt"
+    Config = GBDTConfig
+    table_default = GBDTConfig(n_estimators=500, learning_rate=0.05, num_leaves=31, min_child_samples=20,
+                               subsample=0.8, colsample_bytree=0.8)   # a spec table's section
     takes = "categories"
     files = ("model*.txt",)
 

@@ -27,6 +27,8 @@ class LinearConfig(StrictModel):
 
 class Linear(Learner):
     name = "linear"
+    Config = LinearConfig
+    table_default = LinearConfig(alphas=[1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0])   # a spec table's section
     takes = "numbers"
     files = ("model*.json",)
 

@@ -42,6 +42,8 @@ def build_mlp(in_features: int, hidden: list[int], dropout: float, activation: s
 
 class MLP(Learner):
     name = "mlp"
+    Config = MLPConfig
+    table_default = MLPConfig(hidden=[256, 128], dropout=0.1)   # a spec table's section
     takes = "numbers"
     files = ("best.ckpt",)
     uses_training_keys = True

@@ -29,6 +29,8 @@ def scale_gamma(x) -> float:
 
 class SVR(Learner):
     name = "svr"
+    Config = SVRConfig
+    table_default = SVRConfig(C=1.0, epsilon=0.1, gamma="scale", scale_target=True)   # a spec table's section
     takes = "numbers"
     files = ("model*.json",)
     problems = ("regression",)
