@@ -158,3 +158,16 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     assert row["house-gbdt"][8].endswith(" s") and row["house-gbdt"][9] == "-"        # trained, not submitted
     assert "rule=weighted" in row["blend-house+house-gbdt+house-linear@weighted"][7]
     assert row["blend-house+house-gbdt+house-linear@weighted"][9].startswith("submissions/house/blend-")
+
+
+def test_make_auto_on_house_trains_its_five_learners_on_the_sample(tmp_path):
+    """house is a table spec: the generic `make auto` builds its sample, trains every learner the spec lists
+    and blends them, like any download `make new` read."""
+    args = "folds=2 seeds=1 epochs=2 mlp.hidden=[16] gbdt.n_estimators=40 catboost.iterations=40 progress_bar=false"
+    proc = make("auto", tmp_path, COMP="house", ARGS=args)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for learner in ("mlp", "gbdt", "catboost", "linear", "svr"):
+        cv = json.loads((tmp_path / "runs" / "house" / f"house-{learner}" / "cv.json").read_text())
+        assert cv["metric"] == "rmse_log" and "score_without_outliers" in cv and len(cv["folds"]) == 2
+    sub = pd.read_csv(tmp_path / "submissions" / "house" / "auto.csv")
+    assert list(sub.columns) == ["Id", "SalePrice"] and (sub["SalePrice"] > 0).all()

@@ -160,6 +160,8 @@ def run(argv: list[str]) -> None:
     if args.command == "auto":
         from kaggle_kit.pipeline.auto import auto
 
+        if using_sample:
+            ensure_sample(task, data_dir)
         auto(task, task.load(data_dir), root, overrides=args.args, force=args.force)
         return
     config_path = Path(args.config) if args.config else find_config(task.default_config(using_sample), root)
