@@ -30,8 +30,9 @@ class TrainConfig(StrictModel):
         {"accelerator", "devices", "num_nodes", "strategy", "num_workers", "progress_bar", "deterministic",
          "last_ckpt_every_s", "plots"})
     PREDICTION_KEYS: ClassVar[frozenset[str]] = frozenset({"ensemble"})
-    LATER_KEYS: ClassVar[dict[str, Any]] = {"svr.scale_target": False}   # keys (`section.key`) added after
-    #   runs existed, with the value those runs had: left out of the fingerprint at it, so they keep their identity
+    LATER_KEYS: ClassVar[dict[str, Any]] = {"fold_repeats": 1, "svr.scale_target": False}   # keys (`section.key`)
+    #   added after runs existed, with the value those runs had: left out of the fingerprint at it, so they keep
+    #   their identity (one fold set: the runs from before fold_repeats)
 
     seed: int = 0
     fold_seed: int = 42
@@ -68,8 +69,6 @@ class TrainConfig(StrictModel):
         """The training-relevant part of the config: prediction and execution keys left out."""
         skip = self.EXECUTION_KEYS | self.PREDICTION_KEYS
         body = {k: v for k, v in self.model_dump(mode="json").items() if k not in skip}
-        if body.get("fold_repeats") == 1:        # one fold set: the runs from before the key keep their identity
-            del body["fold_repeats"]
         for dotted, value in self.LATER_KEYS.items():
             section, _, key = dotted.partition(".")
             if not key:

@@ -19,6 +19,7 @@ from kaggle_kit.specs import FromSpec
 from kaggle_kit.tabular import decisions
 from kaggle_kit.tabular.config import LEARNERS, TableConfig
 from kaggle_kit.tabular.kind import TableData, TabularTask
+from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.tabular.learners import learner_files
 from kaggle_kit.tabular.metrics import LABEL, METRICS
 from kaggle_kit.tabular.spec import TabularSpec, dump_spec
@@ -81,10 +82,8 @@ class SpecTabularTask(FromSpec, TabularTask):
         super().build_sample(dest)
 
     def check_config(self, cfg: TableConfig) -> None:
-        from kaggle_kit.tabular.learners import LEARNERS
-
-        if self.spec.problem not in LEARNERS[cfg.model].problems:
-            raise UserError(f"model={cfg.model} fits {'/'.join(LEARNERS[cfg.model].problems)} problems, and "
+        if self.spec.problem not in REGISTRY[cfg.model].problems:
+            raise UserError(f"model={cfg.model} fits {'/'.join(REGISTRY[cfg.model].problems)} problems, and "
                             f"{self.name} is {self.spec.problem}; choose another model")
 
     def auto_experiments(self) -> list[str]:

@@ -17,11 +17,16 @@ from kaggle_kit.tabular.spec import TabularSpec
 from kaggle_kit.task import FoldContext, FoldOutput
 
 
+def own_features(hooks) -> bool:
+    """The hook module fits the features (every learner gets its matrix), not the kind's preparation."""
+    return hooks is not None and hooks.fit_features is not None
+
+
 def learner_for(cfg: TableConfig, data, spec: TabularSpec, hooks=None):
     """The config's learner; told the text columns where it takes them as strings (not on a hook's matrix)."""
     cls = LEARNERS[cfg.model]
-    own = hooks is not None and hooks.fit_features is not None
-    return cls(cfg, spec.problem, categorical=data.categorical if cls.takes == "strings" and not own else None)
+    strings = cls.takes == "strings" and not own_features(hooks)
+    return cls(cfg, spec.problem, categorical=data.categorical if strings else None)
 
 
 def metric_form(spec: TabularSpec, classes, pred: np.ndarray) -> np.ndarray:
@@ -53,7 +58,7 @@ def fitted_rows(cfg, data, train_idx: np.ndarray, hooks) -> np.ndarray:
 def clipped(cfg, data, rows: np.ndarray, spec: TabularSpec, pred: np.ndarray) -> np.ndarray:
     """Values: no prediction outside the fitted rows' target range (clip_to_train_range), which stops runaway
     extrapolation."""
-    if spec.problem != "regression" or not getattr(cfg, "clip_to_train_range", False):
+    if spec.problem != "regression" or not cfg.clip_to_train_range:
         return pred
     return np.clip(pred, data.y[rows].min(), data.y[rows].max())
 
@@ -64,7 +69,7 @@ def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec, 
     rows, val = fitted_rows(cfg, data, ctx.train_idx, hooks), ctx.val_idx
     y = np.log1p(data.y) if spec.metric == "rmsle" else data.y
     cls = LEARNERS[cfg.model]
-    if hooks is not None and hooks.fit_features is not None:
+    if own_features(hooks):
         context = hooks.fit_features(data.hook_train.iloc[rows], cfg)
         x = hooks.transform(data.hook_train, context)
         x_fit, x_val, x_test, names = x[rows], x[val], hooks.transform(data.test, context), None
@@ -98,7 +103,7 @@ def predict_table_test(cfg: TableConfig, data, spec: TabularSpec, fold_dir, fold
     rows = fitted_rows(cfg, data, fold_train_rows(data, fold_dir, spec.id), hooks)
     classes = None if spec.problem == "regression" else np.unique(data.y[rows])
     cls = LEARNERS[cfg.model]
-    if hooks is not None and hooks.fit_features is not None:
+    if own_features(hooks):
         x_test, names = hooks.transform(data.test, cls.fold_context(fold_dir, fold)), None
     else:
         prep = Preparation(cls.takes, data, rows)
