@@ -10,6 +10,7 @@
 #   SPLIT=<name>   which test set to answer, where a competition has several (cowboy: valid, test)
 #   BLEND=<name>   a blend to send or bundle (blend-a+b);  DRY=1  print the kaggle command, send nothing
 #   METRIC= TARGET= ID= PROBLEM= SLUG=   what `make new` cannot read from the files (SLUG: Kaggle's competition)
+#   TIME=<s>       make auto's budget in seconds: learners start only while it lasts; run again to continue
 # A variable a target does not read is an error naming those it reads.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -28,6 +29,7 @@ COMP ?=
 SPLIT ?=
 BLEND ?=
 DRY ?=
+TIME ?=
 METRIC :=
 TARGET :=
 ID :=
@@ -114,9 +116,9 @@ new: need-comp ## a spec and configs for COMP from the download in DATA (METRIC,
 	@$(call takes,COMP DATA METRIC TARGET ID PROBLEM SLUG FORCE)
 	$(KIT) new "$(COMP)" --data "$(DATA)" $(if $(METRIC),--metric "$(METRIC)") $(if $(TARGET),--target "$(TARGET)") $(if $(ID),--id "$(ID)") $(if $(PROBLEM),--problem "$(PROBLEM)") $(if $(SLUG),--slug "$(SLUG)") $(if $(filter-out 0,$(FORCE)),--force)
 
-auto: need-comp ## train every learner of COMP's spec, blend them, write submissions/<COMP>/auto.csv (DATA, ARGS, FORCE)
-	@$(call takes,COMP DATA ARGS FORCE)
-	$(KIT) auto "$(COMP)" $(if $(DATA),--data "$(DATA)") --args "$(ARGS)" $(if $(filter-out 0,$(FORCE)),--force)
+auto: need-comp ## train every learner of COMP's spec, blend them, write submissions/<COMP>/auto.csv (DATA, ARGS, FORCE, TIME)
+	@$(call takes,COMP DATA ARGS FORCE TIME)
+	$(KIT) auto "$(COMP)" $(if $(DATA),--data "$(DATA)") --args "$(ARGS)" $(if $(filter-out 0,$(FORCE)),--force) $(if $(TIME),--time "$(TIME)")
 
 train: need-comp ## k-fold training of any competition (COMP, DATA, CONFIG, ARGS, FOLDS, FORCE)
 	@$(call takes,COMP DATA CONFIG ARGS FOLDS FORCE)

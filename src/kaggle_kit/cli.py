@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--data", help="competition folder as unpacked from the Kaggle download")
     s.add_argument("--args", default="", help='overrides for every learner\'s config, "key=value key.sub=value"')
     s.add_argument("--force", action="store_true", help="retrain folds even if complete")
+    s.add_argument("--time", type=float, default=None, help="a budget in seconds: a learner starts only while it "
+                   "lasts; the skipped ones are named, and the same command again continues with them")
     helps = {"sample": "build the synthetic sample in data/samples/<slug>/",
              "train": "train every fold (or FOLDS) and write oof.csv and cv.json",
              "submit": "ensemble the folds' test predictions into submissions/<comp>/<exp>.<ext>",
@@ -162,7 +164,7 @@ def run(argv: list[str]) -> None:
 
         if using_sample:
             ensure_sample(task, data_dir)
-        auto(task, task.load(data_dir), root, overrides=args.args, force=args.force)
+        auto(task, task.load(data_dir), root, overrides=args.args, force=args.force, budget=args.time)
         return
     config_path = Path(args.config) if args.config else find_config(task.default_config(using_sample), root)
     cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)

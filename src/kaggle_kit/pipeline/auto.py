@@ -1,10 +1,14 @@
-"""`make auto COMP=<name>`: every learner the spec lists, trained on the shared folds (resuming like train),
-blended by the default rule (mean, or a tuned rule that holds on every fold set), the blend (or the one
-learner) written to submissions/<name>/auto.csv, and the leaderboard printed."""
+"""`make auto COMP=<name> [TIME=<s>]`: every learner the spec lists, in its order, trained on the shared folds
+(resuming like train), blended by the default rule, the blend (or the one learner) written to
+submissions/<name>/auto.csv, and the leaderboard printed. With a time budget, a learner starts only while the
+budget lasts (so the run ends within it plus one learner's fit); the ones it skips are named, and the same
+command again continues with them (a learner whose folds are complete costs nothing)."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from pathlib import Path
 
 from kaggle_kit.errors import UserError
@@ -14,7 +18,23 @@ from kaggle_kit.pipeline.cross_validate import say
 from kaggle_kit.task import Task, TrainData
 
 
-def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force: bool = False) -> Path:
+def run_complete(task: Task, cfg, data: TrainData, paths: RunPaths) -> bool:
+    """Every fold of the run trained with these settings already: nothing left to fit."""
+    from kaggle_kit.pipeline import runs
+
+    fingerprint = runs.run_fingerprint(cfg, data.fingerprint)["hash"]
+    return all(runs.fold_complete(paths, j, fingerprint) for j in range(cfg.total_folds))
+
+
+def progress_line(task: Task, exp: str, n: int, total: int, paths: RunPaths, seconds: float) -> str:
+    cv = json.loads(paths.cv.read_text()) if paths.cv.is_file() else {}
+    score = f"CV {task.metric} {cv['score']:.5f}" if "score" in cv else "CV -"
+    se = f" ± {cv['score_se']:.5f}" if cv.get("score_se") is not None else ""
+    return f"auto [{n}/{total}] {exp}: {score}{se}, {seconds:.0f} s"
+
+
+def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force: bool = False,
+         budget: float | None = None) -> Path:
     from kaggle_kit.config import load_config
     from kaggle_kit.ensembling.blend import blend, blend_name
     from kaggle_kit.pipeline.cross_validate import train_folds
@@ -25,20 +45,41 @@ def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force:
     if not exps:
         raise UserError(f"make auto runs the learners of a competition.yaml; {task.name} has none: train its "
                         f"configs with {task.make('train')}")
-    for exp in exps:
+    if budget is not None and budget <= 0:
+        raise UserError(f"TIME={budget:g}: the budget is a number of seconds above 0 (or leave TIME out)")
+    start, done, skipped, lines = time.perf_counter(), [], [], []
+    for n, exp in enumerate(exps, 1):
         path = find_config(exp, root)
-        say(f"auto: {exp} ({path})")
         cfg = load_config(task.config_class, path, CONFIGS_DIR, overrides)
         task.check_config(cfg)
-        train_folds(task, cfg, data, RunPaths(root, task.name, exp), only=None, force=force)
-        made = submit(task, cfg, data, RunPaths(root, task.name, exp))
-    if len(exps) > 1:
-        made = blend(task, data, root, exps, rule=None)
+        paths = RunPaths(root, task.name, exp)
+        spent = time.perf_counter() - start
+        if budget is not None and spent >= budget and (force or not run_complete(task, cfg, data, paths)):
+            skipped.append(exp)
+            say(f"auto [{n}/{len(exps)}] {exp}: skipped, the budget TIME={budget:g} s is spent ({spent:.0f} s)")
+            continue
+        say(f"auto [{n}/{len(exps)}] {exp} ({path})")
+        began = time.perf_counter()
+        train_folds(task, cfg, data, paths, only=None, force=force)
+        made = submit(task, cfg, data, paths)
+        lines.append(progress_line(task, exp, n, len(exps), paths, time.perf_counter() - began))
+        say(lines[-1])
+        done.append(exp)
+    if len(done) > 1:
+        made = blend(task, data, root, done, rule=None)
     final = root / "submissions" / task.name / f"auto.{task.submission_ext}"
     atomic.write_with(final, lambda tmp: shutil.copyfile(made, tmp))
-    source = blend_name(exps, None) if len(exps) > 1 else exps[0]
-    atomic.write_json(root / "runs" / task.name / "auto.json", {"source": source, "file": str(final.name)})
+    source = blend_name(done, None) if len(done) > 1 else done[0]
+    atomic.write_json(root / "runs" / task.name / "auto.json",
+                      {"source": source, "file": str(final.name), "learners": done, "skipped": skipped,
+                       "budget_s": budget, "seconds": round(time.perf_counter() - start, 1)})
     default = find_config(task.default_config(False), root)
     print(leaderboard(task, root, load_config(task.config_class, default, CONFIGS_DIR), default), end="")
-    say(f"wrote {final} ({'blend of ' + ', '.join(exps) if len(exps) > 1 else exps[0]})")
+    for line in lines:
+        say(line)
+    if skipped:
+        say(f"auto: skipped {', '.join(skipped)} (TIME={budget:g} s spent); the same command again continues "
+            "with them, or a larger TIME")
+    say(f"wrote {final} ({'blend of ' + ', '.join(done) if len(done) > 1 else done[0]}) in "
+        f"{time.perf_counter() - start:.0f} s")
     return final

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, create_model
+from pydantic import Field, create_model, model_validator
 
-from kaggle_kit.config import TrainConfig
+from kaggle_kit.config import StrictModel, TrainConfig
 from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.training.seeding import derive_seed
 
 LEARNERS = tuple(REGISTRY)                               # every learner a table may name
-DEFAULT_LEARNERS = ("gbdt", "catboost", "linear", "mlp")  # what `make new` lists and `make auto` trains
+DEFAULT_LEARNERS = ("catboost", "gbdt", "linear", "extra_trees", "mlp", "random_forest")  # what `make new`
+#   lists and `make auto` trains, in this order: the most likely to help a blend first, so a time budget keeps them
 NEURAL_KEYS = frozenset({"epochs", "batch_size", "lr", "optimizer", "weight_decay", "momentum", "schedule",
                          "warmup_epochs", "min_lr_ratio", "grad_clip", "checkpoint", "precision", "val_every"})
 
@@ -20,23 +21,43 @@ LIGHTNING_KEYS = frozenset({"accelerator", "devices", "num_nodes", "strategy", "
                             "last_ckpt_every_s"})       # how a Lightning fit runs: only the MLP is one
 
 
+class EncodingConfig(StrictModel):
+    """How text columns become numbers (kaggle_kit.tabular.preparation)."""
+    tfidf_max_features: int = Field(20000, ge=2)   # words and character n-grams, half each, per text column
+    svd_components: int = Field(32, ge=1)          # the trees' (and MLP's) view of a text column
+
+
 class TableKeys(TrainConfig):
     """A spec table's keys beside the learners' sections, which TableConfig adds from the registry (one section
     per learner, named as it is, at the learner's `table_default`)."""
 
     PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS
-    LATER_KEYS: ClassVar[dict] = {**TrainConfig.LATER_KEYS, "seeds": 1, "clip_to_train_range": False}
+    LATER_KEYS: ClassVar[dict] = {**TrainConfig.LATER_KEYS, "seeds": 1, "clip_to_train_range": False,
+                                  "inner_share": 0.0, "gbdt.early_stopping_rounds": 0, "gbdt.refit": True,
+                                  "catboost.early_stopping_rounds": 0, "catboost.refit": True}
 
     model: Literal[LEARNERS] = "gbdt"            # noqa: F821 (LightGBM, CatBoost, linear, SVR, MLP)
     seeds: int = Field(1, ge=1)                  # models per fold, each from its own seed, predictions averaged
     clip_to_train_range: bool = False            # values: predictions clipped to the fitted rows' target range
     ensemble: Literal["mean", "median"] = "mean"  # of the folds' predictions
+    inner_share: float = Field(0.15, ge=0, le=0.5)   # of each training fold's rows, held out (stratified or
+    #   grouped as the folds are) for early stopping: the boosted trees' rounds and the MLP's epoch are chosen
+    #   there, never on the scored fold; 0: no early stopping (the boosted trees fit all their rounds)
+    encoding: EncodingConfig = EncodingConfig()
     # the MLP's training (the other learners read none of these)
     epochs: int = Field(40, ge=1)
     batch_size: int = Field(64, ge=1)
     weight_decay: float = Field(1e-2, ge=0)
     warmup_epochs: float = Field(1.0, ge=0)
-    checkpoint: Literal["best", "last"] = "last"   # the last epoch: one picked on the scored fold flatters CV
+    checkpoint: Literal["best", "last"] = "best"   # the MLP's epoch: best on the inner rows (inner_share), last
+    #                                                  without them (one picked on the scored fold flatters CV)
+
+    @model_validator(mode="after")
+    def _honest_epoch(self):
+        if self.checkpoint == "best" and self.inner_share == 0:
+            raise ValueError("checkpoint: best would pick the MLP's epoch on the scored fold when inner_share is 0; "
+                             "set checkpoint=last, or inner_share above 0")
+        return self
 
     def model_seed(self, fold: int, s: int) -> int:
         """The seed of fold `fold`'s model `s`: (seed, fold) for the first, as runs before `seeds` had it."""

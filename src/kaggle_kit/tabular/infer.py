@@ -13,6 +13,7 @@ import pandas as pd
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
 from kaggle_kit.pipeline.new import Inferred
+from kaggle_kit.tabular.columns import LEARNED, TYPES, infer_types
 from kaggle_kit.tabular.config import LEARNERS as LEARNER_SECTIONS
 from kaggle_kit.tabular.config import NEURAL_KEYS
 from kaggle_kit.tabular.metrics import METRICS
@@ -21,7 +22,6 @@ from kaggle_kit.tabular.spec_task import NA_VALUES
 
 MAX_CLASSES = 50
 DEFAULT_METRIC = {"labels": "accuracy", "probability": "auc", "probabilities": "logloss", "values": "rmse"}
-TEXT_UNIQUE = 0.5          # a text column with more distinct values than this share of rows is an id or free text
 
 
 def find_files(data_dir: Path) -> FilesSpec:
@@ -100,6 +100,18 @@ def infer_form(sample: pd.DataFrame | None, problem: str, classes: list[str], ta
     return ("probability" if problem == "binary" else "labels"), columns
 
 
+def type_lines(types: dict[str, tuple[str, str]]) -> list[str]:
+    """One line per type: its columns, with why for all but numbers."""
+    lines = []
+    for t in TYPES:
+        named = [(c, why) for c, (tt, why) in types.items() if tt == t]
+        if not named:
+            continue
+        shown = ", ".join(c if t == "numeric" else f"{c} ({why})" for c, why in named)
+        lines.append(f"  {t} ({len(named)}): {shown}")
+    return lines
+
+
 def infer_spec(name: str, data_dir: Path, *, metric: str | None = None, target: str | None = None,
                id_column: str | None = None, problem: str | None = None) -> Inferred:
     if metric is not None and metric not in METRICS:
@@ -151,11 +163,14 @@ def infer_spec(name: str, data_dir: Path, *, metric: str | None = None, target: 
         notes.append(f"metric: {metric} (the default for {form} submissions); check the competition's "
                      "Evaluation page and pass --metric if it differs")
         checks.append(f"metric {metric}: the competition's Evaluation page names the real one")
-    drop = [c for c in train.columns if c not in (id_column, target) and not is_number(train[c].dropna())
-            and train[c].nunique() > TEXT_UNIQUE * train[c].notna().sum() and train[c].nunique() > MAX_CLASSES]
-    if drop:
-        notes.append(f"left out: {', '.join(drop)} (text with a value per row: ids or free text)")
-        checks.append(f"drop: {', '.join(drop)} are left out; edit `drop` to keep any")
+    types = infer_types(train, test, (id_column, target))
+    notes.append("columns (their types go to the spec's `columns:`; change any there):")
+    notes += type_lines(types)
+    left_out = [c for c, (t, _) in types.items() if t not in LEARNED]
+    if left_out:
+        checks.append(f"columns: {', '.join(left_out[:6])}{' ...' if len(left_out) > 6 else ''} "
+                      f"{'is' if len(left_out) == 1 else 'are'} left out (id or drop); give one another type in "
+                      "`columns:` to keep it")
     if problem != "regression":
         counts = y.value_counts()
         notes.append(f"classes: {len(classes)} ({', '.join(classes[:6])}{' ...' if len(classes) > 6 else ''}), "
@@ -163,7 +178,8 @@ def infer_spec(name: str, data_dir: Path, *, metric: str | None = None, target: 
     folds = FoldSpec(kind="kfold" if problem == "regression" else "stratified")
     spec = validate_spec({"slug": name, "files": files.model_dump(), "id": id_column, "target": target,
                           "problem": problem, "metric": metric, "submission": form, "answer_columns": answer_columns,
-                          "classes": classes, "drop": drop, "folds": folds.model_dump()}, "make new")
+                          "classes": classes, "columns": {c: t for c, (t, _) in types.items()},
+                          "folds": folds.model_dump()}, "make new")
     checks.append("folds: " + ("stratified on the target" if folds.kind == "stratified" else "shuffled k-fold") +
                   "; a time split or groups need `folds.kind` and `folds.group`")
     return Inferred(spec, notes, checks)

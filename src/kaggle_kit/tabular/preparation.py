@@ -1,73 +1,205 @@
-"""A spec table's columns prepared for a learner, fitted on the fold's training rows only (`takes` of the
-learner): `categories` (numbers, and text as pandas categories of the values the training rows hold: an
-unseen one becomes missing), `strings` (numbers, and text as strings) or `numbers` (median-imputed standardised
-numbers and one-hot text in one matrix: an unseen category is all zeros)."""
+"""A spec table's columns prepared for a learner, every encoder fitted on the fold's training rows only. The
+column types (kaggle_kit.tabular.columns) say what each column becomes; the learner's `takes` says in which
+form it gets them:
+
+- `categories` (LightGBM): numbers; dates split into parts; categorical text as pandas categories of the levels
+  the training rows hold (an unseen one is missing); high-cardinality text target-encoded; free text as the
+  truncated SVD of its TF-IDF;
+- `strings` (CatBoost): the same, but categorical and high-cardinality text as strings, which CatBoost encodes
+  itself by ordered target statistics (its own cross-fitted target encoding);
+- `numbers` (linear models, SVR, MLP, forests): one matrix of median-imputed standardised numbers and date
+  parts, one-hot categorical text (an unseen level is all zeros), standardised target encodings, and free text
+  as TF-IDF of words and character n-grams (the learner's `text = "tfidf"`: sparse, for linear models) or its
+  truncated SVD (`text = "svd"`).
+
+Target encoding is scikit-learn's TargetEncoder: `fit_transform` on the training rows cross-fits it (a row's
+code never uses its own target), `transform` codes the validation and test rows by every training row."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from kaggle_kit.tabular.columns import date_parts, has_time
 
-def gbdt_frame(data, rows_fit: np.ndarray, frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame[data.features].copy()
-    for c in data.features:
-        if c in data.categorical:
-            seen = sorted(data.train[c].iloc[rows_fit].dropna().astype(str).unique())
-            values = frame[c].astype("string").to_numpy(dtype=object)
-            known = pd.Series(values).isin(seen).to_numpy()
-            out[c] = pd.Categorical(np.where(known, values, None), categories=seen)
-        else:
-            out[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
-    return out
+TARGET_TYPE = {"regression": "continuous", "binary": "binary", "multiclass": "multiclass"}
 
 
-def catboost_frame(data, frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame[data.features].copy()
-    for c in data.features:
-        out[c] = frame[c].astype(str).fillna("nan") if c in data.categorical else \
-            pd.to_numeric(frame[c], errors="coerce").astype(float)
-    return out
+def encoding_of(cfg):
+    """The config's encoding section (a house-style config without one gets the defaults)."""
+    from kaggle_kit.tabular.config import EncodingConfig
+
+    return getattr(cfg, "encoding", None) or EncodingConfig()
 
 
-def linear_features(data):
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
+def text_values(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column].astype(object).where(frame[column].notna(), "").astype(str)
+
+
+def tfidf(enc):
+    """Words (1-2 grams) and character 2-5 grams within words, each TF-IDF with sublinear counts."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    half = max(1, enc.tfidf_max_features // 2)
+    return FeatureUnion([
+        ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=half, sublinear_tf=True,
+                                  dtype=np.float64)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=half,
+                                  sublinear_tf=True, dtype=np.float64))])
+
+
+def text_svd(enc, seed: int, n_rows: int):
+    from sklearn.decomposition import TruncatedSVD
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    numeric = [c for c in data.features if c not in data.categorical]
-    return ColumnTransformer([
-        ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-        ("text", make_pipeline(SimpleImputer(strategy="constant", fill_value="(missing)"),
-                               OneHotEncoder(handle_unknown="ignore")), data.categorical)])
+    return make_pipeline(tfidf(enc), TruncatedSVD(n_components=max(1, min(enc.svd_components, n_rows - 1)),
+                                                  random_state=seed))
 
 
-def text_as_str(data, frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame[data.features].copy()
-    for c in data.categorical:
-        out[c] = frame[c].astype(object).where(frame[c].notna(), None).map(lambda v: v if v is None else str(v))
-    return out
+class TextEncoder:
+    """One text column: TF-IDF (sparse) or its SVD (dense), fitted on the training rows' values."""
+
+    def __init__(self, column: str, mode: str, enc, seed: int):
+        self.column, self.mode, self.enc, self.seed = column, mode, enc, seed
+
+    def fit_transform(self, frame: pd.DataFrame):
+        values = text_values(frame, self.column)
+        self.model = tfidf(self.enc) if self.mode == "tfidf" else text_svd(self.enc, self.seed, len(values))
+        try:
+            out = self.model.fit_transform(values)
+        except ValueError:                       # every value empty or below min_df: no vocabulary
+            self.model = None
+            return self.transform(frame)
+        return out
+
+    def transform(self, frame: pd.DataFrame):
+        import scipy.sparse as sp
+
+        if self.model is None:
+            return sp.csr_matrix((len(frame), 0)) if self.mode == "tfidf" else np.zeros((len(frame), 0))
+        return self.model.transform(text_values(frame, self.column))
+
+    @property
+    def names(self) -> list[str]:
+        if self.model is None:
+            return []
+        if self.mode == "tfidf":
+            return [f"{self.column}.{n}" for n in self.model.get_feature_names_out()]
+        return [f"{self.column}.svd{k}" for k in range(self.model[-1].n_components)]
 
 
 class Preparation:
-    """fit(the training rows' frame) -> their x; transform(any frame) -> x; names: the matrix's columns
-    (`numbers`), else None."""
+    """fit(the training rows' frame, their target) -> their x; transform(any frame) -> x; names: x's columns.
+    `takes` and `text` are the learner's (see the module's text); `types` {column: type} of every feature."""
 
-    def __init__(self, takes: str, data, rows: np.ndarray):
+    def __init__(self, takes: str, data, rows: np.ndarray, *, text: str = "svd", cfg=None, problem: str | None = None,
+                 seed: int = 0):
         self.takes, self.data, self.rows, self.names = takes, data, rows, None
+        self.text_mode = "tfidf" if takes == "numbers" and text == "tfidf" else "svd"
+        self.enc, self.problem, self.seed = encoding_of(cfg), problem, seed
+        types = getattr(data, "types", None) or {c: ("categorical" if c in data.categorical else "numeric")
+                                                 for c in data.features}
+        self.of = {t: [c for c in data.features if types[c] == t]
+                   for t in ("numeric", "categorical", "high_cardinality", "date", "text")}
 
-    def fit(self, frame: pd.DataFrame):
+    # the parts every form shares ---------------------------------------------------------------------------
+    def _numeric(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out = {c: pd.to_numeric(frame[c], errors="coerce").astype(float) for c in self.of["numeric"]}
+        for c in self.of["date"]:
+            out.update(date_parts(frame[c], c, self.hours[c]).to_dict("series"))
+        return pd.DataFrame(out, index=frame.index)
+
+    def _fit_shared(self, frame: pd.DataFrame, y) -> None:
+        self.hours = {c: has_time(frame[c]) for c in self.of["date"]}
+        self.texts = [TextEncoder(c, self.text_mode, self.enc, self.seed) for c in self.of["text"]]
+        self.fitted_text = [t.fit_transform(frame) for t in self.texts]
+        self.target_encoder = None
+        if self.of["high_cardinality"] and self.takes != "strings":
+            from sklearn.preprocessing import TargetEncoder
+
+            self.target_encoder = TargetEncoder(target_type=TARGET_TYPE[self.problem], smooth="auto", shuffle=True,
+                                                random_state=self.seed)
+            self.fitted_codes = self.target_encoder.fit_transform(self._levels(frame), y)
+
+    def _levels(self, frame: pd.DataFrame) -> np.ndarray:
+        cols = self.of["high_cardinality"]
+        return frame[cols].astype(object).where(frame[cols].notna(), "(missing)").astype(str).to_numpy()
+
+    def _codes(self, frame: pd.DataFrame, fitting: bool) -> np.ndarray | None:
+        if self.target_encoder is None:
+            return None
+        return self.fitted_codes if fitting else self.target_encoder.transform(self._levels(frame))
+
+    def _code_names(self) -> list[str]:
+        return [] if self.target_encoder is None else [f"{n}.te" for n in
+                                                       self.target_encoder.get_feature_names_out()]
+
+    # the forms ---------------------------------------------------------------------------------------------
+    def fit(self, frame: pd.DataFrame, y=None):
+        self._fit_shared(frame, y)
         if self.takes != "numbers":
-            return self.transform(frame)
-        self.encoder = linear_features(self.data)
-        x = self.encoder.fit_transform(text_as_str(self.data, frame))
-        self.names = self.encoder.get_feature_names_out().tolist()
-        return x
+            return self._frame(frame, fitting=True)
+        return self._matrix(frame, fitting=True)
 
     def transform(self, frame: pd.DataFrame):
-        if self.takes == "categories":
-            return gbdt_frame(self.data, self.rows, frame)
-        if self.takes == "strings":
-            return catboost_frame(self.data, frame)
-        return self.encoder.transform(text_as_str(self.data, frame))
+        return self._frame(frame, fitting=False) if self.takes != "numbers" else self._matrix(frame, fitting=False)
+
+    def _frame(self, frame: pd.DataFrame, fitting: bool) -> pd.DataFrame:
+        """LightGBM's or CatBoost's frame: numbers, then text columns, then codes and text components."""
+        parts = [self._numeric(frame)]
+        texts = {}
+        cats = self.of["categorical"] + (self.of["high_cardinality"] if self.takes == "strings" else [])
+        for c in cats:
+            if self.takes == "strings":
+                texts[c] = frame[c].astype(str).fillna("nan")
+            else:
+                seen = sorted(self.data.train[c].iloc[self.rows].dropna().astype(str).unique())
+                values = frame[c].astype("string").to_numpy(dtype=object)
+                known = pd.Series(values).isin(seen).to_numpy()
+                texts[c] = pd.Categorical(np.where(known, values, None), categories=seen)
+        parts.append(pd.DataFrame(texts, index=frame.index))
+        codes = self._codes(frame, fitting)
+        if codes is not None:
+            parts.append(pd.DataFrame(codes, columns=self._code_names(), index=frame.index))
+        for t, fitted in zip(self.texts, self.fitted_text, strict=True):
+            parts.append(pd.DataFrame(fitted if fitting else t.transform(frame), columns=t.names, index=frame.index))
+        out = pd.concat(parts, axis=1)
+        self.names = list(out.columns)
+        self.categorical = cats
+        return out
+
+    def _matrix(self, frame: pd.DataFrame, fitting: bool):
+        """One numeric matrix (sparse where TF-IDF or one-hot makes it so)."""
+        import scipy.sparse as sp
+
+        blocks, names = [], []
+        numeric = self._numeric(frame)
+        if fitting:
+            from sklearn.impute import SimpleImputer
+            from sklearn.pipeline import make_pipeline
+            from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+            self.numeric_model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
+                                               StandardScaler()) if numeric.shape[1] else None
+            self.onehot = OneHotEncoder(handle_unknown="ignore") if self.of["categorical"] else None
+            self.code_scaler = StandardScaler() if self.target_encoder is not None else None
+        if self.numeric_model is not None:
+            blocks.append(self.numeric_model.fit_transform(numeric) if fitting else self.numeric_model.transform(numeric))
+            names += list(numeric.columns)
+        if self.onehot is not None:
+            cats = frame[self.of["categorical"]].astype(object).where(frame[self.of["categorical"]].notna(),
+                                                                      "(missing)").astype(str)
+            blocks.append(self.onehot.fit_transform(cats) if fitting else self.onehot.transform(cats))
+            names += self.onehot.get_feature_names_out(self.of["categorical"]).tolist()
+        codes = self._codes(frame, fitting)
+        if codes is not None:
+            blocks.append(self.code_scaler.fit_transform(codes) if fitting else self.code_scaler.transform(codes))
+            names += self._code_names()
+        for t, fitted in zip(self.texts, self.fitted_text, strict=True):
+            blocks.append(fitted if fitting else t.transform(frame))
+            names += t.names
+        self.names = names
+        if any(sp.issparse(b) for b in blocks):
+            return sp.hstack([sp.csr_matrix(b) for b in blocks], format="csr")
+        return np.hstack(blocks) if blocks else np.zeros((len(frame), 0))

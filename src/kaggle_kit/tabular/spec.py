@@ -11,6 +11,7 @@ from pydantic import model_validator
 
 from kaggle_kit import specs
 from kaggle_kit.config import StrictModel
+from kaggle_kit.tabular.columns import TYPES
 from kaggle_kit.tabular.config import DEFAULT_LEARNERS, LEARNERS
 from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.tabular.metrics import LABEL, METRICS, PROBABILITIES, PROBABILITY, PROBLEMS, VALUE
@@ -48,6 +49,9 @@ class TabularSpec(StrictModel):
     classes: list[str] = []                  # classification: the class values as read, in order (binary: the
     #                                          second is the positive class)
     drop: list[str] = []                     # columns no learner sees (text, ids)
+    columns: dict[str, Literal[TYPES]] | None = None   # noqa: F821 a type per column (numeric, categorical,
+    #                                          high_cardinality, date, text, id, drop: kaggle_kit.tabular.columns);
+    #                                          make new writes every one; a column not named is inferred on load
     na_values: list[str] | None = None       # the strings read as missing (default: "", NA, NaN, nan, null, None)
     target_transform: Literal["log"] | None = None   # regression: learners fit log(target), the OOF and blends
     #                                          keep it, the metric scores exp of it, the submission is exp
@@ -80,6 +84,10 @@ class TabularSpec(StrictModel):
             raise ValueError(f"target_transform: {self.target_transform} is for a regression target, not {self.problem}")
         if self.hooks is not None and (Path(self.hooks).name != self.hooks or not self.hooks.endswith(".py")):
             raise ValueError(f"hooks: {self.hooks!r} must name a .py file beside the competition.yaml (hooks.py)")
+        named = sorted({self.id, self.target} & set(self.columns or {}))
+        if named:
+            raise ValueError(f"columns: {named[0]} is the {'id' if named[0] == self.id else 'target'}, not a "
+                             "feature; leave it out of `columns`")
         if self.learners == [] or len(set(self.learners)) < len(self.learners):
             raise ValueError(f"learners must name each of {', '.join(LEARNERS)} at most once, and at least one")
         unfit = [n for n in self.learners if self.problem not in REGISTRY[n].problems]

@@ -17,6 +17,7 @@ from kaggle_kit.metrics import rmse
 from kaggle_kit.pipeline.submission_checks import check_table
 from kaggle_kit.specs import FromSpec
 from kaggle_kit.tabular import decisions
+from kaggle_kit.tabular.columns import LEARNED, column_type
 from kaggle_kit.tabular.config import LEARNERS, TableConfig
 from kaggle_kit.tabular.kind import TableData, TabularTask
 from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
@@ -31,9 +32,10 @@ NA_VALUES = ["", "NA", "NaN", "nan", "null", "None"]
 @dataclass(kw_only=True)
 class SpecTableData(TableData):
     features: list[str]            # the columns the learners see
-    categorical: list[str]         # those of them that hold text
+    categorical: list[str]         # those of them that hold text with levels (categorical, high_cardinality)
     hook_train: pd.DataFrame | None = None   # the training table as the hook module sees it (target as numbers)
     flagged: np.ndarray | None = None        # the hook's flagged rows (scored also without them), else None
+    types: dict[str, str] | None = None      # each feature's type (kaggle_kit.tabular.columns)
 
 
 class SpecTabularTask(FromSpec, TabularTask):
@@ -120,13 +122,21 @@ class SpecTabularTask(FromSpec, TabularTask):
 
             train = engineered(hooks, train, [s.id, s.target], train_path)
             test = engineered(hooks, test, [s.id], test_path)
-        features = [c for c in train.columns if c not in (s.id, s.target, *s.drop)]
+        types = self.column_types(train, test, train_path)
+        features = [c for c, t in types.items() if t in LEARNED]
         absent = [c for c in features if c not in test.columns]
         if absent:
             raise UserError(f"{test_path} lacks the feature column(s) {', '.join(absent[:3])} that train has; add "
                             "them to `drop` in the competition.yaml")
-        categorical = [c for c in features if not (pd.api.types.is_numeric_dtype(train[c])
-                                                   and pd.api.types.is_numeric_dtype(test[c]))]
+        numeric = [c for c in features if types[c] == "numeric"]
+        for c in numeric:
+            if not (pd.api.types.is_numeric_dtype(train[c]) and pd.api.types.is_numeric_dtype(test[c])):
+                bad = pd.concat([train[c], test[c]]).dropna()
+                bad = bad[pd.to_numeric(bad, errors="coerce").isna()]
+                if len(bad):
+                    raise UserError(f"columns: {c} is numeric in the competition.yaml, but holds {bad.iloc[0]!r}; "
+                                    "give it another type (categorical, high_cardinality, text) or drop it")
+        categorical = [c for c in features if types[c] in ("categorical", "high_cardinality")]
         raw = self._target(train, train_path)
         y = np.log(raw) if s.target_transform == "log" else raw
         hook_train = flagged = None
@@ -146,7 +156,23 @@ class SpecTabularTask(FromSpec, TabularTask):
         return SpecTableData(ids=train[s.id].tolist(), test_ids=test[s.id].tolist(), fingerprint=fingerprint,
                              stratify=stratify, groups=groups, sample_submission=sample, train=train, test=test,
                              y=y, features=features, categorical=categorical, hook_train=hook_train,
-                             flagged=flagged)
+                             flagged=flagged, types={c: types[c] for c in features})
+
+    def column_types(self, train: pd.DataFrame, test: pd.DataFrame, path: Path) -> dict[str, str]:
+        """Every column's type but the id's and the target's: the spec's `columns:`, `drop`, and the inferred type
+        of any column the spec does not name (kaggle_kit.tabular.columns)."""
+        s = self.spec
+        given = dict(s.columns or {})
+        unknown = sorted(set(given) - set(train.columns))
+        if unknown:
+            raise UserError(f"columns: {unknown[0]} is not a column of {path.name}; remove it from the "
+                            "competition.yaml or write the spec again with make new")
+        types = {}
+        for c in train.columns:
+            if c in (s.id, s.target):
+                continue
+            types[c] = "drop" if c in s.drop else given.get(c) or column_type(train[c], test.get(c))[0]
+        return types
 
     def _answer_order(self, data_dir: Path, test: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The rows to answer in the sample submission's order (else test's), and the sample."""

@@ -10,11 +10,14 @@ import numpy as np
 import pandas as pd
 
 from kaggle_kit.errors import UserError
+from kaggle_kit.io import atomic
 from kaggle_kit.tabular.config import TableConfig
+from kaggle_kit.tabular.early_stopping import inner_split
 from kaggle_kit.tabular.learners import LEARNERS
 from kaggle_kit.tabular.preparation import Preparation
 from kaggle_kit.tabular.spec import TabularSpec
 from kaggle_kit.task import FoldContext, FoldOutput
+from kaggle_kit.training.seeding import derive_seed
 
 
 def own_features(hooks) -> bool:
@@ -63,9 +66,20 @@ def clipped(cfg, data, rows: np.ndarray, spec: TabularSpec, pred: np.ndarray) ->
     return np.clip(pred, data.y[rows].min(), data.y[rows].max())
 
 
+INNER_STREAM = 1_000_003     # the seed stream of the inner split, apart from the models' (seed, fold, s)
+
+
+def prepared(cfg, data, spec: TabularSpec, rows: np.ndarray, y: np.ndarray, fold: int):
+    """The kind's preparation fitted on the fold's training rows (kaggle_kit.tabular.preparation)."""
+    cls = LEARNERS[cfg.model]
+    prep = Preparation(cls.takes, data, rows, text=cls.text, cfg=cfg, problem=spec.problem,
+                       seed=derive_seed(cfg.seed, fold))
+    return prep.fit(data.train.iloc[rows], y[rows]), prep
+
+
 def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec, hooks=None) -> FoldOutput:
     """The learner `seeds` times on the fold's rows (prepared by the kind, or by the hook's fitted features),
-    predictions averaged."""
+    predictions averaged. Learners that stop early do so on a share of the training rows (inner_share)."""
     rows, val = fitted_rows(cfg, data, ctx.train_idx, hooks), ctx.val_idx
     y = np.log1p(data.y) if spec.metric == "rmsle" else data.y
     cls = LEARNERS[cfg.model]
@@ -73,25 +87,42 @@ def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec, 
         context = hooks.fit_features(data.hook_train.iloc[rows], cfg)
         x = hooks.transform(data.hook_train, context)
         x_fit, x_val, x_test, names = x[rows], x[val], hooks.transform(data.test, context), None
-        n_features = x.shape[1]
     else:
-        prep, context = Preparation(cls.takes, data, rows), None
-        x_fit = prep.fit(data.train.iloc[rows])
-        x_val, x_test, names = prep.transform(data.train.iloc[val]), prep.transform(data.test), prep.names
-        n_features = len(data.features)
-    fitted, p_val, p_test, info = [], [], [], []
+        x_fit, prep = prepared(cfg, data, spec, rows, y, ctx.fold)
+        x_val, x_test, context = prep.transform(data.train.iloc[val]), prep.transform(data.test), None
+        names = prep.names
+    stop = inner_split(data.y[rows], None if data.groups is None else data.groups[rows], spec.folds.kind,
+                       getattr(cfg, "inner_share", 0.0), derive_seed(cfg.seed, ctx.fold, INNER_STREAM))
+    fitted, p_val, p_test, info, weights = [], [], [], [], []
     for s in range(cfg.seeds):
         learner = learner_for(cfg, data, spec, hooks)
         info.append(learner.fit(x_fit, y[rows], seed=cfg.model_seed(ctx.fold, s), fold_dir=ctx.dir, s=s,
-                                x_val=x_val, y_val=y[val], ctx=ctx, names=names))
+                                x_val=x_val, y_val=y[val], ctx=ctx, names=names, stop=stop))
         p_val.append(metric_form(spec, learner.classes_, learner.predict(x_val)))
         p_test.append(metric_form(spec, learner.classes_, learner.predict(x_test)))
+        weights.append(learner.importance(names) if names is not None else None)
         fitted.append(learner)
     cls.save_fold(ctx.dir, fitted, context)
+    write_importance(ctx.dir, weights)
     pv = clipped(cfg, data, rows, spec, np.mean(p_val, 0))
     pt = clipped(cfg, data, rows, spec, np.mean(p_test, 0))
+    metrics = {"learner": cfg.model, "n_features": x_fit.shape[1] if own_features(hooks) else len(data.features),
+               "n_fit": len(rows), "seeds": info}
+    if not own_features(hooks):
+        metrics["n_columns"] = int(x_fit.shape[1])
+    if stop is not None:
+        metrics["n_early_stopping"] = int(stop.sum())
     return FoldOutput(val=pred_frame(spec, [data.ids[i] for i in val], pv), test=pred_frame(spec, data.test_ids, pt),
-                      metrics={"learner": cfg.model, "n_features": n_features, "n_fit": len(rows), "seeds": info})
+                      metrics=metrics)
+
+
+def write_importance(fold_dir, weights: list[dict | None]) -> None:
+    """importance.json: each feature's importance averaged over the seeds' models, where the learner has one."""
+    if not weights or weights[0] is None:
+        return
+    keys = list(weights[0])
+    mean = {k: float(np.mean([w.get(k, 0.0) for w in weights])) for k in keys}
+    atomic.write_json(fold_dir / "importance.json", mean)
 
 
 def predict_table_test(cfg: TableConfig, data, spec: TabularSpec, fold_dir, fold: int = 0, hooks=None) -> pd.DataFrame:
@@ -106,8 +137,8 @@ def predict_table_test(cfg: TableConfig, data, spec: TabularSpec, fold_dir, fold
     if own_features(hooks):
         x_test, names = hooks.transform(data.test, cls.fold_context(fold_dir, fold)), None
     else:
-        prep = Preparation(cls.takes, data, rows)
-        prep.fit(data.train.iloc[rows])
+        y = np.log1p(data.y) if spec.metric == "rmsle" else data.y
+        _, prep = prepared(cfg, data, spec, rows, y, fold)
         x_test, names = prep.transform(data.test), prep.names
     preds = []
     for s in range(cfg.seeds):

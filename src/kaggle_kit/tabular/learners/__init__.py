@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from kaggle_kit.tabular.learners.base import Learner
 from kaggle_kit.tabular.learners.catboost import CatBoost, CatBoostConfig
+from kaggle_kit.tabular.learners.forests import ExtraTrees, ExtraTreesConfig, RandomForest, RandomForestConfig
 from kaggle_kit.tabular.learners.gbdt import GBDT, GBDTConfig
 from kaggle_kit.tabular.learners.linear import Linear, LinearConfig
 from kaggle_kit.tabular.learners.mlp import MLP, MLPConfig
 from kaggle_kit.tabular.learners.svr import SVR, SVRConfig
 
-LEARNERS: dict[str, type[Learner]] = {c.name: c for c in (GBDT, CatBoost, Linear, SVR, MLP)}
+LEARNERS: dict[str, type[Learner]] = {c.name: c for c in (GBDT, CatBoost, Linear, SVR, MLP, ExtraTrees,
+                                                           RandomForest)}
 
-__all__ = ["LEARNERS", "Learner", "GBDTConfig", "CatBoostConfig", "LinearConfig", "SVRConfig", "MLPConfig"]
+__all__ = ["LEARNERS", "Learner", "GBDTConfig", "CatBoostConfig", "LinearConfig", "SVRConfig", "MLPConfig",
+           "ExtraTreesConfig", "RandomForestConfig"]
 
 
 def learner_files(names) -> tuple[str, ...]:

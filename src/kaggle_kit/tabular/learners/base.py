@@ -30,6 +30,8 @@ class Learner:
     files: ClassVar[tuple[str, ...]]                    # its model files in a fold folder (globs): what a bundle carries
     problems: ClassVar[tuple[str, ...]] = PROBLEMS      # the problems it fits
     uses_training_keys: ClassVar[bool] = False          # reads epochs, lr, batch_size... (a network)
+    text: ClassVar[str] = "svd"                         # free text as TF-IDF (`tfidf`: sparse, linear models) or
+    #                                                     its truncated SVD (`svd`), where it takes `numbers`
 
     def __init__(self, cfg, problem: str, *, categorical: list[str] | None = None):
         self.cfg, self.section, self.problem = cfg, getattr(cfg, self.name), problem
@@ -37,8 +39,10 @@ class Learner:
         self.classes_: np.ndarray | None = None         # classification: the class indices it saw, in order
 
     def fit(self, x, y: np.ndarray, *, seed: int, fold_dir: Path, s: int = 0, x_val=None, y_val=None,
-            ctx=None) -> dict[str, Any]:
-        """Fit on (x, y), save the model in fold_dir (seed s's file), return what the fold's metrics record."""
+            ctx=None, stop: np.ndarray | None = None) -> dict[str, Any]:
+        """Fit on (x, y), save the model in fold_dir (seed s's file), return what the fold's metrics record.
+        `stop`: a mask of x's rows held out for early stopping (kaggle_kit.tabular.early_stopping), or None; a
+        learner that stops early reads only those, never x_val (the scored fold, passed for logging)."""
         raise NotImplementedError
 
     def predict(self, x) -> np.ndarray:
@@ -48,6 +52,11 @@ class Learner:
     def load(self, fold_dir: Path, s: int, classes: np.ndarray | None) -> Learner:
         """The model seed s saved in fold_dir; `classes`: the class indices its training rows held."""
         raise NotImplementedError
+
+    def importance(self, names: list[str] | None) -> dict[str, float] | None:
+        """Each feature's importance in the fitted model (gain for trees, |coefficient| for linear models), by
+        the names of the prepared columns; None for a learner without one."""
+        return None
 
     def saved_features(self) -> list[str] | None:
         """The names of the columns a loaded model was fitted on, where it saved them."""

@@ -22,30 +22,57 @@ class GBDTConfig(StrictModel):
     reg_lambda: float = Field(1.0, ge=0)
     reg_alpha: float = Field(0.0, ge=0)
     threads: int = Field(0, ge=0)       # 0: LightGBM's default (all cores)
+    early_stopping_rounds: int = Field(0, ge=0)   # > 0: stop when the inner rows (inner_share) have not improved
+    #                                               for this many rounds; 0: fit n_estimators rounds
+    refit: bool = True                  # after early stopping, fit again on every training row of the fold
 
 
 class GBDT(Learner):
     name = "gbdt"
     Config = GBDTConfig
-    table_default = GBDTConfig(n_estimators=500, learning_rate=0.05, num_leaves=31, min_child_samples=20,
-                               subsample=0.8, colsample_bytree=0.8)   # a spec table's section
+    table_default = GBDTConfig(n_estimators=5000, learning_rate=0.03, num_leaves=31, min_child_samples=20,
+                               subsample=0.8, colsample_bytree=0.8, early_stopping_rounds=100)   # a spec table's
     takes = "categories"
     files = ("model*.txt",)
 
-    def fit(self, x, y, *, seed, fold_dir, s=0, **_):
+    def _model(self, seed: int, rounds: int):
         import lightgbm as lgb
 
         g = self.section
         kind = lgb.LGBMRegressor if self.problem == "regression" else lgb.LGBMClassifier
-        self.model = kind(n_estimators=g.n_estimators, learning_rate=g.learning_rate, num_leaves=g.num_leaves,
-                          min_child_samples=g.min_child_samples, subsample=g.subsample, subsample_freq=1,
-                          colsample_bytree=g.colsample_bytree, reg_lambda=g.reg_lambda, reg_alpha=g.reg_alpha,
-                          random_state=seed, n_jobs=g.threads or None, verbose=-1)
-        self.model.fit(x, y)
+        return kind(n_estimators=rounds, learning_rate=g.learning_rate, num_leaves=g.num_leaves,
+                    min_child_samples=g.min_child_samples, subsample=g.subsample, subsample_freq=1,
+                    colsample_bytree=g.colsample_bytree, reg_lambda=g.reg_lambda, reg_alpha=g.reg_alpha,
+                    random_state=seed, n_jobs=g.threads or None, verbose=-1)
+
+    def fit(self, x, y, *, seed, fold_dir, s=0, stop=None, **_):
+        import lightgbm as lgb
+
+        g, info = self.section, {}
+        if stop is not None and g.early_stopping_rounds:
+            from kaggle_kit.tabular.early_stopping import refit_rounds, rows
+
+            probe = self._model(seed, g.n_estimators)
+            probe.fit(rows(x, ~stop), y[~stop], eval_set=[(rows(x, stop), y[stop])],
+                      callbacks=[lgb.early_stopping(g.early_stopping_rounds, verbose=False)])
+            best = int(probe.best_iteration_ or g.n_estimators)
+            info = {"rounds": best}
+            if g.refit:
+                info["refit_rounds"] = refit_rounds(best, stop)
+                self.model = self._model(seed, info["refit_rounds"]).fit(x, y)
+            else:
+                self.model = self._model(seed, best).fit(rows(x, ~stop), y[~stop])
+        else:
+            self.model = self._model(seed, g.n_estimators).fit(x, y)
         atomic.write_with(Path(fold_dir) / f"model_seed{s}.txt", lambda p: self.model.booster_.save_model(str(p)))
         self.classes_ = getattr(self.model, "classes_", None)
         self.booster = None
-        return {}
+        return info
+
+    def importance(self, names):
+        booster = self.model.booster_ if self.booster is None else self.booster
+        return dict(zip(names or booster.feature_name(), booster.feature_importance("gain").astype(float),
+                        strict=True))
 
     def predict(self, x) -> np.ndarray:
         if self.booster is None:

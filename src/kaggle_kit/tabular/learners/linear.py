@@ -30,6 +30,7 @@ class Linear(Learner):
     Config = LinearConfig
     table_default = LinearConfig(alphas=[1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0])   # a spec table's section
     takes = "numbers"
+    text = "tfidf"
     files = ("model*.json",)
 
     def _estimator(self, seed: int):
@@ -87,6 +88,13 @@ class Linear(Learner):
         if self.problem != "regression":
             self.model = logistic(self.saved, classes)
         return self
+
+    def importance(self, names):
+        coef = np.abs(np.atleast_2d(np.asarray(self.model.coef_ if self.saved is None else self.saved["coef"],
+                                               float)))
+        if names is None or coef.shape[1] != len(names):
+            return None
+        return dict(zip(names, coef.mean(0).tolist(), strict=True))
 
     def saved_features(self) -> list[str] | None:
         return self.saved.get("features")

@@ -52,7 +52,9 @@ class MLP(Learner):
         out = 1 if self.problem == "regression" else len(self.classes_)
         return build_mlp(in_features, section["hidden"], section["dropout"], section["activation"], out)
 
-    def fit(self, x, y, *, seed, fold_dir, s=0, x_val=None, y_val=None, ctx=None, **_):
+    def fit(self, x, y, *, seed, fold_dir, s=0, x_val=None, y_val=None, ctx=None, stop=None, **_):
+        """With `stop`, it trains on the other training rows and validates on those (its epoch is chosen there);
+        without, it validates on the scored fold for the log only (a table's checkpoint is then `last`)."""
         import torch
 
         from kaggle_kit.tabular.batches import BatchGroups, TensorBatches
@@ -60,6 +62,8 @@ class MLP(Learner):
         from kaggle_kit.training.trainer import fit_fold
 
         cfg = self.cfg
+        if stop is not None:
+            x, y, x_val, y_val = x[~stop], y[~stop], x[stop], y[stop]
         x, x_val = dense(x), dense(x_val)
         if self.problem == "regression":
             center, scale = float(y.mean()), float(y.std())            # the net learns a z-score
@@ -86,7 +90,8 @@ class MLP(Learner):
         self.net = self.net.cpu()
         self.checkpoint = {"state_dict": self.net.state_dict(), "target": target, "epoch": fit.epoch,
                            "val_loss": fit.score}
-        return {"epoch": fit.epoch, "seconds": round(fit.seconds, 3)}
+        return {"epoch": fit.epoch, "seconds": round(fit.seconds, 3),
+                **({"inner_val_loss": round(float(fit.score), 6)} if stop is not None else {})}
 
     def predict(self, x) -> np.ndarray:
         import torch

@@ -1,0 +1,214 @@
+"""`make auto` on real tables it has never seen, against what a competitor would run instead: a default
+LightGBM 5-fold and AutoGluon `best_quality` at the same time budget. Each table is a Kaggle-layout download
+(../shared/data/tables/<name>/: train.csv, test.csv, sample_submission.csv) whose held-out answers
+(<name>.answers.csv) score every submission the same way. Writes the real-tables section of
+docs/BENCHMARKS.md.
+
+AutoGluon is not a dependency of the kit: it is installed into its own virtualenv (.bench/autogluon) on the
+first run, and its results are kept in .bench/autogluon-results/ by table and budget (it does not change with
+the kit's code; --rerun-autogluon fits it again)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench_report import write_section  # noqa: E402
+
+TABLES = ROOT.parent / "shared" / "data" / "tables"
+BENCH = ROOT / ".bench"
+AG_VENV = BENCH / "autogluon"
+AG_RESULTS = BENCH / "autogluon-results"
+AG_PACKAGES = ["autogluon.tabular[lightgbm,catboost,xgboost,fastai]==1.6.3"]
+CASES = {  # table: (id, target, metric) as the README of the tables states them
+    "credit": ("id", "Status", "auc"), "attrition": ("id", "Attrition", "auc"),
+    "concrete": ("id", "compressive_strength", "rmse"), "fine_foods": ("id", "score", "auc"),
+    "satellite": ("id", "classes", "logloss"), "mortgage": ("id", "deny", "auc"),
+}
+HIGHER = {"auc": True, "rmse": False, "logloss": False}
+
+
+def score(metric: str, answers: pd.DataFrame, sub: pd.DataFrame, id_col: str, target: str) -> float:
+    from sklearn.metrics import log_loss, mean_squared_error, roc_auc_score
+
+    merged = answers.merge(sub, on=id_col, suffixes=("", "_pred"))
+    if len(merged) != len(answers):
+        raise SystemExit(f"the submission answers {len(merged)} of {len(answers)} held-out rows")
+    if metric == "auc":
+        return float(roc_auc_score(merged[target].astype(int), merged[f"{target}_pred"]))
+    if metric == "rmse":
+        return float(np.sqrt(mean_squared_error(merged[target], merged[f"{target}_pred"])))
+    classes = [c for c in sub.columns if c != id_col]
+    p = merged[classes].to_numpy(float)
+    return float(log_loss(merged[target].astype(str), p / p.sum(1, keepdims=True), labels=classes))
+
+
+def default_lightgbm(data: Path, id_col: str, target: str, metric: str) -> pd.DataFrame:
+    """LightGBM with its defaults on 5 stratified (or shuffled) folds, text columns as pandas categories, the
+    folds' test predictions averaged: what a competitor's first baseline is."""
+    import lightgbm as lgb
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    train, test = pd.read_csv(data / "train.csv"), pd.read_csv(data / "test.csv")
+    sample = pd.read_csv(data / "sample_submission.csv")
+    x, xt = train.drop(columns=[id_col, target]), test.drop(columns=[id_col])
+    for c in x.columns:
+        if x[c].dtype == object:
+            cats = pd.CategoricalDtype(sorted(x[c].dropna().unique()))
+            x[c], xt[c] = x[c].astype(cats), xt[c].astype(cats)
+    y = train[target]
+    regression = metric == "rmse"
+    if not regression:
+        classes = list(sample.columns[1:]) if len(sample.columns) > 2 else sorted(y.astype(str).unique())
+        y = pd.Series(pd.Index(classes).get_indexer(y.astype(str)))
+    split = (KFold if regression else StratifiedKFold)(5, shuffle=True, random_state=42)
+    preds = []
+    for fit, _ in split.split(x, y):
+        model = (lgb.LGBMRegressor if regression else lgb.LGBMClassifier)(verbose=-1, random_state=0)
+        model.fit(x.iloc[fit], y.iloc[fit])
+        preds.append(model.predict(xt) if regression else model.predict_proba(xt))
+    p = np.mean(preds, 0)
+    if regression:
+        return pd.DataFrame({id_col: test[id_col], target: p})
+    if p.shape[1] == 2 and len(sample.columns) == 2:
+        return pd.DataFrame({id_col: test[id_col], target: p[:, 1]})
+    return pd.concat([test[[id_col]], pd.DataFrame(p, columns=list(sample.columns[1:]))], axis=1)
+
+
+def ensure_autogluon() -> Path:
+    python = AG_VENV / "bin" / "python"
+    if not (AG_VENV / ".installed").is_file():
+        print(f"installing AutoGluon into {AG_VENV} (once; not a kit dependency)", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(AG_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "torch==2.13.0"], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *AG_PACKAGES], check=True)
+        (AG_VENV / ".installed").write_text("\n".join(AG_PACKAGES) + "\n")
+    return python
+
+
+def autogluon(name: str, data: Path, budget: int, rerun: bool) -> dict:
+    id_col, target, metric = CASES[name]
+    cached = AG_RESULTS / f"{name}-{budget}s.json"
+    if cached.is_file() and not rerun:
+        return json.loads(cached.read_text())
+    python = ensure_autogluon()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "sub.csv"
+        start = time.perf_counter()
+        proc = subprocess.run([str(python), str(ROOT / "scripts" / "autogluon_runner.py"), str(data), id_col, target,
+                               metric, str(budget), str(out), str(Path(tmp) / "ag")], capture_output=True, text=True,
+                              env={**os.environ, "OMP_NUM_THREADS": str(os.cpu_count())})
+        seconds = time.perf_counter() - start
+        if proc.returncode:
+            raise SystemExit(f"AutoGluon failed on {name}:\n{proc.stderr[-3000:]}")
+        answers = pd.read_csv(TABLES / f"{name}.answers.csv")
+        result = {"score": score(metric, answers, pd.read_csv(out), id_col, target), "seconds": round(seconds, 1),
+                  "note": proc.stdout.strip().splitlines()[-1]}
+    AG_RESULTS.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(result) + "\n")
+    return result
+
+
+def kit(*args: str, root: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KIT_ROOT": str(root), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "kaggle_kit", *args], cwd=root, env=env, capture_output=True,
+                          text=True)
+    if proc.returncode:
+        raise SystemExit(f"kit {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def kit_auto(name: str, data: Path, budget: int, work: Path) -> dict:
+    """make new + make auto TIME=<budget> in a fresh work root: the held-out score of auto.csv, the time, each
+    learner's CV and the blend's rule."""
+    id_col, target, metric = CASES[name]
+    kit("new", name, "--data", str(data), "--metric", metric, root=work)
+    start = time.perf_counter()
+    proc = kit("auto", name, "--time", str(budget), root=work)
+    seconds = time.perf_counter() - start
+    answers = pd.read_csv(TABLES / f"{name}.answers.csv")
+    sub = pd.read_csv(work / "submissions" / name / "auto.csv")
+    cvs = {}
+    for cv in sorted((work / "runs" / name).glob(f"{name}-*/cv.json")):
+        cvs[cv.parent.name.removeprefix(f"{name}-")] = json.loads(cv.read_text())["score"]
+    source = json.loads((work / "runs" / name / "auto.json").read_text())["source"]
+    blend_json = work / "runs" / name / "blends" / f"{source}.json"
+    rule = json.loads(blend_json.read_text())["rule"] if blend_json.is_file() else source
+    skipped = [line for line in proc.stderr.splitlines() if "skipped" in line]
+    return {"score": score(metric, answers, sub, id_col, target), "seconds": round(seconds, 1), "cvs": cvs,
+            "rule": rule, "skipped": skipped}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tables", default=None, help="the folder of the tables and their answers "
+                        "(default: ../shared/data/tables)")
+    parser.add_argument("--time", type=int, default=600, help="the budget of make auto and AutoGluon, seconds")
+    parser.add_argument("--only", default="", help="comma-separated tables (default: all six)")
+    parser.add_argument("--rerun-autogluon", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="print, do not write docs/BENCHMARKS.md")
+    args = parser.parse_args()
+    global TABLES
+    TABLES = Path(args.tables) if args.tables else TABLES
+    names = [n for n in (args.only.split(",") if args.only else CASES)]
+    rows = []
+    for name in names:
+        id_col, target, metric = CASES[name]
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "downloads" / name
+            shutil.copytree(TABLES / name, data)
+            answers = pd.read_csv(TABLES / f"{name}.answers.csv")
+            start = time.perf_counter()
+            lgb_score = score(metric, answers, default_lightgbm(data, id_col, target, metric), id_col, target)
+            lgb_seconds = time.perf_counter() - start
+            ours = kit_auto(name, data, args.time, Path(tmp))
+        ag = autogluon(name, TABLES / name, args.time, args.rerun_autogluon)
+        rows.append((name, metric, lgb_score, lgb_seconds, ours, ag))
+        print(f"{name}: lightgbm {lgb_score:.4f}, make auto {ours['score']:.4f} ({ours['seconds']:.0f} s), "
+              f"autogluon {ag['score']:.4f} ({ag['seconds']:.0f} s)", file=sys.stderr, flush=True)
+    body = render(rows, args.time)
+    print(body)
+    if not args.no_write:
+        write_section(ROOT / "docs" / "BENCHMARKS.md", "real-tables",
+                      "Real tables: make auto against a default LightGBM and AutoGluon best_quality", body)
+
+
+def render(rows, budget: int) -> str:
+    lines = [f"| table | metric | default LightGBM 5-fold | make auto (TIME={budget}) | AutoGluon best_quality "
+             f"({budget} s) | make auto vs AutoGluon | make auto's blend | time: LightGBM / make auto / AutoGluon |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, metric, lgb_score, lgb_seconds, ours, ag in rows:
+        better = (ours["score"] >= ag["score"]) if HIGHER[metric] else (ours["score"] <= ag["score"])
+        lines.append(f"| {name} | {metric} | {lgb_score:.4f} | **{ours['score']:.4f}** | {ag['score']:.4f} | "
+                     f"{'at least as good' if better else 'worse'} ({ours['score'] - ag['score']:+.4f}) | "
+                     f"{ours['rule']} | {lgb_seconds:.0f} s / {ours['seconds']:.0f} s / {ag['seconds']:.0f} s |")
+    learners = list(dict.fromkeys(k for row in rows for k in row[4]["cvs"]))
+    cv_lines = ["| table | " + " | ".join(learners) + " |", "|---|" + "---|" * len(learners)]
+    for name, _, _, _, ours, _ in rows:
+        cv_lines.append(f"| {name} | " + " | ".join(f"{ours['cvs'][k]:.4f}" if k in ours["cvs"] else "-"
+                                                    for k in learners) + " |")
+    return ("Held-out scores (the 30% of rows the tables keep apart, scored by their answers file) of three "
+            "submissions made from the same train.csv, on this machine "
+            f"({os.cpu_count()} CPUs), one run each: a default LightGBM (`LGBMClassifier()` / `LGBMRegressor()`, "
+            f"text as categories, 5 folds, test predictions averaged); `make new` + `make auto TIME={budget}` with "
+            f"every default; AutoGluon {AG_PACKAGES[0].split('==')[1]} `best_quality` with `time_limit={budget}` (its "
+            "own virtualenv, `scripts/autogluon_runner.py`). Higher is better for auc, lower for rmse and logloss. "
+            "The times are wall-clock seconds of each whole run.\n\n"
+            + "\n".join(lines) + "\n\nEach learner's 5-fold CV inside `make auto` (the spec's metric):\n\n"
+            + "\n".join(cv_lines))
+
+
+if __name__ == "__main__":
+    main()
