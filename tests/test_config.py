@@ -149,11 +149,13 @@ def test_one_nested_key_changes_that_key_alone(cls, section, key, value, tmp_pat
 
 
 def test_table_gbdt_override_keeps_the_tables_learning_rate(tmp_path):
-    """The reported case: gbdt.n_estimators alone kept learning_rate 0.05 / num_leaves 31, not 0.02 / 15."""
+    """The reported case: gbdt.n_estimators alone kept the table's learning_rate and num_leaves (0.03 / 31), not
+    GBDTConfig's own (0.02 / 15)."""
     from kaggle_kit.tabular.config import TableConfig
 
     cfg = load_config(TableConfig, write(tmp_path / "t.yaml", "model: gbdt\n"), tmp_path, "gbdt.n_estimators=150")
-    assert (cfg.gbdt.n_estimators, cfg.gbdt.learning_rate, cfg.gbdt.num_leaves) == (150, 0.05, 31)
+    assert (cfg.gbdt.n_estimators, cfg.gbdt.learning_rate, cfg.gbdt.num_leaves) == (150, 0.03, 31)
+    assert cfg.gbdt.early_stopping_rounds == 100
 
 
 def test_a_top_level_key_of_a_section_is_suggested(tmp_path):

@@ -52,7 +52,10 @@ def layouts(tmp_path_factory):
 @pytest.mark.parametrize("layout,metric,expected", [
     ("passengers", None, dict(id="PassengerId", target="Survived", problem="binary", metric="accuracy",
                               submission="labels", answer_columns=["Survived"], classes=["0", "1"],
-                              drop=["Name", "Ticket", "Cabin"])),
+                              drop=[], columns={"Pclass": "numeric", "Name": "text", "Sex": "categorical",
+                                                "Age": "numeric", "SibSp": "numeric", "Parch": "numeric",
+                                                "Ticket": "id", "Fare": "numeric", "Cabin": "high_cardinality",
+                                                "Embarked": "categorical"})),
     ("binary_probability", None, dict(id="id", target="target", problem="binary", metric="auc",
                                       submission="probability", answer_columns=["target"], classes=["0", "1"])),
     ("multiclass", None, dict(id="id", target="target", problem="multiclass", metric="logloss",
@@ -127,7 +130,8 @@ def test_new_refuses_a_bad_or_taken_name(layouts, tmp_path):
 def test_spec_checks_its_own_consistency():
     base = dict(id="id", target="y", problem="binary", metric="auc", submission="probability",
                 answer_columns=["y"], classes=["0", "1"])
-    assert validate_spec(base, "spec").learners == ["gbdt", "catboost", "linear", "mlp"]
+    assert validate_spec(base, "spec").learners == ["catboost", "gbdt", "linear", "extra_trees", "mlp",
+                                                    "random_forest"]
     for change, words in ((dict(metric="rmse"), "does not fit a binary problem"),
                           (dict(classes=["a", "b", "c"]), "two classes"),
                           (dict(submission="labels"), "scores a probability"),
@@ -165,18 +169,24 @@ def test_preparation_is_fitted_on_the_training_rows_and_takes_unseen_categories(
     one-hot for the linear model, never an error; medians and scales come from the training rows only."""
     from types import SimpleNamespace
 
-    from kaggle_kit.tabular.preparation import gbdt_frame, linear_features, text_as_str
+    from kaggle_kit.tabular.preparation import Preparation
 
     train = pd.DataFrame({"x": [1.0, 2.0, np.nan, 100.0], "c": ["a", "b", "a", "z"]})
     test = pd.DataFrame({"x": [np.nan, 3.0], "c": ["q", "b"]})
-    data = SimpleNamespace(features=["x", "c"], categorical=["c"], train=train)
+    data = SimpleNamespace(features=["x", "c"], categorical=["c"], train=train,
+                           types={"x": "numeric", "c": "categorical"})
     rows = np.array([0, 1, 2])                                   # row 3 (x=100, c=z) is the scored fold
-    g = gbdt_frame(data, rows, test)
+    y = np.array([0.0, 1.0, 2.0, 3.0])
+    gbdt = Preparation("categories", data, rows, problem="regression")
+    gbdt.fit(train.iloc[rows], y[rows])
+    g = gbdt.transform(test)
     assert list(g["c"].cat.categories) == ["a", "b"] and g["c"].isna().tolist() == [True, False]
-    enc = linear_features(data).fit(text_as_str(data, train.iloc[rows]))
-    out = enc.transform(text_as_str(data, test))
+    linear = Preparation("numbers", data, rows, text="tfidf", problem="regression")
+    linear.fit(train.iloc[rows], y[rows])
+    out = linear.transform(test)
     out = out.toarray() if hasattr(out, "toarray") else out
     # x: missing -> the training rows' median 1.5; scaled by their imputed values [1, 2, 1.5]: mean 1.5, std
     # sqrt(1/6); row 3's 100 would have moved both
     assert out[:, 0] == pytest.approx([0.0, 1.5 / np.sqrt(1 / 6)])
     assert out[0, 1:].tolist() == [0, 0] and out[1, 1:].tolist() == [0, 1]   # a, b only; "q" unseen: all zero
+    assert linear.names == ["x", "c_a", "c_b"]

@@ -1,8 +1,9 @@
 """`make auto COMP=<name> [TIME=<s>]`: every learner the spec lists, in its order, trained on the shared folds
 (resuming like train), blended by the default rule, the blend (or the one learner) written to
 submissions/<name>/auto.csv, and the leaderboard printed. With a time budget, a learner starts only while the
-budget lasts (so the run ends within it plus one learner's fit); the ones it skips are named, and the same
-command again continues with them (a learner whose folds are complete costs nothing)."""
+budget lasts (so the run ends within it plus one learner's fit; the first always runs, or there would be no
+submission); the ones it skips are named, and the same command again continues with them (a learner whose
+folds are complete costs nothing)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force:
         task.check_config(cfg)
         paths = RunPaths(root, task.name, exp)
         spent = time.perf_counter() - start
-        if budget is not None and spent >= budget and (force or not run_complete(task, cfg, data, paths)):
+        if (budget is not None and done and spent >= budget
+                and (force or not run_complete(task, cfg, data, paths))):
             skipped.append(exp)
             say(f"auto [{n}/{len(exps)}] {exp}: skipped, the budget TIME={budget:g} s is spent ({spent:.0f} s)")
             continue

@@ -195,7 +195,10 @@ def cv_vs_lb(cv: np.ndarray, lb: np.ndarray, se: np.ndarray, names: list[str], p
 def write_run_plots(task, cfg, data, paths) -> list[Path]:
     """Every plot of a complete run: learning curves, then the task's views of its OOF predictions."""
     out = paths.plots_dir
-    written = [learning_curves(paths.run_dir, cfg.total_folds, out / "learning_curves.png")]
+    from kaggle_kit.reporting.importance import write_importance
+
+    written = [learning_curves(paths.run_dir, cfg.total_folds, out / "learning_curves.png"),
+               write_importance(paths.run_dir, cfg.total_folds, out / "feature_importance.png")]
     from kaggle_kit.pipeline.predictions import split_repeats
 
     oof = split_repeats(task.preds.read(paths.oof_for(None, task.preds.ext), task.id_column), cfg.fold_repeats)[0]

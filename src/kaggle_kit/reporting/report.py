@@ -83,6 +83,17 @@ def used_config_text(task, paths: RunPaths) -> str:
     return yaml.safe_dump(run_config(task.config_class, paths).used_dict(), sort_keys=False)
 
 
+def importance_section(paths: RunPaths) -> str:
+    from kaggle_kit.reporting.importance import importance_rows
+
+    rows = importance_rows(paths.run_dir)
+    if not rows:
+        return ""
+    return ("<h2>Feature importance</h2><p>Each fold's importance (gain for trees, |coefficient| for linear "
+            "models) as a share of its total, averaged over the folds (importance.csv has every feature; the plot "
+            "is below).</p>" + table(["feature", "mean share", "std over folds"], rows))
+
+
 def write_report(task, paths: RunPaths, plots: list[Path], *, comparison=None) -> Path:
     cv = json.loads(paths.cv.read_text())
     variants = [json.loads(p.read_text()) for p in sorted(paths.run_dir.glob("cv-*.json"))]
@@ -99,6 +110,7 @@ Written {stamp} from {html.escape(str(paths.run_dir))}.</p>
 {cv_tables(task, cv, variants)}
 <h2>Every experiment of {html.escape(task.name)}</h2>
 {comparison_table(comparison, paths.exp) if comparison and comparison[1] else '<p>No other runs.</p>'}
+{importance_section(paths)}
 <h2>Plots</h2>
 {''.join(figure(p) for p in plots) or '<p>No plots.</p>'}
 <h2>Config</h2>

@@ -94,8 +94,8 @@ def date_parts(values: pd.Series, name: str, hour: bool) -> pd.DataFrame:
     """year, month, day of week, day of year and days since 1970-01-01 of a date column (missing stays missing),
     and the hour of the day where `hour` (has_time of the training rows)."""
     d = parse_dates(values)
-    parts = {f"{name}.year": d.dt.year, f"{name}.month": d.dt.month, f"{name}.dayofweek": d.dt.dayofweek,
-             f"{name}.dayofyear": d.dt.dayofyear,
+    parts = {f"{name}.year": d.dt.year, f"{name}.month": d.dt.month, f"{name}.dayofweek": d.dt.day_of_week,
+             f"{name}.dayofyear": d.dt.day_of_year,
              f"{name}.days": (d - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400.0}
     if hour:
         parts[f"{name}.hour"] = d.dt.hour + d.dt.minute / 60.0

@@ -116,15 +116,17 @@ class Preparation:
         self.fitted_text = [t.fit_transform(frame) for t in self.texts]
         self.target_encoder = None
         if self.of["high_cardinality"] and self.takes != "strings":
+            from sklearn.model_selection import KFold, StratifiedKFold
             from sklearn.preprocessing import TargetEncoder
 
-            self.target_encoder = TargetEncoder(target_type=TARGET_TYPE[self.problem], smooth="auto", shuffle=True,
-                                                random_state=self.seed)
+            split = KFold if self.problem == "regression" else StratifiedKFold
+            self.target_encoder = TargetEncoder(target_type=TARGET_TYPE[self.problem], smooth="auto",
+                                                cv=split(5, shuffle=True, random_state=self.seed % 2**32))
             self.fitted_codes = self.target_encoder.fit_transform(self._levels(frame), y)
 
-    def _levels(self, frame: pd.DataFrame) -> np.ndarray:
+    def _levels(self, frame: pd.DataFrame) -> pd.DataFrame:
         cols = self.of["high_cardinality"]
-        return frame[cols].astype(object).where(frame[cols].notna(), "(missing)").astype(str).to_numpy()
+        return frame[cols].astype(object).where(frame[cols].notna(), "(missing)").astype(str)
 
     def _codes(self, frame: pd.DataFrame, fitting: bool) -> np.ndarray | None:
         if self.target_encoder is None:

@@ -47,6 +47,7 @@ class Forest(Learner):
         return {}
 
     def predict(self, x) -> np.ndarray:
+        self.model.set_params(n_jobs=1)     # the trees' sum in one order: the same bytes fitted or loaded
         return self.model.predict(x) if self.problem == "regression" else self.model.predict_proba(x)
 
     def load(self, fold_dir, s, classes):
