@@ -49,7 +49,7 @@ takes = $(if $(filter $@,$(MAKECMDGOALS)),$(if $(filter-out $(1) $(GLOBAL_VARS),
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: new auto train submit cv blend leaderboard report sample download kaggle-submit lb bundle help setup test lint bench bench-tables bench-noise bench-blend bench-ames bench-leaves-loop bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend house-download house-kaggle-submit house-lb leaves-download leaves-kaggle-submit leaves-lb cowboy-download house-bundle leaves-bundle cowboy-bundle \
+.PHONY: new auto train submit cv blend leaderboard report sample download kaggle-submit lb bundle help setup test lint bench bench-tables bench-real bench-noise bench-blend bench-ames bench-leaves-loop bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend house-download house-kaggle-submit house-lb leaves-download leaves-kaggle-submit leaves-lb cowboy-download house-bundle leaves-bundle cowboy-bundle \
 	house-leaderboard house-report house-cv leaves-cv cowboy-cv leaves-sample leaves-train leaves-submit leaves-blend leaves-leaderboard \
 	leaves-report cowboy-sample cowboy-train cowboy-submit cowboy-blend cowboy-leaderboard cowboy-report
 
@@ -70,8 +70,8 @@ test: ## run the whole test suite
 lint: ## ruff over the project
 	$(VENV)/bin/ruff check .
 
-bench: bench-house bench-leaves bench-leaves-loop bench-cowboy bench-tables bench-noise bench-blend bench-ames ## every benchmark; figures go to docs/BENCHMARKS.md (DATA, CONFIG)
-	@$(call takes,DATA CONFIG)
+bench: bench-house bench-leaves bench-leaves-loop bench-cowboy bench-tables bench-real bench-noise bench-blend bench-ames ## every benchmark; figures go to docs/BENCHMARKS.md (DATA, CONFIG, TIME)
+	@$(call takes,DATA CONFIG TIME)
 
 bench-house: ## house k-fold speed against a plain loop, CV of every experiment (real Ames data in DATA)
 	@$(call takes,DATA)
@@ -92,6 +92,10 @@ bench-blend: ## house's five learners blended by the default choice at fold_seed
 bench-tables: ## make new + make auto on each drawn table layout and a 10,000 x 25 table: CV beside a constant, time
 	@$(call takes,)
 	$(PY) scripts/bench_tables.py
+
+bench-real: ## make auto TIME= on six real tables against a default LightGBM and AutoGluon best_quality (~1.5 h; TIME)
+	@$(call takes,TIME)
+	$(PY) scripts/bench_real_tables.py $(if $(TIME),--time "$(TIME)")
 
 bench-leaves: ## leaves loading/training/submit throughput against the in-memory ceiling, memory 1k->10k (CONFIG)
 	@$(call takes,CONFIG)

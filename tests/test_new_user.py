@@ -16,7 +16,8 @@ from kaggle_kit.tabular.samples import draw
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 
-TINY = "folds=2 gbdt.n_estimators=40 catboost.iterations=40 epochs=6"
+TINY = ("folds=2 gbdt.n_estimators=40 catboost.iterations=40 epochs=6 extra_trees.n_estimators=20 "
+        "random_forest.n_estimators=20 encoding.tfidf_max_features=500 linear.inner_folds=3")
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +48,37 @@ def test_new_records_the_download_and_passes_what_make_says(loans):
         assert proc.returncode == 0, proc.stderr[-2000:]
 
 
+def test_new_prints_every_columns_type_and_each_learner_sees_them_encoded(loans):
+    """A date, free text and a high-cardinality code: typed by make new as it printed, written to the spec, and
+    each learner sees them as the kind encodes them (date parts, text components or TF-IDF, target codes)."""
+    root, data, new, auto = loans
+    for line in ("numeric (3): income, amount, term", "categorical (1): purpose", "high_cardinality (1): branch",
+                 "date (1): opened", "text (1): notes"):
+        assert line in new.stderr, (line, new.stderr)
+    spec = (root / "competitions" / "loanrisk" / "competition.yaml").read_text()
+    assert "columns:\n  opened: date\n  branch: high_cardinality\n  purpose: categorical\n  notes: text\n" in spec
+    runs = root / "runs" / "loanrisk"
+    gbdt = pd.read_csv(runs / "loanrisk-gbdt" / "importance.csv", index_col=0).index.tolist()
+    assert {"opened.year", "opened.days", "notes.svd0", "purpose"} <= set(gbdt)
+    assert any(n.startswith("branch") and n.endswith(".te") for n in gbdt)
+    linear = pd.read_csv(runs / "loanrisk-linear" / "importance.csv", index_col=0).index.tolist()
+    assert "notes.late" in linear and any(n.startswith("notes. la") or n.startswith("notes.lat") for n in linear)
+    for learner in ("gbdt", "catboost"):                      # early stopping on the inner rows, recorded
+        metrics = json.loads((runs / f"loanrisk-{learner}" / "fold0" / "metrics.json").read_text())
+        seed = metrics["seeds"][0]
+        assert 1 <= seed["rounds"] <= 40 and seed["refit_rounds"] >= seed["rounds"], metrics
+    for learner in ("catboost", "gbdt", "linear", "extra_trees", "mlp", "random_forest"):
+        assert f"] loanrisk-{learner}: CV logloss" in auto.stderr
+
+
 def test_the_table_report_shows_its_plots_and_the_keys_the_run_read(loans):
     root, *_ = loans
     proc = make("report", root, COMP="loanrisk", EXP="loanrisk-catboost")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "(2 plots)" in proc.stderr
+    assert "(3 plots)" in proc.stderr
     page = (root / "runs/loanrisk/loanrisk-catboost/report.html").read_text()
-    assert page.count("data:image/png;base64,") == 2 and "confusion matrix" in page and "calibration" in page
+    assert page.count("data:image/png;base64,") == 3 and "confusion matrix" in page and "calibration" in page
+    assert "feature importance" in page and "<h2>Feature importance</h2>" in page
     config = page.split("<h2>Config</h2>")[1]
     assert "iterations: 40" in config and "depth: 6" in config
     for unused in ("epochs:", "optimizer:", "lr:", "gbdt:", "linear:", "kind: ridge"):

@@ -11,13 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kaggle_kit.tabular.config import DEFAULT_LEARNERS
 from kaggle_kit.tabular.samples import draw
 
 from .conftest import assert_user_error, files_under, kit, make
 
 # the real configs, shrunk: fewer folds and trees (tests shrink the config, never the code path)
-SHRINK = "folds: 3\nepochs: 12\ngbdt:\n  n_estimators: 80\ncatboost:\n  iterations: 80\n"
-LEARNERS = ("gbdt", "catboost", "linear", "mlp")          # what make new lists, in make auto's order
+SHRINK = ("folds: 3\nepochs: 12\ngbdt:\n  n_estimators: 80\ncatboost:\n  iterations: 80\nextra_trees:\n"
+          "  n_estimators: 40\nrandom_forest:\n  n_estimators: 40\n")
+LEARNERS = DEFAULT_LEARNERS                               # what make new lists, in make auto's order
 LAYOUTS = {  # layout: (options of make new, sample file, how the CV must beat chance)
     "passengers": ("", "gender_submission.csv", lambda s: s > 0.65),
     "binary_probability": ("", "sample_submission.csv", lambda s: s > 0.7),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inspect import signature
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,10 @@ class GBDT(Learner):
             from kaggle_kit.tabular.early_stopping import refit_rounds, rows
 
             probe = self._model(seed, g.n_estimators)
-            probe.fit(rows(x, ~stop), y[~stop], eval_set=[(rows(x, stop), y[stop])],
+            held = rows(x, stop), y[stop]
+            evals = ({"eval_X": (held[0],), "eval_y": (held[1],)} if "eval_X" in signature(probe.fit).parameters
+                     else {"eval_set": [held]})                 # LightGBM 4.7 renamed eval_set
+            probe.fit(rows(x, ~stop), y[~stop], **evals,
                       callbacks=[lgb.early_stopping(g.early_stopping_rounds, verbose=False)])
             best = int(probe.best_iteration_ or g.n_estimators)
             info = {"rounds": best}
