@@ -65,7 +65,7 @@ def default_lightgbm(data: Path, id_col: str, target: str, metric: str) -> pd.Da
     sample = pd.read_csv(data / "sample_submission.csv")
     x, xt = train.drop(columns=[id_col, target]), test.drop(columns=[id_col])
     for c in x.columns:
-        if x[c].dtype == object:
+        if not pd.api.types.is_numeric_dtype(x[c]):
             cats = pd.CategoricalDtype(sorted(x[c].dropna().unique()))
             x[c], xt[c] = x[c].astype(cats), xt[c].astype(cats)
     y = train[target]

@@ -101,7 +101,8 @@ def main() -> None:
             rows.append((name, shape, spec, cvs, blend, constant_score(spec, data), seconds))
             print(f"{name}: {seconds:.0f} s", file=sys.stderr, flush=True)
     learners = list(dict.fromkeys(lr for row in rows for lr in row[2].learners))
-    titles = {"gbdt": "LightGBM", "catboost": "CatBoost", "linear": "linear", "mlp": "MLP", "svr": "SVR"}
+    titles = {"gbdt": "LightGBM", "catboost": "CatBoost", "linear": "linear", "mlp": "MLP", "svr": "SVR",
+              "extra_trees": "ExtraTrees", "random_forest": "random forest"}
     lines = ["| table | rows x columns | metric | constant | " + " | ".join(titles[lr] for lr in learners)
              + " | blend (rule, nested) | make auto |", "|---|---|---|---|" + "---|" * (len(learners) + 2)]
     for name, (n, k), spec, cvs, blend, base, seconds in rows:
@@ -110,9 +111,10 @@ def main() -> None:
         cells = " | ".join(f"{cvs[lr]:.4f}" if lr in cvs else "-" for lr in learners)
         lines.append(f"| {name} | {n} x {k} | {spec.metric} | {base:.4f} | {cells} | {nested:.4f} ({blend['rule']}) "
                      f"| {seconds:.0f} s |")
-    body = ("`make new` then `make auto` with the configs `make new` writes (5 folds; LightGBM 500 trees, CatBoost "
-            "800 iterations, ridge / logistic regression with its penalty chosen inside each training fold, the MLP "
-            "[256, 128] for 40 epochs, its last epoch kept), on "
+    body = ("`make new` then `make auto` with the configs `make new` writes (5 folds; CatBoost and LightGBM with "
+            "early stopping on 15% of each training fold, then refitted on all of it; ridge / logistic regression "
+            "with its penalty chosen inside each training fold; ExtraTrees and a random forest of 300 trees; the "
+            "MLP [256, 128] for 40 epochs, its epoch chosen on the same inner rows), on "
             f"{os.cpu_count()} CPUs. `constant` is the metric of predicting the training prior or mean for every "
             "row (the baseline every learner must beat); label metrics (accuracy) are scored with the threshold "
             "each fold takes from the other folds. The blend column is the rule the default choice took and its "

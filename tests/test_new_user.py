@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from kaggle_kit.paths import PROJECT_DIR, user_dir
+from kaggle_kit.tabular.config import DEFAULT_LEARNERS
 from kaggle_kit.tabular.samples import draw
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
@@ -62,7 +63,7 @@ def test_new_prints_every_columns_type_and_each_learner_sees_them_encoded(loans)
     assert {"opened.year", "opened.days", "notes.svd0", "purpose"} <= set(gbdt)
     assert any(n.startswith("branch") and n.endswith(".te") for n in gbdt)
     linear = pd.read_csv(runs / "loanrisk-linear" / "importance.csv", index_col=0).index.tolist()
-    assert "notes.late" in linear and any(n.startswith("notes. la") or n.startswith("notes.lat") for n in linear)
+    assert "notes.words__late" in linear and any(n.startswith("notes.chars__") for n in linear)
     for learner in ("gbdt", "catboost"):                      # early stopping on the inner rows, recorded
         metrics = json.loads((runs / f"loanrisk-{learner}" / "fold0" / "metrics.json").read_text())
         seed = metrics["seeds"][0]
@@ -90,7 +91,7 @@ def test_the_table_report_shows_its_plots_and_the_keys_the_run_read(loans):
 
 def test_hints_lead_somewhere(loans):
     root, *_ = loans
-    blend = "blend-loanrisk-gbdt+loanrisk-catboost+loanrisk-linear+loanrisk-mlp"
+    blend = "blend-" + "+".join(f"loanrisk-{learner}" for learner in DEFAULT_LEARNERS)
     assert_user_error(make("report", root, COMP="loanrisk", EXP=blend), "is a blend", "make leaderboard")
     spec = root / "competitions" / "loanrisk" / "competition.yaml"
     before = spec.read_text()
@@ -150,7 +151,7 @@ def test_new_runs_the_load_checks_before_writing(tmp_path, break_it, words):
     data = draw("loans", tmp_path / "dl")
     if break_it == "target_lacking":          # --target names one of two columns test lacks: the other is a feature
         train = pd.read_csv(data / "train.csv", dtype=str)
-        train["extra"] = "x"
+        train["extra"] = ["x", "y"] * (len(train) // 2)
         train.to_csv(data / "train.csv", index=False)
         options = {"TARGET": "risk"}
     else:
@@ -191,7 +192,8 @@ def test_the_written_config_lists_every_key_and_uncommented_it_loads_as_written(
 
     root, *_ = loans
     text = (root / "configs" / "loanrisk.yaml").read_text()
-    assert "#   n_estimators: 500" in text and "#   iterations: 800" in text and "# epochs: 40" in text
+    assert "#   n_estimators: 5000" in text and "#   iterations: 5000" in text and "# epochs: 40" in text
+    assert "#   early_stopping_rounds: 100" in text and "# inner_share: 0.15" in text
     body, _, commented = text.partition("# every other key")
     keys = [line[2:] for line in commented.splitlines()[2:]]
     (tmp_path / "open.yaml").write_text(body + "\n".join(keys) + "\n")

@@ -48,6 +48,7 @@ class FoldOutput:
     val: pd.DataFrame              # id column + prediction columns, one row per validation row
     test: pd.DataFrame             # id column + prediction columns, in test order
     metrics: dict[str, Any] = field(default_factory=dict)
+    note: str = ""                 # what the fold chose, printed after its score (early-stopping rounds)
 
 
 class Task(ABC):

@@ -76,7 +76,7 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
             "n_val": len(val_idx), "train_seconds": round(seconds, 1), "processes": world_size(), **out.metrics,
             "fingerprint": fingerprint["hash"]})
         runs.publish_fold(paths, j)
-        say(f"fold {j}: {task.metric} {score:.5f}")
+        say(f"fold {j}: {task.metric} {score:.5f}" + (f" ({out.note})" if out.note else ""))
         barrier()
     if not is_rank_zero():
         return None

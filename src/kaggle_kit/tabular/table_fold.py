@@ -113,7 +113,20 @@ def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec, 
     if stop is not None:
         metrics["n_early_stopping"] = int(stop.sum())
     return FoldOutput(val=pred_frame(spec, [data.ids[i] for i in val], pv), test=pred_frame(spec, data.test_ids, pt),
-                      metrics=metrics)
+                      metrics=metrics, note=chosen_note(info, stop))
+
+
+def chosen_note(info: list[dict], stop) -> str:
+    """What early stopping chose on the inner rows, for the fold's line: rounds (and the refit's), or the epoch."""
+    if stop is None or not info:
+        return ""
+    first = info[0]
+    if "rounds" in first:
+        refit = f", refitted with {first['refit_rounds']} on all" if "refit_rounds" in first else ""
+        return f"{first['rounds']} rounds chosen on {int(stop.sum())} inner rows{refit}"
+    if "epoch" in first:
+        return f"epoch {first['epoch']} chosen on {int(stop.sum())} inner rows"
+    return ""
 
 
 def write_importance(fold_dir, weights: list[dict | None]) -> None:
