@@ -168,3 +168,32 @@ def test_time_budget_stops_after_one_learner_and_a_rerun_continues(tmp_path):
     assert auto["learners"] == ["bud-linear", "bud-gbdt", "bud-extra_trees"] and auto["skipped"] == []
     assert again.stderr.count("complete, skipped") == 2                       # the linear model's two folds
     assert auto["source"].startswith("blend-")
+
+
+def test_text_is_tfidf_for_the_linear_model_and_components_for_the_others():
+    """Free text: TF-IDF words and character n-grams (sparse) for a linear model, its truncated SVD for the
+    rest, both fitted on the training rows; a vocabulary too small to reduce is kept as it is."""
+    from types import SimpleNamespace
+
+    from kaggle_kit.tabular.preparation import Preparation
+
+    rng = np.random.default_rng(1)
+    words = np.array(["fresh", "stale", "sweet", "salty", "cheap", "pricey", "again", "never"])
+    text = pd.Series([" ".join(rng.choice(words, 5)) for _ in range(80)])
+    train = pd.DataFrame({"review": text, "n": rng.normal(size=80)})
+    data = SimpleNamespace(features=["review", "n"], categorical=[], train=train,
+                           types={"review": "text", "n": "numeric"})
+    rows, y = np.arange(60), rng.integers(0, 2, 80)
+    cfg = validate(TableConfig, {"encoding": {"svd_components": 5}})
+    sparse = Preparation("numbers", data, rows, text="tfidf", cfg=cfg, problem="binary")
+    x = sparse.fit(train.iloc[rows], y[rows])
+    assert hasattr(x, "toarray") and "review.words__fresh" in sparse.names and x.shape[1] == len(sparse.names)
+    dense = Preparation("categories", data, rows, cfg=cfg, problem="binary")
+    frame = dense.fit(train.iloc[rows], y[rows])
+    assert [c for c in frame.columns if c.startswith("review")] == [f"review.svd{k}" for k in range(5)]
+    assert dense.transform(train.iloc[60:]).shape == (20, 6)
+    tiny = train.assign(review=["fresh"] * 40 + ["stale"] * 40)
+    few = Preparation("numbers", SimpleNamespace(**{**vars(data), "train": tiny}), rows, text="svd", cfg=cfg,
+                      problem="binary")
+    out = few.fit(tiny.iloc[rows], y[rows])
+    assert out.shape[0] == 60 and not hasattr(out, "toarray") and few.names[0] == "n"

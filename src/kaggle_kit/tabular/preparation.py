@@ -49,44 +49,49 @@ def tfidf(enc):
                                   sublinear_tf=True, dtype=np.float64))])
 
 
-def text_svd(enc, seed: int, n_rows: int):
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.pipeline import make_pipeline
-
-    return make_pipeline(tfidf(enc), TruncatedSVD(n_components=max(1, min(enc.svd_components, n_rows - 1)),
-                                                  random_state=seed))
-
-
 class TextEncoder:
-    """One text column: TF-IDF (sparse) or its SVD (dense), fitted on the training rows' values."""
+    """One text column: its TF-IDF (sparse), or the truncated SVD of it (dense; the TF-IDF itself, densified,
+    where the vocabulary is too small to reduce), fitted on the training rows' values."""
 
     def __init__(self, column: str, mode: str, enc, seed: int):
         self.column, self.mode, self.enc, self.seed = column, mode, enc, seed
+        self.tfidf = self.svd = None
 
     def fit_transform(self, frame: pd.DataFrame):
         values = text_values(frame, self.column)
-        self.model = tfidf(self.enc) if self.mode == "tfidf" else text_svd(self.enc, self.seed, len(values))
+        self.tfidf = tfidf(self.enc)
         try:
-            out = self.model.fit_transform(values)
+            out = self.tfidf.fit_transform(values)
         except ValueError:                       # every value empty or below min_df: no vocabulary
-            self.model = None
+            self.tfidf = None
             return self.transform(frame)
+        if self.mode == "svd":
+            k = min(self.enc.svd_components, out.shape[1] - 1, out.shape[0] - 1)
+            if k >= 1:
+                from sklearn.decomposition import TruncatedSVD
+
+                self.svd = TruncatedSVD(n_components=k, random_state=self.seed % 2**32)
+                return self.svd.fit_transform(out)
+            return out.toarray()
         return out
 
     def transform(self, frame: pd.DataFrame):
         import scipy.sparse as sp
 
-        if self.model is None:
+        if self.tfidf is None:
             return sp.csr_matrix((len(frame), 0)) if self.mode == "tfidf" else np.zeros((len(frame), 0))
-        return self.model.transform(text_values(frame, self.column))
+        out = self.tfidf.transform(text_values(frame, self.column))
+        if self.mode == "svd":
+            return self.svd.transform(out) if self.svd is not None else out.toarray()
+        return out
 
     @property
     def names(self) -> list[str]:
-        if self.model is None:
+        if self.tfidf is None:
             return []
-        if self.mode == "tfidf":
-            return [f"{self.column}.{n}" for n in self.model.get_feature_names_out()]
-        return [f"{self.column}.svd{k}" for k in range(self.model[-1].n_components)]
+        if self.mode == "svd" and self.svd is not None:
+            return [f"{self.column}.svd{k}" for k in range(self.svd.n_components)]
+        return [f"{self.column}.{n}" for n in self.tfidf.get_feature_names_out()]
 
 
 class Preparation:
