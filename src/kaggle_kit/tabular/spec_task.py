@@ -117,12 +117,13 @@ class SpecTabularTask(FromSpec, TabularTask):
             raise UserError(f"{train_path}: {int(missing.sum())} rows have no {s.target} (first: {s.id} "
                             f"{train[s.id][missing].iloc[0]}); drop or fill them")
         test, sample = self._answer_order(data_dir, test)
+        read_columns = set(train.columns)
         if hooks is not None and hooks.features is not None:
             from kaggle_kit.tabular.hooks import engineered
 
             train = engineered(hooks, train, [s.id, s.target], train_path)
             test = engineered(hooks, test, [s.id], test_path)
-        types = self.column_types(train, test, train_path)
+        types = self.column_types(train, test, train_path, read_columns)
         features = [c for c, t in types.items() if t in LEARNED]
         absent = [c for c in features if c not in test.columns]
         if absent:
@@ -158,12 +159,13 @@ class SpecTabularTask(FromSpec, TabularTask):
                              y=y, features=features, categorical=categorical, hook_train=hook_train,
                              flagged=flagged, types={c: types[c] for c in features})
 
-    def column_types(self, train: pd.DataFrame, test: pd.DataFrame, path: Path) -> dict[str, str]:
+    def column_types(self, train: pd.DataFrame, test: pd.DataFrame, path: Path, read: set[str]) -> dict[str, str]:
         """Every column's type but the id's and the target's: the spec's `columns:`, `drop`, and the inferred type
-        of any column the spec does not name (kaggle_kit.tabular.columns)."""
+        of any column the spec does not name (kaggle_kit.tabular.columns). `read`: the file's columns, before a
+        hook's features() added, replaced or dropped some (a spec may name a column the hook drops)."""
         s = self.spec
         given = dict(s.columns or {})
-        unknown = sorted(set(given) - set(train.columns))
+        unknown = sorted(set(given) - set(train.columns) - read)
         if unknown:
             raise UserError(f"columns: {unknown[0]} is not a column of {path.name}; remove it from the "
                             "competition.yaml or write the spec again with make new")
