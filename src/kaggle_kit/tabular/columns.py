@@ -63,7 +63,7 @@ def column_type(train: pd.Series, test: pd.Series | None = None) -> tuple[str, s
         both = numbers if test is None else pd.concat([numbers, as_number(test.dropna())])
         integral = bool((both % 1 == 0).all())
         if integral and both.is_unique and len(both) > 50 and both.max() - both.min() + 1 <= 1.1 * len(both):
-            return "id", "a different whole number on every row, counting up (a row number)"
+            return "id", "a different whole number on every row, counting up: a row number"
         return "numeric", "numbers"
     distinct = filled.nunique()
     if looks_like_date(filled):
@@ -71,11 +71,11 @@ def column_type(train: pd.Series, test: pd.Series | None = None) -> tuple[str, s
     words = filled.astype(str).str.split().str.len().mean()
     unique_share = distinct / len(filled)
     if words >= TEXT_WORDS and unique_share > 0.5:
-        return "text", f"free text ({words:.0f} words a value on average, {unique_share:.0%} distinct)"
+        return "text", f"free text, {words:.0f} words a value on average, {unique_share:.0%} distinct"
     if distinct <= CATEGORICAL_MAX:
         return "categorical", f"{distinct} levels"
     if unique_share >= ID_UNIQUE:
-        return "id", f"a different value on {unique_share:.0%} of its rows (a code or id)"
+        return "id", f"a code: a different value on {unique_share:.0%} of its rows"
     return "high_cardinality", f"{distinct} levels, repeating"
 
 
