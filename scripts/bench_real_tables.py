@@ -191,7 +191,7 @@ def render(rows, budget: int) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for name, metric, lgb_score, lgb_seconds, ours, ag in rows:
         better = (ours["score"] >= ag["score"]) if HIGHER[metric] else (ours["score"] <= ag["score"])
-        lines.append(f"| {name} | {metric} | {lgb_score:.4f} | {ours["score"]:.4f} | {ag['score']:.4f} | "
+        lines.append(f"| {name} | {metric} | {lgb_score:.4f} | {ours['score']:.4f} | {ag['score']:.4f} | "
                      f"{'at least as good' if better else 'worse'} ({ours['score'] - ag['score']:+.4f}) | "
                      f"{ours['rule']} | {lgb_seconds:.0f} s / {ours['seconds']:.0f} s / {ag['seconds']:.0f} s |")
     learners = list(dict.fromkeys(k for row in rows for k in row[4]["cvs"]))
