@@ -25,7 +25,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from bench_report import write_section  # noqa: E402
+from bench_report import kit, write_section  # noqa: E402
 
 TABLES = ROOT.parent / "shared" / "data" / "tables"
 BENCH = ROOT / ".bench"
@@ -119,15 +119,6 @@ def autogluon(name: str, data: Path, budget: int, rerun: bool) -> dict:
     AG_RESULTS.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(result) + "\n")
     return result
-
-
-def kit(*args: str, root: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KIT_ROOT": str(root), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, "-m", "kaggle_kit", *args], cwd=root, env=env, capture_output=True,
-                          text=True)
-    if proc.returncode:
-        raise SystemExit(f"kit {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    return proc
 
 
 def kit_auto(name: str, data: Path, budget: int, work: Path) -> dict:

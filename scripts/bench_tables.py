@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,7 +16,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from bench_report import write_section  # noqa: E402
+from bench_report import kit, write_section  # noqa: E402
 
 from kaggle_kit.tabular import samples  # noqa: E402
 from kaggle_kit.tabular.metrics import METRICS  # noqa: E402
@@ -31,15 +30,6 @@ CASES = [  # (name, how it is drawn, options of make new)
     ("loans", lambda d: samples.loans(d), []),
     ("big_binary", lambda d: samples.binary_probability(d, n_train=10000, n_test=5000, k=23), []),
 ]
-
-
-def kit(*args: str, root: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KIT_ROOT": str(root), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, "-m", "kaggle_kit", *args], cwd=root, env=env, capture_output=True,
-                          text=True)
-    if proc.returncode:
-        raise SystemExit(f"kit {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    return proc
 
 
 def constant_score(spec, data_dir: Path) -> float:
