@@ -142,7 +142,7 @@ def test_early_stopping_never_reads_the_scored_fold(loans, model, tmp_path):
 
     rows = np.flatnonzero(np.arange(len(data.y)) % 5 != 0)
     stop = inner_split(data.y[rows], None, task.spec.folds.kind, cfg.inner_share,
-                       derive_seed(cfg.seed, 0, INNER_STREAM))
+                       derive_seed(cfg.seed, 0, INNER_STREAM), classes=True)
     y = data.y.copy()
     y[rows[stop]] = (y[rows[stop]] + 1) % 3
     _, moved = fold(task, data, cfg, tmp_path / "c", y)
@@ -150,8 +150,8 @@ def test_early_stopping_never_reads_the_scored_fold(loans, model, tmp_path):
 
 
 def test_time_budget_stops_after_one_learner_and_a_rerun_continues(tmp_path):
-    """TIME=: a learner starts only while the budget lasts (the first always runs); the same command again
-    trains the skipped ones, the finished one is not trained again."""
+    """TIME=: a learner starts only while the budget lasts (the first with folds to train always runs); the same
+    command again continues with the next, finished learners not charged, until every one is trained."""
     data = draw("binary_probability", tmp_path / "downloads" / "bp")
     kit("new", "bud", "--data", str(data), root=tmp_path, check=True)
     spec = tmp_path / "competitions" / "bud" / "competition.yaml"
@@ -163,10 +163,14 @@ def test_time_budget_stops_after_one_learner_and_a_rerun_continues(tmp_path):
     assert auto["learners"] == ["bud-linear"] and auto["skipped"] == ["bud-gbdt", "bud-extra_trees"]
     assert "skipped bud-gbdt, bud-extra_trees" in first.stderr and "auto [1/3] bud-linear: CV auc" in first.stderr
     assert pd.read_csv(tmp_path / "submissions" / "bud" / "auto.csv").shape == (300, 2)
-    again = kit("auto", "bud", "--args", tiny, root=tmp_path, check=True)
+    again = kit("auto", "bud", "--args", tiny, "--time", "0.001", root=tmp_path, check=True)   # the same command
+    auto = json.loads((tmp_path / "runs" / "bud" / "auto.json").read_text())
+    assert auto["learners"] == ["bud-linear", "bud-gbdt"] and auto["skipped"] == ["bud-extra_trees"]
+    assert again.stderr.count("complete, skipped") == 2                       # the linear model's two folds
+    third = kit("auto", "bud", "--args", tiny, "--time", "0.001", root=tmp_path, check=True)
     auto = json.loads((tmp_path / "runs" / "bud" / "auto.json").read_text())
     assert auto["learners"] == ["bud-linear", "bud-gbdt", "bud-extra_trees"] and auto["skipped"] == []
-    assert again.stderr.count("complete, skipped") == 2                       # the linear model's two folds
+    assert third.stderr.count("complete, skipped") == 4 and "skipped bud" not in third.stderr
     assert auto["source"].startswith("blend-")
 
 
@@ -192,8 +196,38 @@ def test_text_is_tfidf_for_the_linear_model_and_components_for_the_others():
     frame = dense.fit(train.iloc[rows], y[rows])
     assert [c for c in frame.columns if c.startswith("review")] == [f"review.svd{k}" for k in range(5)]
     assert dense.transform(train.iloc[60:]).shape == (20, 6)
-    tiny = train.assign(review=["fresh"] * 40 + ["stale"] * 40)
+    tiny = train.assign(review=["x"] * 80)      # no word of two letters, three character n-grams: nothing to reduce
     few = Preparation("numbers", SimpleNamespace(**{**vars(data), "train": tiny}), rows, text="svd", cfg=cfg,
                       problem="binary")
     out = few.fit(tiny.iloc[rows], y[rows])
-    assert out.shape[0] == 60 and not hasattr(out, "toarray") and few.names[0] == "n"
+    assert few.names == ["n", "review.chars__ x", "review.chars__ x ", "review.chars__x "], few.names
+    assert out.shape == (60, 4) and not hasattr(out, "toarray")
+
+
+def test_dates_need_a_year_and_read_alike_in_every_frame():
+    """A time of day alone, or a range such as 1-5, is no date (its parts would depend on today); zones are
+    read as UTC; the format is the training rows', so a test row parses as a training row would."""
+    from kaggle_kit.tabular.columns import date_format
+
+    assert column_type(pd.Series(["12:30", "13:45", "09:10"] * 40))[0] == "categorical"
+    assert column_type(pd.Series(["1-5", "6-10", "11-15"] * 40))[0] == "categorical"
+    zoned = date_parts(pd.Series(["2020-01-01T10:00:00Z", "2020-01-02T10:00:00+02:00"]), "d", hour=True)
+    assert zoned["d.hour"].tolist() == [10.0, 8.0] and zoned["d.year"].tolist() == [2020, 2020]
+    training = pd.Series(["2020-01-%02d" % d for d in range(1, 29)] + ["03/04/2020"])
+    fmt = date_format(training)
+    alone = date_parts(pd.Series(["03/04/2020"]), "d", hour=False, fmt=fmt)
+    assert alone.equals(date_parts(training, "d", hour=False, fmt=fmt).iloc[[-1]].reset_index(drop=True))
+
+
+def test_every_class_keeps_a_row_outside_the_inner_split():
+    """A class whose rows would all be held out for early stopping goes back to training (shuffled folds, or
+    a rare class), so every model still sees every class of its training fold."""
+    from kaggle_kit.tabular.early_stopping import inner_split
+
+    y = np.array([0] * 60 + [1] * 30 + [2])
+    for seed in range(20):
+        mask = inner_split(y, None, "kfold", 0.3, seed, classes=True)
+        assert all((~mask)[y == c].any() for c in (0, 1, 2))
+    groups = np.repeat(np.arange(13), 7)
+    mask = inner_split(y, groups, "stratified_group", 0.3, 0, classes=True)
+    assert all((~mask)[y == c].any() for c in (0, 1, 2)) and mask.any()

@@ -1,9 +1,10 @@
 """`make auto COMP=<name> [TIME=<s>]`: every learner the spec lists, in its order, trained on the shared folds
 (resuming like train), blended by the default rule, the blend (or the one learner) written to
 submissions/<name>/auto.csv, and the leaderboard printed. With a time budget, a learner starts only while the
-budget lasts (so the run ends within it plus one learner's fit; the first always runs, or there would be no
-submission); the ones it skips are named, and the same command again continues with them (a learner whose
-folds are complete costs nothing)."""
+budget lasts: the budget counts the learners that had folds to train, and the first of those always starts, so
+a run ends within the budget plus one learner's fit and always has a submission. The ones it skips are named,
+and the same command again continues with them: a learner whose folds are complete is not charged (FORCE=1
+retrains every learner, so with TIME it starts from the first again)."""
 
 from __future__ import annotations
 
@@ -49,22 +50,25 @@ def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force:
     if budget is not None and budget <= 0:
         raise UserError(f"TIME={budget:g}: the budget is a number of seconds above 0 (or leave TIME out)")
     start, done, skipped, lines = time.perf_counter(), [], [], []
+    charged, trained = 0.0, False       # seconds of learners that had folds to train; whether one started
     for n, exp in enumerate(exps, 1):
         path = find_config(exp, root)
         cfg = load_config(task.config_class, path, CONFIGS_DIR, overrides)
         task.check_config(cfg)
         paths = RunPaths(root, task.name, exp)
-        spent = time.perf_counter() - start
-        if (budget is not None and done and spent >= budget
-                and (force or not run_complete(task, cfg, data, paths))):
+        complete = not force and run_complete(task, cfg, data, paths)
+        if budget is not None and trained and charged >= budget and not complete:
             skipped.append(exp)
-            say(f"auto [{n}/{len(exps)}] {exp}: skipped, the budget TIME={budget:g} s is spent ({spent:.0f} s)")
+            say(f"auto [{n}/{len(exps)}] {exp}: skipped, the budget TIME={budget:g} s is spent ({charged:.0f} s)")
             continue
         say(f"auto [{n}/{len(exps)}] {exp} ({path})")
         began = time.perf_counter()
         train_folds(task, cfg, data, paths, only=None, force=force)
         made = submit(task, cfg, data, paths)
-        lines.append(progress_line(task, exp, n, len(exps), paths, time.perf_counter() - began))
+        seconds = time.perf_counter() - began
+        if not complete:
+            charged, trained = charged + seconds, True
+        lines.append(progress_line(task, exp, n, len(exps), paths, seconds))
         say(lines[-1])
         done.append(exp)
     if len(done) > 1:

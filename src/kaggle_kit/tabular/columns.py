@@ -34,20 +34,33 @@ def is_number(values: pd.Series) -> bool:
     return bool(as_number(filled).notna().all())
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
-    """Datetimes of a column's values (NaT where one is not a date): ISO first, then any format pandas reads."""
+DATE_LIKE = r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}"   # a day with its year: not a time
+#                                                                        of day alone, nor a range such as 1-5
+
+
+def date_format(values: pd.Series) -> str:
+    """ISO8601 where that reads the (training) values, else `mixed`: decided once, so every frame of a fold parses
+    a value the same way."""
+    text = values.dropna().astype(str)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        iso = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+    return "ISO8601" if iso.notna().sum() >= DATE_PARSED * len(text) else "mixed"
+
+
+def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
+    """Datetimes of a column's values (NaT where one is not a date), as UTC without its zone; `fmt` from
+    date_format (default: decided on these values)."""
     text = values.astype("string")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-        if parsed.notna().sum() < DATE_PARSED * text.notna().sum():
-            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-    return parsed
+        parsed = pd.to_datetime(text, errors="coerce", format=fmt or date_format(values), utc=True)
+    return parsed.dt.tz_localize(None)
 
 
 def looks_like_date(values: pd.Series) -> bool:
     filled = values.dropna().astype(str)
-    if filled.empty or not filled.str.contains(r"\d[-/.:]\d|\d{4}-\d", regex=True).mean() >= DATE_PARSED:
+    if filled.empty or not filled.str.contains(DATE_LIKE, regex=True).mean() >= DATE_PARSED:
         return False
     sample = filled.iloc[:2000]
     return bool(parse_dates(sample).notna().mean() >= DATE_PARSED)
@@ -84,16 +97,16 @@ def infer_types(train: pd.DataFrame, test: pd.DataFrame, skip: tuple[str, ...]) 
     return {c: column_type(train[c], test[c] if c in test.columns else None) for c in train.columns if c not in skip}
 
 
-def has_time(values: pd.Series) -> bool:
+def has_time(values: pd.Series, fmt: str | None = None) -> bool:
     """Whether a date column's values carry a time of day (its parts then include the hour)."""
-    d = parse_dates(values)
+    d = parse_dates(values, fmt)
     return bool((d.dt.hour.fillna(0) != 0).any() or (d.dt.minute.fillna(0) != 0).any())
 
 
-def date_parts(values: pd.Series, name: str, hour: bool) -> pd.DataFrame:
+def date_parts(values: pd.Series, name: str, hour: bool, fmt: str | None = None) -> pd.DataFrame:
     """year, month, day of week, day of year and days since 1970-01-01 of a date column (missing stays missing),
-    and the hour of the day where `hour` (has_time of the training rows)."""
-    d = parse_dates(values)
+    and the hour of the day where `hour` (has_time of the training rows); `fmt`: the training rows' format."""
+    d = parse_dates(values, fmt)
     parts = {f"{name}.year": d.dt.year, f"{name}.month": d.dt.month, f"{name}.dayofweek": d.dt.day_of_week,
              f"{name}.dayofyear": d.dt.day_of_year,
              f"{name}.days": (d - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400.0}

@@ -8,8 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def inner_split(y: np.ndarray, groups: np.ndarray | None, fold_kind: str, share: float, seed: int) -> np.ndarray | None:
-    """A mask over the training rows: True on those held out for early stopping; None when share is 0."""
+def inner_split(y: np.ndarray, groups: np.ndarray | None, fold_kind: str, share: float, seed: int,
+                classes: bool = False) -> np.ndarray | None:
+    """A mask over the training rows: True on those held out for early stopping; None when share is 0.
+    `fold_kind` is the kind the outer folds were split by (stratified_group where groups stratify). With
+    `classes`, every class keeps a row outside the mask, so each model still sees every class it is scored on."""
     from sklearn.model_selection import (
         GroupShuffleSplit,
         ShuffleSplit,
@@ -21,17 +24,22 @@ def inner_split(y: np.ndarray, groups: np.ndarray | None, fold_kind: str, share:
     if share <= 0 or n < 10:
         return None
     seed = seed % 2**32
+    counts = np.unique(y, return_counts=True)[1] if classes else np.array([])
     if groups is not None and fold_kind == "stratified_group":
         splits = max(2, round(1 / share))
         _, held = next(StratifiedGroupKFold(splits, shuffle=True, random_state=seed).split(np.zeros(n), y, groups))
     elif groups is not None:
         _, held = next(GroupShuffleSplit(1, test_size=share, random_state=seed).split(np.zeros(n), y, groups))
-    elif "stratified" in fold_kind and np.bincount(np.asarray(y, dtype=int)).min(initial=2) >= 2:
+    elif "stratified" in fold_kind and classes and counts.min() >= 2:
         _, held = next(StratifiedShuffleSplit(1, test_size=share, random_state=seed).split(np.zeros(n), y))
     else:
         _, held = next(ShuffleSplit(1, test_size=share, random_state=seed).split(np.zeros(n)))
     mask = np.zeros(n, bool)
     mask[held] = True
+    if classes:
+        for c in np.unique(y):                   # a class wholly held out: its rows go back to training
+            if mask[y == c].all():
+                mask[y == c] = False
     return mask
 
 

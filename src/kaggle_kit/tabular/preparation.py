@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kaggle_kit.tabular.columns import date_parts, has_time
+from kaggle_kit.tabular.columns import date_format, date_parts, has_time
 
 TARGET_TYPE = {"regression": "continuous", "binary": "binary", "multiclass": "multiclass"}
 
@@ -36,38 +36,44 @@ def text_values(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].astype(object).where(frame[column].notna(), "").astype(str)
 
 
-def tfidf(enc):
+def vectorizers(enc) -> dict:
     """Words (1-2 grams) and character 2-5 grams within words, each TF-IDF with sublinear counts."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion
 
     half = max(1, enc.tfidf_max_features // 2)
-    return FeatureUnion([
-        ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=half, sublinear_tf=True,
-                                  dtype=np.float64)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=half,
-                                  sublinear_tf=True, dtype=np.float64))])
+    return {"words": TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=half, sublinear_tf=True,
+                                     dtype=np.float64),
+            "chars": TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=half,
+                                     sublinear_tf=True, dtype=np.float64)}
 
 
 class TextEncoder:
     """One text column: its TF-IDF (sparse), or the truncated SVD of it (dense; the TF-IDF itself, densified,
-    where the vocabulary is too small to reduce), fitted on the training rows' values."""
+    where its vocabulary is no larger than the components asked for), fitted on the training rows' values. The
+    words and the characters are fitted apart: one without a vocabulary leaves the other."""
 
     def __init__(self, column: str, mode: str, enc, seed: int):
         self.column, self.mode, self.enc, self.seed = column, mode, enc, seed
-        self.tfidf = self.svd = None
+        self.fitted, self.svd = {}, None
+
+    def _tfidf(self, values: pd.Series):
+        import scipy.sparse as sp
+
+        return sp.hstack([v.transform(values) for v in self.fitted.values()], format="csr") if self.fitted else \
+            sp.csr_matrix((len(values), 0))
 
     def fit_transform(self, frame: pd.DataFrame):
         values = text_values(frame, self.column)
-        self.tfidf = tfidf(self.enc)
-        try:
-            out = self.tfidf.fit_transform(values)
-        except ValueError:                       # every value empty or below min_df: no vocabulary
-            self.tfidf = None
-            return self.transform(frame)
+        for name, vectorizer in vectorizers(self.enc).items():
+            try:
+                vectorizer.fit(values)
+            except ValueError:                   # no term in at least min_df rows: nothing of this kind
+                continue
+            self.fitted[name] = vectorizer
+        out = self._tfidf(values)
         if self.mode == "svd":
-            k = min(self.enc.svd_components, out.shape[1] - 1, out.shape[0] - 1)
-            if k >= 1:
+            k = min(self.enc.svd_components, out.shape[0] - 1)
+            if out.shape[1] > self.enc.svd_components and k >= 1:
                 from sklearn.decomposition import TruncatedSVD
 
                 self.svd = TruncatedSVD(n_components=k, random_state=self.seed % 2**32)
@@ -76,22 +82,17 @@ class TextEncoder:
         return out
 
     def transform(self, frame: pd.DataFrame):
-        import scipy.sparse as sp
-
-        if self.tfidf is None:
-            return sp.csr_matrix((len(frame), 0)) if self.mode == "tfidf" else np.zeros((len(frame), 0))
-        out = self.tfidf.transform(text_values(frame, self.column))
+        out = self._tfidf(text_values(frame, self.column))
         if self.mode == "svd":
             return self.svd.transform(out) if self.svd is not None else out.toarray()
         return out
 
     @property
     def names(self) -> list[str]:
-        if self.tfidf is None:
-            return []
-        if self.mode == "svd" and self.svd is not None:
+        if self.svd is not None:
             return [f"{self.column}.svd{k}" for k in range(self.svd.n_components)]
-        return [f"{self.column}.{n}" for n in self.tfidf.get_feature_names_out()]
+        return [f"{self.column}.{name}__{term}" for name, v in self.fitted.items()
+                for term in v.get_feature_names_out()]
 
 
 class Preparation:
@@ -112,11 +113,12 @@ class Preparation:
     def _numeric(self, frame: pd.DataFrame) -> pd.DataFrame:
         out = {c: pd.to_numeric(frame[c], errors="coerce").astype(float) for c in self.of["numeric"]}
         for c in self.of["date"]:
-            out.update(date_parts(frame[c], c, self.hours[c]).to_dict("series"))
+            out.update(date_parts(frame[c], c, self.hours[c], self.date_formats[c]).to_dict("series"))
         return pd.DataFrame(out, index=frame.index)
 
     def _fit_shared(self, frame: pd.DataFrame, y) -> None:
-        self.hours = {c: has_time(frame[c]) for c in self.of["date"]}
+        self.date_formats = {c: date_format(frame[c]) for c in self.of["date"]}
+        self.hours = {c: has_time(frame[c], self.date_formats[c]) for c in self.of["date"]}
         self.texts = [TextEncoder(c, self.text_mode, self.enc, self.seed) for c in self.of["text"]]
         self.fitted_text = [t.fit_transform(frame) for t in self.texts]
         self.target_encoder = None

@@ -69,6 +69,15 @@ def clipped(cfg, data, rows: np.ndarray, spec: TabularSpec, pred: np.ndarray) ->
 INNER_STREAM = 1_000_003     # the seed stream of the inner split, apart from the models' (seed, fold, s)
 
 
+def outer_kind(spec: TabularSpec, data) -> str:
+    """The kind the outer folds were split by: a group column makes kfold `group` and stratified
+    `stratified_group` (kaggle_kit.pipeline.cross_validate)."""
+    from kaggle_kit.pipeline.cross_validate import GROUPED_KIND
+
+    kind = spec.folds.kind
+    return kind if data.groups is None else GROUPED_KIND.get(kind, kind)
+
+
 def prepared(cfg, data, spec: TabularSpec, rows: np.ndarray, y: np.ndarray, fold: int):
     """The kind's preparation fitted on the fold's training rows (kaggle_kit.tabular.preparation)."""
     cls = LEARNERS[cfg.model]
@@ -91,8 +100,9 @@ def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec, 
         x_fit, prep = prepared(cfg, data, spec, rows, y, ctx.fold)
         x_val, x_test, context = prep.transform(data.train.iloc[val]), prep.transform(data.test), None
         names = prep.names
-    stop = inner_split(data.y[rows], None if data.groups is None else data.groups[rows], spec.folds.kind,
-                       getattr(cfg, "inner_share", 0.0), derive_seed(cfg.seed, ctx.fold, INNER_STREAM))
+    stop = inner_split(data.y[rows], None if data.groups is None else data.groups[rows], outer_kind(spec, data),
+                       getattr(cfg, "inner_share", 0.0), derive_seed(cfg.seed, ctx.fold, INNER_STREAM),
+                       classes=spec.problem != "regression")
     fitted, p_val, p_test, info, weights = [], [], [], [], []
     for s in range(cfg.seeds):
         learner = learner_for(cfg, data, spec, hooks)
