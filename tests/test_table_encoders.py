@@ -213,7 +213,7 @@ def test_dates_need_a_year_and_read_alike_in_every_frame():
     assert column_type(pd.Series(["1-5", "6-10", "11-15"] * 40))[0] == "categorical"
     zoned = date_parts(pd.Series(["2020-01-01T10:00:00Z", "2020-01-02T10:00:00+02:00"]), "d", hour=True)
     assert zoned["d.hour"].tolist() == [10.0, 8.0] and zoned["d.year"].tolist() == [2020, 2020]
-    training = pd.Series(["2020-01-%02d" % d for d in range(1, 29)] + ["03/04/2020"])
+    training = pd.Series([f"2020-01-{d:02d}" for d in range(1, 29)] + ["03/04/2020"])
     fmt = date_format(training)
     alone = date_parts(pd.Series(["03/04/2020"]), "d", hour=False, fmt=fmt)
     assert alone.equals(date_parts(training, "d", hour=False, fmt=fmt).iloc[[-1]].reset_index(drop=True))

@@ -5,6 +5,8 @@ the fold with the chosen rounds, scaled by the rows they gain (`refit`)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -27,7 +29,10 @@ def inner_split(y: np.ndarray, groups: np.ndarray | None, fold_kind: str, share:
     counts = np.unique(y, return_counts=True)[1] if classes else np.array([])
     if groups is not None and fold_kind == "stratified_group":
         splits = max(2, round(1 / share))
-        _, held = next(StratifiedGroupKFold(splits, shuffle=True, random_state=seed).split(np.zeros(n), y, groups))
+        with warnings.catch_warnings():     # a class rarer than the splits: handled below, not the user's to fix
+            warnings.simplefilter("ignore", UserWarning)
+            _, held = next(StratifiedGroupKFold(splits, shuffle=True, random_state=seed).split(np.zeros(n), y,
+                                                                                                groups))
     elif groups is not None:
         _, held = next(GroupShuffleSplit(1, test_size=share, random_state=seed).split(np.zeros(n), y, groups))
     elif "stratified" in fold_kind and classes and counts.min() >= 2:
