@@ -93,7 +93,7 @@ bench-tables: ## make new + make auto on each drawn table layout and a 10,000 x 
 	@$(call takes,)
 	$(PY) scripts/bench_tables.py
 
-bench-real: ## make auto TIME= on six real tables against a default LightGBM and AutoGluon best_quality (~1.5 h; TIME)
+bench-real: ## make auto TIME= on six real tables against a default LightGBM and AutoGluon best_quality (~1 h 15 min the first time; TIME)
 	@$(call takes,TIME)
 	$(PY) scripts/bench_real_tables.py $(if $(TIME),--time "$(TIME)")
 
