@@ -189,15 +189,15 @@ def test_text_is_tfidf_for_the_linear_model_and_components_for_the_others():
                            types={"review": "text", "n": "numeric"})
     rows, y = np.arange(60), rng.integers(0, 2, 80)
     cfg = validate(TableConfig, {"encoding": {"svd_components": 5}})
-    sparse = Preparation("numbers", data, rows, text="tfidf", cfg=cfg, problem="binary")
+    sparse = Preparation("numbers", data, text="tfidf", cfg=cfg, problem="binary")
     x = sparse.fit(train.iloc[rows], y[rows])
     assert hasattr(x, "toarray") and "review.words__fresh" in sparse.names and x.shape[1] == len(sparse.names)
-    dense = Preparation("categories", data, rows, cfg=cfg, problem="binary")
+    dense = Preparation("categories", data, cfg=cfg, problem="binary")
     frame = dense.fit(train.iloc[rows], y[rows])
     assert [c for c in frame.columns if c.startswith("review")] == [f"review.svd{k}" for k in range(5)]
     assert dense.transform(train.iloc[60:]).shape == (20, 6)
     tiny = train.assign(review=["x"] * 80)      # no word of two letters, three character n-grams: nothing to reduce
-    few = Preparation("numbers", SimpleNamespace(**{**vars(data), "train": tiny}), rows, text="svd", cfg=cfg,
+    few = Preparation("numbers", SimpleNamespace(**{**vars(data), "train": tiny}), text="svd", cfg=cfg,
                       problem="binary")
     out = few.fit(tiny.iloc[rows], y[rows])
     assert few.names == ["n", "review.chars__ x", "review.chars__ x ", "review.chars__x "], few.names

@@ -177,11 +177,11 @@ def test_preparation_is_fitted_on_the_training_rows_and_takes_unseen_categories(
                            types={"x": "numeric", "c": "categorical"})
     rows = np.array([0, 1, 2])                                   # row 3 (x=100, c=z) is the scored fold
     y = np.array([0.0, 1.0, 2.0, 3.0])
-    gbdt = Preparation("categories", data, rows, problem="regression")
+    gbdt = Preparation("categories", data, problem="regression")
     gbdt.fit(train.iloc[rows], y[rows])
     g = gbdt.transform(test)
     assert list(g["c"].cat.categories) == ["a", "b"] and g["c"].isna().tolist() == [True, False]
-    linear = Preparation("numbers", data, rows, text="tfidf", problem="regression")
+    linear = Preparation("numbers", data, text="tfidf", problem="regression")
     linear.fit(train.iloc[rows], y[rows])
     out = linear.transform(test)
     out = out.toarray() if hasattr(out, "toarray") else out

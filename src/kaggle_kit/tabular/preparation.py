@@ -32,8 +32,14 @@ def encoding_of(cfg):
     return getattr(cfg, "encoding", None) or EncodingConfig()
 
 
+def as_text(frame: pd.DataFrame, columns, missing: str):
+    """The columns' values as strings, a missing one as `missing` (a one-column frame gives a Series)."""
+    values = frame[columns].astype(object)
+    return values.where(values.notna(), missing).astype(str)
+
+
 def text_values(frame: pd.DataFrame, column: str) -> pd.Series:
-    return frame[column].astype(object).where(frame[column].notna(), "").astype(str)
+    return as_text(frame, column, "")
 
 
 def vectorizers(enc) -> dict:
@@ -97,11 +103,11 @@ class TextEncoder:
 
 class Preparation:
     """fit(the training rows' frame, their target) -> their x; transform(any frame) -> x; names: x's columns.
-    `takes` and `text` are the learner's (see the module's text); `types` {column: type} of every feature."""
+    `takes` and `text` are the learner's (see the module's text); `data` gives each feature's type. Every level,
+    code, format and vocabulary comes from the frame `fit` is given: the fold's training rows."""
 
-    def __init__(self, takes: str, data, rows: np.ndarray, *, text: str = "svd", cfg=None, problem: str | None = None,
-                 seed: int = 0):
-        self.takes, self.data, self.rows, self.names = takes, data, rows, None
+    def __init__(self, takes: str, data, *, text: str = "svd", cfg=None, problem: str | None = None, seed: int = 0):
+        self.takes, self.names = takes, None
         self.text_mode = "tfidf" if takes == "numbers" and text == "tfidf" else "svd"
         self.enc, self.problem, self.seed = encoding_of(cfg), problem, seed
         types = getattr(data, "types", None) or {c: ("categorical" if c in data.categorical else "numeric")
@@ -117,6 +123,7 @@ class Preparation:
         return pd.DataFrame(out, index=frame.index)
 
     def _fit_shared(self, frame: pd.DataFrame, y) -> None:
+        self.seen = {c: sorted(frame[c].dropna().astype(str).unique()) for c in self.of["categorical"]}
         self.date_formats = {c: date_format(frame[c]) for c in self.of["date"]}
         self.hours = {c: has_time(frame[c], self.date_formats[c]) for c in self.of["date"]}
         self.texts = [TextEncoder(c, self.text_mode, self.enc, self.seed) for c in self.of["text"]]
@@ -132,8 +139,7 @@ class Preparation:
             self.fitted_codes = self.target_encoder.fit_transform(self._levels(frame), y)
 
     def _levels(self, frame: pd.DataFrame) -> pd.DataFrame:
-        cols = self.of["high_cardinality"]
-        return frame[cols].astype(object).where(frame[cols].notna(), "(missing)").astype(str)
+        return as_text(frame, self.of["high_cardinality"], "(missing)")
 
     def _codes(self, frame: pd.DataFrame, fitting: bool) -> np.ndarray | None:
         if self.target_encoder is None:
@@ -163,10 +169,9 @@ class Preparation:
             if self.takes == "strings":
                 texts[c] = frame[c].astype(str).fillna("nan")
             else:
-                seen = sorted(self.data.train[c].iloc[self.rows].dropna().astype(str).unique())
                 values = frame[c].astype("string").to_numpy(dtype=object)
-                known = pd.Series(values).isin(seen).to_numpy()
-                texts[c] = pd.Categorical(np.where(known, values, None), categories=seen)
+                known = pd.Series(values).isin(self.seen[c]).to_numpy()
+                texts[c] = pd.Categorical(np.where(known, values, None), categories=self.seen[c])
         parts.append(pd.DataFrame(texts, index=frame.index))
         codes = self._codes(frame, fitting)
         if codes is not None:
@@ -175,7 +180,6 @@ class Preparation:
             parts.append(pd.DataFrame(fitted if fitting else t.transform(frame), columns=t.names, index=frame.index))
         out = pd.concat(parts, axis=1)
         self.names = list(out.columns)
-        self.categorical = cats
         return out
 
     def _matrix(self, frame: pd.DataFrame, fitting: bool):
@@ -197,8 +201,7 @@ class Preparation:
             blocks.append(self.numeric_model.fit_transform(numeric) if fitting else self.numeric_model.transform(numeric))
             names += list(numeric.columns)
         if self.onehot is not None:
-            cats = frame[self.of["categorical"]].astype(object).where(frame[self.of["categorical"]].notna(),
-                                                                      "(missing)").astype(str)
+            cats = as_text(frame, self.of["categorical"], "(missing)")
             blocks.append(self.onehot.fit_transform(cats) if fitting else self.onehot.transform(cats))
             names += self.onehot.get_feature_names_out(self.of["categorical"]).tolist()
         codes = self._codes(frame, fitting)

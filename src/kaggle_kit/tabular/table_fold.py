@@ -81,7 +81,7 @@ def outer_kind(spec: TabularSpec, data) -> str:
 def prepared(cfg, data, spec: TabularSpec, rows: np.ndarray, y: np.ndarray, fold: int):
     """The kind's preparation fitted on the fold's training rows (kaggle_kit.tabular.preparation)."""
     cls = LEARNERS[cfg.model]
-    prep = Preparation(cls.takes, data, rows, text=cls.text, cfg=cfg, problem=spec.problem,
+    prep = Preparation(cls.takes, data, text=cls.text, cfg=cfg, problem=spec.problem,
                        seed=derive_seed(cfg.seed, fold))
     return prep.fit(data.train.iloc[rows], y[rows]), prep
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kaggle_kit.tabular.learners.base import Learner
 from kaggle_kit.tabular.learners.catboost import CatBoost, CatBoostConfig
-from kaggle_kit.tabular.learners.forests import ExtraTrees, ExtraTreesConfig, RandomForest, RandomForestConfig
+from kaggle_kit.tabular.learners.forests import ExtraTrees, ForestConfig, RandomForest
 from kaggle_kit.tabular.learners.gbdt import GBDT, GBDTConfig
 from kaggle_kit.tabular.learners.linear import Linear, LinearConfig
 from kaggle_kit.tabular.learners.mlp import MLP, MLPConfig
@@ -15,7 +15,7 @@ LEARNERS: dict[str, type[Learner]] = {c.name: c for c in (GBDT, CatBoost, Linear
                                                            RandomForest)}
 
 __all__ = ["LEARNERS", "Learner", "GBDTConfig", "CatBoostConfig", "LinearConfig", "SVRConfig", "MLPConfig",
-           "ExtraTreesConfig", "RandomForestConfig"]
+           "ForestConfig"]
 
 
 def learner_files(names) -> tuple[str, ...]:

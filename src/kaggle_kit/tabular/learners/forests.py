@@ -64,25 +64,17 @@ class Forest(Learner):
         return dict(zip(names, np.asarray(values, float).tolist(), strict=True))
 
 
-class ExtraTreesConfig(ForestConfig):
-    pass
-
-
-class RandomForestConfig(ForestConfig):
-    pass
-
-
 class ExtraTrees(Forest):
     name = "extra_trees"
-    Config = ExtraTreesConfig
-    table_default = ExtraTreesConfig()
+    Config = ForestConfig
+    table_default = ForestConfig()
     files = ("extra_trees_seed*.joblib",)
     estimators = ("ExtraTreesRegressor", "ExtraTreesClassifier")
 
 
 class RandomForest(Forest):
     name = "random_forest"
-    Config = RandomForestConfig
-    table_default = RandomForestConfig()
+    Config = ForestConfig
+    table_default = ForestConfig()
     files = ("random_forest_seed*.joblib",)
     estimators = ("RandomForestRegressor", "RandomForestClassifier")
