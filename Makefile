@@ -49,12 +49,13 @@ takes = $(if $(filter $@,$(MAKECMDGOALS)),$(if $(filter-out $(1) $(GLOBAL_VARS),
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: new auto train submit cv blend leaderboard report sample download kaggle-submit lb bundle help setup test lint bench bench-tables bench-real bench-noise bench-blend bench-ames bench-leaves-loop bench-house bench-leaves bench-cowboy study-cowboy house-sample house-train house-submit house-blend house-download house-kaggle-submit house-lb leaves-download leaves-kaggle-submit leaves-lb cowboy-download house-bundle leaves-bundle cowboy-bundle \
-	house-leaderboard house-report house-cv leaves-cv cowboy-cv leaves-sample leaves-train leaves-submit leaves-blend leaves-leaderboard \
-	leaves-report cowboy-sample cowboy-train cowboy-submit cowboy-blend cowboy-leaderboard cowboy-report
+.PHONY: help setup test lint bench bench-tables bench-real bench-noise bench-blend bench-ames bench-leaves-loop \
+	bench-house bench-leaves bench-cowboy study-cowboy need-comp kit-targets
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-19s %s\n", $$1, $$2}'
+	@$(MAKE) -s --no-print-directory kit-targets | awk -F'|' '{ v = $$2; gsub(/^ +| +$$/, "", v); gsub(/ +/, ", ", v); \
+		printf "  %-19s %s%s\n", $$1, $$3, (v == "" ? "" : " (" v ")") }'
 
 setup: $(VENV)/.installed ## create .venv and install the project with its dev tools (idempotent)
 
@@ -113,181 +114,82 @@ study-cowboy: ## cowboy imbalance handling and detection TTA per class on the sa
 	@$(call takes,BEST)
 	$(PY) scripts/study_cowboy.py $(if $(BEST),--best "$(BEST)")
 
+# The competition commands. Each verb reads COMP and the variables in READS_<verb>, runs CMD_<verb> for
+# competition C and has the help HELP_<verb>; `make <verb> COMP=<name>` runs it for any
+# competition, and `make <comp>-<verb>` for each competition in COMPS, generated below with the same variables.
+COMPS := $(shell sed -n 's/^name: *//p' competitions/*/competition.yaml)   # the kit's own competitions
+VERBS := sample train cv submit blend leaderboard report bundle download kaggle-submit lb
+C = $(COMP)
+TITLE_house := house-prices
+TITLE_leaves := classify-leaves
+TITLE_cowboy := cowboyoutfits
+
+READS_new := DATA METRIC TARGET ID PROBLEM SLUG FORCE
+HELP_new = a spec and configs for COMP from the download in DATA
+CMD_new = $(KIT) new "$(C)" --data "$(DATA)" $(if $(METRIC),--metric "$(METRIC)") $(if $(TARGET),--target "$(TARGET)") $(if $(ID),--id "$(ID)") $(if $(PROBLEM),--problem "$(PROBLEM)") $(if $(SLUG),--slug "$(SLUG)") $(if $(filter-out 0,$(FORCE)),--force)
+READS_auto := DATA ARGS FORCE TIME
+HELP_auto = train every learner of COMP's spec, blend them, write submissions/<COMP>/auto.csv
+CMD_auto = $(KIT) auto "$(C)" $(if $(DATA),--data "$(DATA)") --args "$(ARGS)" $(if $(filter-out 0,$(FORCE)),--force) $(if $(TIME),--time "$(TIME)")
+READS_sample :=
+HELP_sample = build the competition's drawn sample in data/samples/
+CMD_sample = $(KIT) sample "$(C)"
+READS_train := DATA CONFIG ARGS FOLDS FORCE
+HELP_train = k-fold training of an experiment (CONFIG; default configs/<comp>.yaml)
+CMD_train = $(KIT) train "$(C)" $(TRAIN_FLAGS)
+READS_cv := DATA CONFIG ARGS
+HELP_cv = pool a run's folds (trained as separate jobs) into OOF + cv.json; names missing folds
+CMD_cv = $(KIT) cv "$(C)" $(COMMON)
+READS_submit := DATA CONFIG ARGS SPLIT
+HELP_submit = write submissions/<comp>/<exp>.<ext> from a trained run's folds (SPLIT: the test set, where there are several)
+CMD_submit = $(KIT) submit "$(C)" $(COMMON) $(if $(SPLIT),--split "$(SPLIT)")
+READS_blend := DATA EXPS RULE SPLIT ARGS
+HELP_blend = blend experiments' OOF/test predictions: EXPS="a b" [RULE=] [SPLIT=] [ARGS="select_steps=25"]
+CMD_blend = $(KIT) blend "$(C)" $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)") $(if $(SPLIT),--split "$(SPLIT)") $(if $(ARGS),--args "$(ARGS)")
+READS_leaderboard := DATA
+HELP_leaderboard = every run and blend by CV (runs/<comp>/leaderboard.md)
+CMD_leaderboard = $(KIT) leaderboard "$(C)" $(if $(DATA),--data "$(DATA)")
+READS_report := DATA EXP
+HELP_report = one offline HTML page of a run: CV table and plots (EXP=<config stem>)
+CMD_report = $(KIT) report "$(C)" $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
+READS_bundle := EXP BLEND
+HELP_bundle = bundles/<comp>-<EXP>/: wheels, fold models, predict.py and a notebook for offline Kaggle
+CMD_bundle = $(KIT) bundle "$(C)" --exp "$(EXP)" --blend "$(BLEND)"
+READS_download := FORCE
+HELP_download = the competition's files from Kaggle into data/<slug>/, checked (FORCE=1 downloads again)
+CMD_download = $(KIT) download "$(C)" $(if $(filter-out 0,$(FORCE)),--force)
+READS_kaggle-submit := DATA EXP BLEND DRY
+HELP_kaggle-submit = check and send EXP=<exp> (or BLEND=<name>) to Kaggle, recorded in runs/<comp>/kaggle_submissions.csv (DRY=1)
+CMD_kaggle-submit = $(KIT) kaggle-submit "$(C)" $(if $(DATA),--data "$(DATA)") --exp "$(EXP)" --blend "$(BLEND)" $(if $(filter-out 0,$(DRY)),--dry)
+READS_lb :=
+HELP_lb = the public/private scores of the recorded submissions beside their CV
+CMD_lb = $(KIT) lb "$(C)"
+HELP_cowboy-download := cowboyoutfits: scored on CodaLab, not Kaggle; says where to get its files
+
+quoted = '$(subst ','\'',$(1))'
+
 need-comp:
 	@test -n "$(COMP)" || { echo 'error: name the competition: COMP=<name> (make new COMP=<name> DATA=<dir> makes one)' >&2; exit 2; }
 
-new: need-comp ## a spec and configs for COMP from the download in DATA (METRIC, TARGET, ID, PROBLEM, SLUG, FORCE)
-	@$(call takes,COMP DATA METRIC TARGET ID PROBLEM SLUG FORCE)
-	$(KIT) new "$(COMP)" --data "$(DATA)" $(if $(METRIC),--metric "$(METRIC)") $(if $(TARGET),--target "$(TARGET)") $(if $(ID),--id "$(ID)") $(if $(PROBLEM),--problem "$(PROBLEM)") $(if $(SLUG),--slug "$(SLUG)") $(if $(filter-out 0,$(FORCE)),--force)
+# the generic verbs: COMP names the competition
+define GENERIC_TARGET
+.PHONY: $(1)
+$(1): need-comp
+	@$$(call takes,COMP $$(READS_$(1)))
+	$$(CMD_$(1))
+endef
+$(foreach v,new auto $(VERBS),$(eval $(call GENERIC_TARGET,$(v))))
 
-auto: need-comp ## train every learner of COMP's spec, blend them, write submissions/<COMP>/auto.csv (DATA, ARGS, FORCE, TIME)
-	@$(call takes,COMP DATA ARGS FORCE TIME)
-	$(KIT) auto "$(COMP)" $(if $(DATA),--data "$(DATA)") --args "$(ARGS)" $(if $(filter-out 0,$(FORCE)),--force) $(if $(TIME),--time "$(TIME)")
+# <comp>-<verb>: the verb for one competition
+define COMP_TARGET
+.PHONY: $(1)-$(2)
+$(1)-$(2): C := $(1)
+$(1)-$(2):
+	@$$(call takes,$$(READS_$(2)))
+	$$(CMD_$(2))
+endef
+$(foreach c,$(COMPS),$(foreach v,$(VERBS),$(eval $(call COMP_TARGET,$(c),$(v)))))
 
-train: need-comp ## k-fold training of any competition (COMP, DATA, CONFIG, ARGS, FOLDS, FORCE)
-	@$(call takes,COMP DATA CONFIG ARGS FOLDS FORCE)
-	$(KIT) train "$(COMP)" $(TRAIN_FLAGS)
-
-submit: need-comp ## the submission of a trained run of any competition (COMP, DATA, CONFIG, ARGS, SPLIT)
-	@$(call takes,COMP DATA CONFIG ARGS SPLIT)
-	$(KIT) submit "$(COMP)" $(COMMON) $(if $(SPLIT),--split "$(SPLIT)")
-
-cv: need-comp ## pool a run's folds into OOF + cv.json (COMP, CONFIG, ARGS, DATA)
-	@$(call takes,COMP DATA CONFIG ARGS)
-	$(KIT) cv "$(COMP)" $(COMMON)
-
-blend: need-comp ## blend experiments of any competition: COMP=<name> EXPS="a b" [RULE=] [SPLIT=] [ARGS="select_steps=25"] (DATA)
-	@$(call takes,COMP DATA EXPS RULE SPLIT ARGS)
-	$(KIT) blend "$(COMP)" $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)") $(if $(SPLIT),--split "$(SPLIT)") $(if $(ARGS),--args "$(ARGS)")
-
-leaderboard: need-comp ## every run and blend of COMP by CV (runs/<COMP>/leaderboard.md) (DATA)
-	@$(call takes,COMP DATA)
-	$(KIT) leaderboard "$(COMP)" $(if $(DATA),--data "$(DATA)")
-
-report: need-comp ## one offline HTML page of a run of COMP (EXP=<config stem>, DATA)
-	@$(call takes,COMP DATA EXP)
-	$(KIT) report "$(COMP)" $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
-
-download: need-comp ## COMP's files from Kaggle into data/<slug>/, checked (FORCE=1 downloads again)
-	@$(call takes,COMP FORCE)
-	$(KIT) download "$(COMP)" $(if $(filter-out 0,$(FORCE)),--force)
-
-kaggle-submit: need-comp ## check and send COMP's EXP=<exp> (or BLEND=<name>) submission to Kaggle, recorded (DRY=1, DATA)
-	@$(call takes,COMP DATA EXP BLEND DRY)
-	$(KIT) kaggle-submit "$(COMP)" $(if $(DATA),--data "$(DATA)") --exp "$(EXP)" --blend "$(BLEND)" $(if $(filter-out 0,$(DRY)),--dry)
-
-lb: need-comp ## the public/private scores of COMP's recorded submissions beside their CV
-	@$(call takes,COMP)
-	$(KIT) lb "$(COMP)"
-
-bundle: need-comp ## bundles/<COMP>-<EXP>/: wheels, fold models, predict.py and a notebook for offline Kaggle (BLEND)
-	@$(call takes,COMP EXP BLEND)
-	$(KIT) bundle "$(COMP)" --exp "$(EXP)" --blend "$(BLEND)"
-
-sample: need-comp ## build COMP's drawn sample in data/samples/
-	@$(call takes,COMP)
-	$(KIT) sample "$(COMP)"
-
-house-sample: ## build the synthetic house-prices sample in data/samples/
-	@$(call takes,)
-	$(KIT) sample house
-
-house-train: ## k-fold training of the house-prices model (DATA, CONFIG, ARGS, FOLDS, FORCE)
-	@$(call takes,DATA CONFIG ARGS FOLDS FORCE)
-	$(KIT) train house $(TRAIN_FLAGS)
-
-house-cv: ## pool a run's folds (trained as separate jobs) into OOF + cv.json; names missing folds (DATA, CONFIG, ARGS)
-	@$(call takes,DATA CONFIG ARGS)
-	$(KIT) cv house $(COMMON)
-
-house-submit: ## write submissions/house/<exp>.csv from the trained folds (DATA, CONFIG, ARGS)
-	@$(call takes,DATA CONFIG ARGS)
-	$(KIT) submit house $(COMMON)
-
-house-blend: ## blend experiments' OOF/test predictions: EXPS="house house-gbdt house-linear" [RULE=] [ARGS="select_steps=25"] (DATA)
-	@$(call takes,DATA EXPS RULE ARGS)
-	$(KIT) blend house $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)") $(if $(ARGS),--args "$(ARGS)")
-
-house-leaderboard: ## table of every house run and blend by CV (runs/house/leaderboard.md) (DATA)
-	@$(call takes,DATA)
-	$(KIT) leaderboard house $(if $(DATA),--data "$(DATA)")
-
-house-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>, DATA)
-	@$(call takes,DATA EXP)
-	$(KIT) report house $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
-
-house-bundle: ## bundles/house-<EXP>/: an offline Kaggle-notebook bundle of a trained run (EXP=<config stem>, BLEND)
-	@$(call takes,EXP BLEND)
-	$(KIT) bundle house --exp "$(EXP)" --blend "$(BLEND)"
-
-house-download: ## the house files from Kaggle into data/<slug>/, checked (FORCE=1 downloads again)
-	@$(call takes,FORCE)
-	$(KIT) download house $(if $(filter-out 0,$(FORCE)),--force)
-
-house-kaggle-submit: ## check and send EXP=<exp> (or BLEND=<name>) to Kaggle, recorded in runs/house/kaggle_submissions.csv (DRY=1, DATA)
-	@$(call takes,DATA EXP BLEND DRY)
-	$(KIT) kaggle-submit house $(if $(DATA),--data "$(DATA)") --exp "$(EXP)" --blend "$(BLEND)" $(if $(filter-out 0,$(DRY)),--dry)
-
-house-lb: ## public/private scores of the recorded house submissions beside their CV
-	@$(call takes,)
-	$(KIT) lb house
-
-leaves-sample: ## build the synthetic classify-leaves sample in data/samples/
-	@$(call takes,)
-	$(KIT) sample leaves
-
-leaves-train: ## k-fold fine-tuning of a timm model on classify-leaves (DATA, CONFIG, ARGS, FOLDS, FORCE)
-	@$(call takes,DATA CONFIG ARGS FOLDS FORCE)
-	$(KIT) train leaves $(TRAIN_FLAGS)
-
-leaves-cv: ## pool a run's folds (trained as separate jobs) into OOF + cv.json; names missing folds (DATA, CONFIG, ARGS)
-	@$(call takes,DATA CONFIG ARGS)
-	$(KIT) cv leaves $(COMMON)
-
-leaves-submit: ## write submissions/leaves/<exp>.csv (image,label) from the trained folds (DATA, CONFIG, ARGS)
-	@$(call takes,DATA CONFIG ARGS)
-	$(KIT) submit leaves $(COMMON)
-
-leaves-blend: ## blend experiments' OOF/test probabilities: EXPS="leaves leaves-b" [RULE=mean|select|weighted|best|vote|rank_mean] [ARGS="select_steps=25"] (DATA)
-	@$(call takes,DATA EXPS RULE ARGS)
-	$(KIT) blend leaves $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)") $(if $(ARGS),--args "$(ARGS)")
-
-leaves-leaderboard: ## table of every leaves run and blend by CV (runs/leaves/leaderboard.md) (DATA)
-	@$(call takes,DATA)
-	$(KIT) leaderboard leaves $(if $(DATA),--data "$(DATA)")
-
-leaves-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>, DATA)
-	@$(call takes,DATA EXP)
-	$(KIT) report leaves $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
-
-leaves-bundle: ## bundles/leaves-<EXP>/: an offline Kaggle-notebook bundle of a trained run (EXP=<config stem>, BLEND)
-	@$(call takes,EXP BLEND)
-	$(KIT) bundle leaves --exp "$(EXP)" --blend "$(BLEND)"
-
-leaves-download: ## the leaves files from Kaggle into data/<slug>/, checked (FORCE=1 downloads again)
-	@$(call takes,FORCE)
-	$(KIT) download leaves $(if $(filter-out 0,$(FORCE)),--force)
-
-leaves-kaggle-submit: ## check and send EXP=<exp> (or BLEND=<name>) to Kaggle, recorded in runs/leaves/kaggle_submissions.csv (DRY=1, DATA)
-	@$(call takes,DATA EXP BLEND DRY)
-	$(KIT) kaggle-submit leaves $(if $(DATA),--data "$(DATA)") --exp "$(EXP)" --blend "$(BLEND)" $(if $(filter-out 0,$(DRY)),--dry)
-
-leaves-lb: ## public/private scores of the recorded leaves submissions beside their CV
-	@$(call takes,)
-	$(KIT) lb leaves
-
-cowboy-sample: ## build the synthetic cowboyoutfits sample in data/samples/
-	@$(call takes,)
-	$(KIT) sample cowboy
-
-cowboy-train: ## k-fold detector training on cowboyoutfits (DATA, CONFIG, ARGS, FOLDS, FORCE)
-	@$(call takes,DATA CONFIG ARGS FOLDS FORCE)
-	$(KIT) train cowboy $(TRAIN_FLAGS)
-
-cowboy-cv: ## pool a run's folds (trained as separate jobs) into OOF + cv.json; names missing folds (DATA, CONFIG, ARGS)
-	@$(call takes,DATA CONFIG ARGS)
-	$(KIT) cv cowboy $(COMMON)
-
-cowboy-submit: ## write submissions/cowboy/<exp>.zip (answer.json) for valid.csv, or SPLIT=test (DATA, CONFIG, ARGS)
-	@$(call takes,DATA CONFIG ARGS SPLIT)
-	$(KIT) submit cowboy $(COMMON) $(if $(SPLIT),--split "$(SPLIT)")
-
-cowboy-blend: ## fuse experiments' saved OOF/test detections by WBF (weights, IoU tuned on OOF AP): EXPS="a b" [RULE=mean|weighted] [SPLIT=test] (DATA)
-	@$(call takes,DATA EXPS RULE SPLIT)
-	$(KIT) blend cowboy $(if $(DATA),--data "$(DATA)") --exps "$(EXPS)" $(if $(RULE),--rule "$(RULE)") $(if $(SPLIT),--split "$(SPLIT)")
-
-cowboy-leaderboard: ## table of every cowboy run and blend by CV (runs/cowboy/leaderboard.md) (DATA)
-	@$(call takes,DATA)
-	$(KIT) leaderboard cowboy $(if $(DATA),--data "$(DATA)")
-
-cowboy-download: ## cowboyoutfits is scored on CodaLab, not Kaggle: says where to get its files
-	@$(call takes,)
-	$(KIT) download cowboy
-
-cowboy-report: ## one offline HTML page of a run: CV table and plots (EXP=<config stem>, DATA)
-	@$(call takes,DATA EXP)
-	$(KIT) report cowboy $(if $(DATA),--data "$(DATA)") --exp "$(EXP)"
-
-cowboy-bundle: ## bundles/cowboy-<EXP>/: an offline Kaggle-notebook bundle of a trained run (EXP=<config stem>, BLEND)
-	@$(call takes,EXP BLEND)
-	$(KIT) bundle cowboy --exp "$(EXP)" --blend "$(BLEND)"
+# every kit target, a line each: <target>|<variables it reads>|<help> (make help and the tests read it)
+kit-targets:
+	@$(foreach v,new auto $(VERBS),echo $(call quoted,$(v)|COMP $(READS_$(v))|$(HELP_$(v)));)
+	@$(foreach c,$(COMPS),$(foreach v,$(VERBS),echo $(call quoted,$(c)-$(v)|$(READS_$(v))|$(or $(HELP_$(c)-$(v)),$(TITLE_$(c)): $(HELP_$(v))));))

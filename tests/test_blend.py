@@ -143,3 +143,39 @@ def test_select_steps_is_a_blend_key(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="ARGS sets select_steps, a key of the select rule"):
         blend(detection, data, tmp_path / "d", ["a", "b"], rule=None, cfg=validate(BlendConfig, parse_overrides("select_steps=5")))
     assert not (tmp_path / "d").exists()
+
+
+def test_the_probability_stacker_recalibrates_an_overconfident_member_and_a_bundle_applies_it_exactly():
+    """Log-linear pooling: one member three times too sure of itself, one honest but noisier. The stacker's
+    nested log loss (each fold fitted on the others) beats the best simplex weights, its answers are
+    probabilities, and the weights and biases the summary saves give exactly its predictions (an offline bundle)."""
+    from types import SimpleNamespace
+
+    from kaggle_kit.ensembling.blend import (
+        log_loss,
+        nested_predictions,
+        rule_prob_stack,
+        rule_prob_weighted,
+        saved_rule,
+    )
+
+    rng = np.random.default_rng(0)
+    n, c = 3000, 4
+    logits = rng.normal(0, 1.5, (n, c))
+    truth = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    y = np.array([rng.choice(c, p=p) for p in truth])
+
+    def softmax(z):
+        e = np.exp(z - z.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
+    P = np.stack([softmax(3 * logits), softmax(logits + rng.normal(0, 1.0, (n, c)))], 1)
+    fold, rows = np.arange(n) % 5, np.arange(n)
+    stacked = nested_predictions(rule_prob_stack, P, y, fold, loss=None)
+    weighted = nested_predictions(rule_prob_weighted, P, y, fold, loss=None)
+    assert np.allclose(stacked.sum(1), 1) and (stacked > 0).all()
+    assert log_loss(y, stacked) < log_loss(y, weighted) - 0.05, (log_loss(y, stacked), log_loss(y, weighted))
+    apply, info = rule_prob_stack(P, y, rows, None)
+    assert 0.2 < info["weights"][0] < 0.5                   # the overconfident member, softened about threefold
+    replay = saved_rule(SimpleNamespace(blend_kind="classification"), "stack", json.loads(json.dumps(info)))
+    assert np.array_equal(replay(P), apply(P))

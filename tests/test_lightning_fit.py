@@ -76,16 +76,13 @@ def test_batch_groups_cover_every_batch_once_and_count_optimizer_steps():
 
 @pytest.mark.parametrize("overrides", [{"checkpoint": "best"}, {"checkpoint": "best", "val_every": 3},
                                        {"checkpoint": "last", "grad_clip": 1.0}])
-def test_in_memory_validation_and_plain_steps_match_lightnings_loops(house, tmp_path, monkeypatch, overrides):
-    """Tensor batches validate without Lightning's validation loop (InMemoryValidation), and a full-precision step
-    on one device skips Lightning's backward and step wrappers: the same epochs validated, logged values, kept
-    epoch, step count and predictions as through Lightning's own."""
+def test_in_memory_validation_matches_lightnings_loop(house, tmp_path, monkeypatch, overrides):
+    """Tensor batches validate without Lightning's validation loop (InMemoryValidation): the same epochs
+    validated, logged values, kept epoch, step count and predictions as through Lightning's own."""
     from kaggle_kit.tabular.batches import TensorBatches
-    from kaggle_kit.tabular.regression_module import RegressionModule
 
     fast, fast_dir = fit(house, tmp_path, "fast", lr=3e-2, epochs=8, **overrides)
     monkeypatch.setattr(TensorBatches, "in_memory", False)
-    monkeypatch.setattr(RegressionModule, "on_fit_start", lambda self: None)   # _plain_steps stays False
     ref, ref_dir = fit(house, tmp_path, "lightning", lr=3e-2, epochs=8, **overrides)
     assert fast.val["pred"].tolist() == ref.val["pred"].tolist()
     assert fast.test["pred"].tolist() == ref.test["pred"].tolist()
@@ -128,36 +125,3 @@ def test_direct_epoch_logging_writes_what_self_log_writes(house, tmp_path, monke
 
     assert kept(direct_dir) == kept(ref_dir)
     assert direct.val["pred"].tolist() == ref.val["pred"].tolist()
-
-
-def test_the_callback_entry_point_scan_runs_once_and_its_factories_for_every_trainer(tmp_path, monkeypatch):
-    """A package's callback factory (Lightning's `lightning.pytorch.callbacks_factory` entry point) still gives every
-    Trainer a new callback, while the installed packages are scanned once."""
-    import lightning as L
-    from lightning.fabric.utilities import registry
-
-    from kaggle_kit.training import trainer as kit_trainer
-
-    dist = tmp_path / "kit_probe-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: kit-probe\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[lightning.pytorch.callbacks_factory]\nprobe = kit_probe_cb:factory\n")
-    (tmp_path / "kit_probe_cb.py").write_text(
-        "from lightning.pytorch.callbacks import Callback\n\nclass Probe(Callback):\n    pass\n\n"
-        "def factory():\n    return [Probe()]\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    assert hasattr(registry.entry_points, "cache_clear")          # kaggle_kit.training.trainer cached the scan
-    registry.entry_points.cache_clear()
-    try:
-        probes = []
-        for _ in range(3):
-            t = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                          enable_model_summary=False)
-            probes += [c for c in t.callbacks if type(c).__name__ == "Probe"]
-        assert len(probes) == 3 and len({id(p) for p in probes}) == 3        # one new callback per Trainer
-        info = registry.entry_points.cache_info()
-        assert (info.misses, info.hits) == (1, 2)                             # one scan
-        kit_trainer.cache_callback_entry_points()                             # a second call wraps nothing more
-        assert registry.entry_points.cache_info().hits == 2
-    finally:
-        registry.entry_points.cache_clear()      # the probe's package leaves with tmp_path

@@ -11,11 +11,23 @@ from .conftest import REPO
 FLAGS = {"FORCE": "--force", "DRY": "--dry"}        # make variables that become a bare flag
 
 
+def kit_targets() -> list[tuple[str, list[str], str]]:
+    """(target, the variables it reads, its help text) of every competition command, generic and generated,
+    from the table the Makefile gives `make help`."""
+    def make_out(target):
+        return subprocess.run(["make", "-s", "--no-print-directory", "-C", str(REPO), target], capture_output=True,
+                              text=True, check=True).stdout
+
+    shown = dict(re.findall(r"^  ([a-z][a-z-]*) +(.*)$", make_out("help"), re.M))     # what a user reads
+    return [(t, v.split(), shown[t]) for t, v, _ in (line.split("|", 2) for line in make_out("kit-targets").splitlines())]
+
+
 def targets() -> list[tuple[str, list[str], str]]:
-    """(target, the variables its recipe declares it reads, its help text) for every target that declares them."""
+    """(target, the variables its recipe declares it reads, its help text) for every target that declares them:
+    the competition commands and the written-out ones (benchmarks)."""
     text = (REPO / "Makefile").read_text()
     found = re.findall(r"^([a-z][a-z-]*):[^\n]*?## ([^\n]*)\n\t@\$\(call takes,([A-Z ]*)\)", text, re.M)
-    return [(t, v.split(), h) for t, h, v in found]
+    return kit_targets() + [(t, v.split(), h) for t, h, v in found]
 
 
 def dry_run(target: str, **variables: str) -> subprocess.CompletedProcess:
@@ -28,6 +40,22 @@ def test_the_makefile_declares_what_each_kit_target_reads():
     text = (REPO / "Makefile").read_text()
     runs_kit = set(re.findall(r"^([a-z][a-z-]*):[^\n]*\n(?:\t[^\n]*\n)*?\t\$\((?:KIT|PY)\) ", text, re.M))
     assert runs_kit and runs_kit <= declared, sorted(runs_kit - declared)
+
+
+def test_each_kit_competition_has_its_own_targets_and_the_messages_name_them():
+    """make <comp>-<verb> exists for each of the kit's own competitions and each verb Task.make names it for, and
+    a competition `make new` wrote is named by the generic command."""
+    from kaggle_kit.registry import get_task
+    from kaggle_kit.task import OWN_TARGET_VERBS
+
+    listed = {t for t, _, _ in kit_targets()}
+    for name in ("house", "leaves", "cowboy"):
+        for verb in OWN_TARGET_VERBS:
+            assert get_task(name).make(verb) == f"make {name}-{verb}" and f"{name}-{verb}" in listed
+        assert get_task(name).make("auto") == f"make auto COMP={name}"
+    help_text = subprocess.run(["make", "-s", "-C", str(REPO), "help"], capture_output=True, text=True).stdout
+    assert re.search(r"^  leaves-train +classify-leaves: k-fold training .*\(DATA, CONFIG, ARGS, FOLDS, FORCE\)$",
+                     help_text, re.M), help_text
 
 
 @pytest.mark.parametrize("target, variables, help_text", targets(), ids=[t for t, _, _ in targets()])

@@ -75,3 +75,41 @@ def test_every_competition_folder_is_found_and_is_an_instance_of_a_kind():
              for name, t in tasks.items()}
     assert kinds == {"house": "TabularTask", "leaves": "ImageClassificationTask", "cowboy": "DetectionTask"}
     assert all(isinstance(t, Task) for t in tasks.values())
+
+
+def private_uses(source: str) -> list[str]:
+    """A module's reaches into what a dependency keeps private or changes under it: a `_name` attribute of
+    anything but self or cls, an import of a `_name` or from a `_module`, an assignment to an imported module's
+    attribute (a patch)."""
+    tree = ast.parse(source)
+    imported, found = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            imported |= {a.asname or a.name for a in node.names}
+            private = [a.name for a in node.names if re.match(r"_[^_]", a.name)]
+            if private or any(re.match(r"_[^_]", part) for part in (node.module or "").split(".")):
+                found.append(f"line {node.lineno}: from {node.module} import {', '.join(a.name for a in node.names)}")
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and re.match(r"_[^_]", node.attr)
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AugAssign | ast.AnnAssign) else []
+        for t in targets:
+            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in imported:
+                found.append(f"line {node.lineno}: {ast.unparse(t)} = ... (patches {t.value.id})")
+    return found
+
+
+def test_the_code_uses_its_dependencies_public_apis_only():
+    """No private name of Lightning, torch or any other dependency, and no patch of one, in the kit or a
+    competition folder; the check itself finds each kind it looks for."""
+    planted = ("import lightning\nfrom torch import _C\nfrom torch._dynamo import x\nfrom a import b\n"
+               "opt._on_before_step()\nlightning.registry = None\nb.entry_points = 1\nself._fine = 2\n")
+    assert len(private_uses(planted)) == 5, private_uses(planted)
+    offenders = {str(f.relative_to(REPO)): found for f in sorted([*(REPO / "src").rglob("*.py"),
+                                                                 *(REPO / "competitions").rglob("*.py")])
+                 if (found := private_uses(f.read_text()))}
+    assert offenders == {}

@@ -10,6 +10,33 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CONFIGS_DIR = PROJECT_DIR / "configs"
 
+# A fold folder's files (runs/<comp>/<exp>/fold<j>/), one spelling for every module that writes or reads them.
+FOLD_METRICS = "metrics.json"     # the fold's score and what its fit chose; its presence marks it complete
+FOLD_STARTED = "started.json"     # an unfinished fold's identity (fingerprint, training ids, processes)
+BEST_CKPT = "best.ckpt"           # a network's kept weights
+LABELS = "labels.json"            # an image fold's class names, in the order of its outputs
+FEATURES = "features.json"        # a table fold's fitted feature state
+
+
+def val_pred(folder: Path, ext: str) -> Path:
+    """A fold's predictions of its validation rows, in the task's prediction form (csv, or json for boxes)."""
+    return folder / f"val_pred.{ext}"
+
+
+def test_pred(folder: Path, ext: str) -> Path:
+    """A fold's predictions of the test rows."""
+    return folder / f"test_pred.{ext}"
+
+
+def fold_number(r: int, k: int, folds: int) -> int:
+    """Fold model j of a run: fold k of fold set (repeat) r is number r * folds + k (its folder fold<j>)."""
+    return r * folds + k
+
+
+def fold_of_number(j: int, folds: int) -> tuple[int, int]:
+    """(repeat r, fold k) of fold model j: fold_number's inverse."""
+    return divmod(j, folds)
+
 
 def work_root() -> Path:
     return Path(os.environ.get("KIT_ROOT") or Path.cwd())

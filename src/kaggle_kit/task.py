@@ -3,7 +3,6 @@ the adapter reads its files, fits one fold, scores predictions and shapes the su
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,12 @@ import pandas as pd
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
+from kaggle_kit.paths import BEST_CKPT, LABELS, PROJECT_DIR
 from kaggle_kit.pipeline.predictions import TablePredictions
+
+KIT_COMPETITIONS = PROJECT_DIR / "competitions"     # the kit's own competitions: the Makefile's COMPS
+OWN_TARGET_VERBS = ("sample", "train", "cv", "submit", "blend", "leaderboard", "report", "bundle", "download",
+                    "kaggle-submit", "lb")          # the Makefile's VERBS: each has a <comp>-<verb> target
 
 
 @dataclass(kw_only=True)
@@ -74,8 +78,8 @@ class Task(ABC):
     splits: ClassVar[tuple[str, ...]] = ()         # the test sets a submission may answer (SPLIT=); (): one
     split: str | None = None                       # the one this command answers (select_split)
     predicts_offline: ClassVar[bool] = False       # fold models predict new test rows from checkpoints (bundles)
-    offline_models: ClassVar[tuple[str, ...]] = ("best.ckpt",)     # a fold dir's model files (globs; bundles)
-    offline_context: ClassVar[tuple[str, ...]] = ("labels.json",)  # what else of it they predict with (globs)
+    offline_models: ClassVar[tuple[str, ...]] = (BEST_CKPT,)     # a fold dir's model files (globs; bundles)
+    offline_context: ClassVar[tuple[str, ...]] = (LABELS,)  # what else of it they predict with (globs)
 
     def kaggle_slug(self) -> str | None:
         """The competition's slug on Kaggle (download, kaggle-submit, lb); None where nobody has said it."""
@@ -97,14 +101,12 @@ class Task(ABC):
         return self.name
 
     def make(self, verb: str) -> str:
-        """The make command of `verb` for this competition: its own target where the Makefile has one
-        (make leaves-train), else the generic one (make train COMP=<name>)."""
-        from kaggle_kit.paths import PROJECT_DIR
-
-        makefile = PROJECT_DIR / "Makefile"
-        text = makefile.read_text() if makefile.is_file() else ""
-        own = f"{self.name}-{verb}"
-        return f"make {own}" if re.search(rf"^{re.escape(own)}:", text, re.M) else f"make {verb} COMP={self.name}"
+        """The make command of `verb` for this competition: its own target (make leaves-train) where the Makefile
+        generates one, for the kit's own competitions (a folder of the project's competitions/) and the verbs
+        in OWN_TARGET_VERBS; else the generic one (make train COMP=<name>)."""
+        folder = getattr(self, "folder", None)
+        own = folder is not None and Path(folder).resolve().parent == KIT_COMPETITIONS.resolve()
+        return f"make {self.name}-{verb}" if own and verb in OWN_TARGET_VERBS else f"make {verb} COMP={self.name}"
 
     def check_config(self, cfg: TrainConfig) -> None:
         """Raise UserError for a config this competition cannot use (checked before anything runs)."""

@@ -142,6 +142,35 @@ def rule_prob_weighted(P, y, rows, loss):
     return lambda Q: np.einsum("nmc,m->nc", Q, w), {"weights": w.tolist()}
 
 
+LOG_FLOOR = 1e-6                 # the stacker's floor under a member's probability before its log
+
+
+def pooled(Q: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Log-linear pooling: probabilities proportional to exp(sum over members of w_m log p_m + b_c), a softmax
+    of the members' weighted log-probabilities with a bias per class."""
+    z = np.einsum("nmc,m->nc", np.log(np.clip(Q, LOG_FLOOR, 1)), w) + b
+    z -= z.max(1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(1, keepdims=True)
+
+
+def rule_prob_stack(P, y, rows, loss):
+    """A stacker for probabilities: log-linear pooling (weights >= 0 per member, a bias per class) fitted by the
+    log loss of the pooled probabilities (scipy's L-BFGS-B). Unlike a weighted mean it can sharpen or soften
+    the members (weights summing to more or less than one) and correct a class's base rate, m + c numbers in all,
+    so it needs no penalty to stay honest on a few thousand rows."""
+    m, c = P.shape[1], P.shape[2]
+    rows_y = np.arange(len(y))
+
+    def objective(t):
+        return -np.log(np.clip(pooled(P, t[:m], t[m:])[rows_y, y], 1e-15, None)).mean()
+
+    res = minimize(objective, np.r_[np.full(m, 1 / m), np.zeros(c)], method="L-BFGS-B",
+                   bounds=[(0, None)] * m + [(None, None)] * c)
+    w, b = res.x[:m].round(6), res.x[m:].round(6)          # as saved: a bundle applies exactly these
+    return lambda Q: pooled(Q, w, b), {"weights": w.tolist(), "bias": b.tolist()}
+
+
 def combine(Q: np.ndarray, w: np.ndarray) -> np.ndarray:
     """The members' predictions (rows, members[, classes]) averaged with weights w over the members."""
     return np.tensordot(w, Q, axes=([0], [1]))
@@ -216,7 +245,8 @@ def rule_prob_rank_mean(P, y, rows, loss):
 RULES = {"regression": {"mean": rule_mean, "select": rule_select, "weighted": rule_weighted, "stack": rule_stack,
                         "best": rule_best, "rank_mean": rule_rank_mean},
          "classification": {"mean": rule_prob_mean, "select": rule_select, "weighted": rule_prob_weighted,
-                            "best": rule_best, "vote": rule_vote, "rank_mean": rule_prob_rank_mean}}
+                            "stack": rule_prob_stack, "best": rule_best, "vote": rule_vote,
+                            "rank_mean": rule_prob_rank_mean}}
 
 
 def saved_rule(task: Task, rule: str, info: dict):
@@ -229,6 +259,9 @@ def saved_rule(task: Task, rule: str, info: dict):
         if rule != "weighted":
             return lambda Q: combine(Q, w)
         return (lambda Q: Q @ w) if task.blend_kind == "regression" else (lambda Q: np.einsum("nmc,m->nc", Q, w))
+    if rule == "stack" and task.blend_kind == "classification":
+        w, b = np.asarray(info["weights"], float), np.asarray(info["bias"], float)
+        return lambda Q: pooled(Q, w, b)
     if rule == "stack":
         coef, intercept = np.asarray(info["coef"], float), float(info["intercept"])
         return lambda Q: Q @ coef + intercept
@@ -337,12 +370,11 @@ def scalar_extras(task: Task, data: TrainData, rows: np.ndarray, pred: np.ndarra
 def fitting_rules(task: Task, rules: dict) -> tuple[dict, dict[str, str]]:
     """(the rules that fit the task's metric and prediction form, {rule: why not} for the others). A log loss
     scores probabilities as probabilities: one-hot votes give an infinite loss on every wrong row, ranks are not
-    probabilities, and a linear stacker's output leaves [0, 1]."""
+    probabilities. (The classification stacker pools log-probabilities into probabilities: it fits.)"""
     if task.metric != "logloss":
         return rules, {}
     why = {"vote": "gives one-hot answers, an infinite log loss for every wrong row",
-           "rank_mean": "gives ranks, not probabilities, which a log loss scores as if they were",
-           "stack": "fits a linear model whose output leaves [0, 1], which a log loss cannot score"}
+           "rank_mean": "gives ranks, not probabilities, which a log loss scores as if they were"}
     return {k: v for k, v in rules.items() if k not in why}, {k: w for k, w in why.items() if k in rules}
 
 

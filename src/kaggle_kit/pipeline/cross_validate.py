@@ -15,7 +15,15 @@ import pandas as pd
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
-from kaggle_kit.paths import RunPaths
+from kaggle_kit.paths import (
+    FOLD_METRICS,
+    FOLD_STARTED,
+    RunPaths,
+    fold_number,
+    fold_of_number,
+    test_pred,
+    val_pred,
+)
 from kaggle_kit.pipeline import runs, uncertainty
 from kaggle_kit.pipeline.folds import check_classes, ids_fingerprint, load_or_make_folds
 from kaggle_kit.task import FoldContext, Task, TrainData
@@ -47,7 +55,7 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
     runs.start_run(paths, cfg, fingerprint, [f for _, f in sets], replacing=replacing)
     selected = only if only is not None else list(range(cfg.total_folds))
     for j in selected:
-        r, k = divmod(j, cfg.folds)
+        r, k = fold_of_number(j, cfg.folds)
         fold_of = sets[r][0]
         if runs.fold_complete(paths, j, fingerprint["hash"]) and not force:
             m = runs.fold_metrics(paths, j)
@@ -70,7 +78,7 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
         task.preds.check_val(task, data, out.val, val_idx, k=j)
         score = task.score(data, val_idx, task.preds.values(task, data, out.val, "train"))
         write_fold_preds(task, stage, out)
-        atomic.write_json(stage / "metrics.json", {
+        atomic.write_json(stage / FOLD_METRICS, {
             "fold": j, **({"repeat": r, "fold_in_repeat": k} if cfg.fold_repeats > 1 else {}),
             "metric": task.metric, "score": score, "n_train": len(train_idx),
             "n_val": len(val_idx), "train_seconds": round(seconds, 1), "processes": world_size(), **out.metrics,
@@ -91,7 +99,7 @@ def prepare_stage(paths: RunPaths, k: int, fp_hash: str, train_ids: str, *, forc
     anything else (or FORCE) starts the fold afresh. Every DDP process
     takes the same decision; only rank zero changes the folder."""
     stage = paths.staging_dir(k)
-    marker = stage / "started.json"
+    marker = stage / FOLD_STARTED
     ident = {"fingerprint": fp_hash, "train_ids": train_ids, "processes": processes}
     if not force and read_json(marker) == ident and any(stage.glob("last*.ckpt")):
         say(f"fold {k}: resuming the interrupted fold from its last epoch ({stage.name}/last.ckpt); FORCE=1 "
@@ -113,8 +121,8 @@ def read_json(path: Path):
 
 def write_fold_preds(task: Task, folder, out) -> None:
     ext = task.preds.ext
-    task.preds.write(folder / f"val_pred.{ext}", out.val)
-    task.preds.write(folder / f"test_pred.{ext}", out.test)
+    task.preds.write(val_pred(folder, ext), out.val)
+    task.preds.write(test_pred(folder, ext), out.test)
 
 
 def run_fold_sets(paths: RunPaths, data: TrainData) -> list[np.ndarray]:
@@ -138,7 +146,7 @@ def run_folds(paths: RunPaths, data: TrainData) -> np.ndarray:
 
 def fold_rows(sets: list[np.ndarray], j: int, n_folds: int) -> tuple[np.ndarray, np.ndarray]:
     """(training rows, validation rows) of fold model j (fold j % K of repeat j // K)."""
-    r, k = divmod(j, n_folds)
+    r, k = fold_of_number(j, n_folds)
     return np.flatnonzero(sets[r] != k), np.flatnonzero(sets[r] == k)
 
 
@@ -190,8 +198,8 @@ def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, *, vari
     for r, fold_of in enumerate(sets):
         parts, per_fold = [], []
         for k in range(n_folds):
-            j, val_idx = r * n_folds + k, np.flatnonzero(fold_of == k)
-            frame = task.preds.read(paths.pred_dir(j, variant) / f"val_pred.{task.preds.ext}", task.id_column)
+            j, val_idx = fold_number(r, k, n_folds), np.flatnonzero(fold_of == k)
+            frame = task.preds.read(val_pred(paths.pred_dir(j, variant), task.preds.ext), task.id_column)
             task.preds.check_val(task, data, frame, val_idx, k=j)
             per_fold.append(task.score(data, val_idx, task.preds.values(task, data, frame, "train")))
             parts.append((k, val_idx, frame))

@@ -11,7 +11,7 @@ import yaml
 from kaggle_kit.config import TrainConfig, changed_keys, dump_yaml, stable_hash, validate
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
-from kaggle_kit.paths import RunPaths
+from kaggle_kit.paths import FOLD_METRICS, RunPaths
 
 
 def run_fingerprint(cfg: TrainConfig, data_fingerprint: str) -> dict:
@@ -91,7 +91,7 @@ def fold_list(folds: list[int]) -> str:
 
 
 def fold_metrics(paths: RunPaths, k: int) -> dict | None:
-    f = paths.fold_dir(k) / "metrics.json"
+    f = paths.fold_dir(k) / FOLD_METRICS
     return json.loads(f.read_text()) if f.is_file() else None
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
-from kaggle_kit.paths import RunPaths
+from kaggle_kit.paths import RunPaths, test_pred, val_pred
 from kaggle_kit.pipeline import runs
 from kaggle_kit.pipeline.cross_validate import fold_rows, pool_oof, run_fold_sets, say, write_fold_preds
 from kaggle_kit.task import FoldContext, Task, TrainData
@@ -55,7 +55,7 @@ def ensure_predictions(task: Task, cfg: TrainConfig, data: TrainData, paths: Run
     for k in folds:
         final = paths.pred_dir(k, variant)
         ext = task.preds.ext
-        if (final / f"val_pred.{ext}").is_file() and (final / f"test_pred.{ext}").is_file():
+        if val_pred(final, ext).is_file() and test_pred(final, ext).is_file():
             continue
         train_idx, val_idx = fold_rows(sets, k, cfg.folds)
         say(f"fold {k}: predicting validation and test rows with {variant} from its checkpoint")
@@ -77,7 +77,7 @@ def fold_test_preds(task: Task, data: TrainData, paths: RunPaths, folds: list[in
                     *, variant: str | None = None) -> list[np.ndarray]:
     preds = []
     for k in folds:
-        frame = task.preds.read(paths.pred_dir(k, variant) / f"test_pred.{task.preds.ext}", task.id_column)
+        frame = task.preds.read(test_pred(paths.pred_dir(k, variant), task.preds.ext), task.id_column)
         task.preds.check_test(task, data, frame, k, where=paths.run_dir)
         preds.append(task.preds.values(task, data, frame, "test"))
     return preds

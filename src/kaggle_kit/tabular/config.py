@@ -12,7 +12,7 @@ from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.training.seeding import derive_seed
 
 LEARNERS = tuple(REGISTRY)                               # every learner a table may name
-DEFAULT_LEARNERS = ("catboost", "gbdt", "linear", "extra_trees", "mlp", "random_forest")  # what `make new`
+DEFAULT_LEARNERS = ("catboost", "gbdt", "linear", "extra_trees", "mlp", "random_forest", "knn")  # what `make new`
 #   lists and `make auto` trains, in this order: the most likely to help a blend first, so a time budget keeps them
 NEURAL_KEYS = frozenset({"epochs", "batch_size", "lr", "optimizer", "weight_decay", "momentum", "schedule",
                          "warmup_epochs", "min_lr_ratio", "grad_clip", "checkpoint", "precision", "val_every"})

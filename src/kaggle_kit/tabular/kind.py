@@ -12,6 +12,7 @@ import pandas as pd
 
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.errors import UserError
+from kaggle_kit.paths import FOLD_STARTED, val_pred
 from kaggle_kit.task import Task, TrainData
 
 
@@ -37,10 +38,10 @@ def fold_train_rows(data: TableData, fold_dir: Path, id_column: str) -> np.ndarr
     model fitted on them (a clip range, categories) is found again from these rows when it predicts offline."""
     from kaggle_kit.pipeline.folds import ids_fingerprint
 
-    val = pd.read_csv(fold_dir / "val_pred.csv", dtype={id_column: str}, usecols=[id_column])[id_column]
+    val = pd.read_csv(val_pred(fold_dir, "csv"), dtype={id_column: str}, usecols=[id_column])[id_column]
     at = pd.Index([str(i) for i in data.ids]).get_indexer(val)
     rows = np.setdiff1d(np.arange(len(data.ids)), at)
-    started = fold_dir / "started.json"
+    started = fold_dir / FOLD_STARTED
     if (at < 0).any() or (started.is_file() and json.loads(started.read_text())["train_ids"]
                           != ids_fingerprint([data.ids[i] for i in rows])):
         raise UserError(f"{fold_dir}: this fold model was trained on other training rows than the ones in the "

@@ -6,8 +6,6 @@ from __future__ import annotations
 import lightning as L
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.plugins.precision import Precision
-from lightning.pytorch.strategies import SingleDeviceStrategy
 
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.training.optim import optimizer_with_schedule, param_groups
@@ -17,12 +15,10 @@ class RegressionModule(L.LightningModule):
     """Logs train_loss, val_loss (MSE or cross-entropy) and, for MSE, val_rmse once per epoch; accumulates on
     device to avoid syncs.
 
-    Optimizes manually: tabular steps take about a millisecond, and Lightning's automatic-optimization
-    closure and hooks would otherwise cost about as much as the step itself; for the same reason a training
-    batch may be a group of mini-batches (kaggle_kit.tabular.batches.BatchGroups), each its own step. On one
-    device in full precision, where Lightning's backward and step wrappers only run hooks this module does not
-    use, a step calls torch's backward and optimizer step itself (about 50 ms a 2,250-step fit on a CPU); with
-    AMP or DDP it goes through Lightning's (loss scaling, gradient sync). The same arithmetic either way.
+    Optimizes manually (Lightning's documented manual optimization: `manual_backward`, the LightningOptimizer's
+    `step`): tabular steps take about a millisecond, and Lightning's automatic-optimization closure and hooks
+    would otherwise cost about as much as the step itself; for the same reason a training batch may be a group
+    of mini-batches (kaggle_kit.tabular.batches.BatchGroups), each its own step.
 
     On one process the epoch's metrics go straight to trainer.callback_metrics (what KeepWeights and any
     monitoring callback read) and to the loggers, as one row an epoch at the step Lightning would give it:
@@ -37,12 +33,10 @@ class RegressionModule(L.LightningModule):
         self.is_mse = loss == "mse"
         self._sums: dict[str, tuple[torch.Tensor, int]] = {}
         self.automatic_optimization = False
-        self._plain_steps = self._direct_log = False
+        self._direct_log = False
         self._row: dict[str, torch.Tensor] = {}
 
     def on_fit_start(self) -> None:
-        self._plain_steps = (type(self.trainer.precision_plugin) is Precision
-                             and isinstance(self.trainer.strategy, SingleDeviceStrategy))
         self._direct_log = self.trainer.world_size == 1
         self._row = {}
 
@@ -66,18 +60,10 @@ class RegressionModule(L.LightningModule):
         for x, y in batch if isinstance(batch, list) else [batch]:
             loss = self.loss(self(x), y)
             opt.zero_grad(set_to_none=True)
-            if self._plain_steps:
-                loss.backward()
-            else:
-                self.manual_backward(loss)
+            self.manual_backward(loss)
             if self.cfg.grad_clip:
                 self.clip_gradients(opt, gradient_clip_val=self.cfg.grad_clip, gradient_clip_algorithm="norm")
-            if self._plain_steps:     # LightningOptimizer's own bookkeeping (global_step) around the bare step
-                opt._on_before_step()
-                opt.optimizer.step()
-                opt._on_after_step()
-            else:
-                opt.step()
+            opt.step()
             sched.step()
             self._add("train", loss, len(y))
 
@@ -90,10 +76,10 @@ class RegressionModule(L.LightningModule):
 
     def _write_row(self) -> None:
         """The epoch's row, as Lightning's logger connector writes it after on_train_epoch_end: scalars, the
-        epoch, and the step of the epoch's last training batch."""
+        epoch, and the step of the epoch's last training batch (every epoch has the same batches)."""
         row = {k: v.item() for k, v in self._row.items()}
         row["epoch"] = self.trainer.current_epoch
-        step = self.trainer.fit_loop.epoch_loop._batches_that_stepped - 1
+        step = (self.trainer.current_epoch + 1) * self.trainer.num_training_batches - 1
         for logger in self.trainer.loggers:
             logger.log_metrics(row, step=step)
             logger.save()

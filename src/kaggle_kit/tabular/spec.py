@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+import yaml
 from pydantic import model_validator
 
 from kaggle_kit import specs
@@ -105,5 +106,13 @@ def validate_spec(data: dict, where) -> TabularSpec:
     return specs.validate(TabularSpec, data, where)
 
 
-def dump_spec(spec: TabularSpec) -> str:
-    return specs.dump(spec)
+DATA_FREE_KEYS = ("learners", "slug")       # which experiments make auto trains, Kaggle's name: no data changes
+
+
+def data_dump(spec: TabularSpec) -> str:
+    """The spec as the data fingerprint hashes it: without the keys that change no row, so a learner added to
+    `learners` (or a slug set) keeps every run trained before."""
+    data = yaml.safe_load(specs.dump(spec))
+    for key in DATA_FREE_KEYS:
+        data.pop(key, None)
+    return yaml.safe_dump(data, sort_keys=False)

@@ -14,6 +14,7 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
 from kaggle_kit.io.fingerprints import data_fingerprint
 from kaggle_kit.metrics import rmse
+from kaggle_kit.paths import FEATURES, FOLD_STARTED, val_pred
 from kaggle_kit.pipeline.submission_checks import check_table
 from kaggle_kit.specs import FromSpec
 from kaggle_kit.tabular import decisions
@@ -23,7 +24,7 @@ from kaggle_kit.tabular.kind import TableData, TabularTask
 from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.tabular.learners import learner_files
 from kaggle_kit.tabular.metrics import LABEL, METRICS
-from kaggle_kit.tabular.spec import TabularSpec, dump_spec
+from kaggle_kit.tabular.spec import TabularSpec, data_dump
 from kaggle_kit.task import FoldContext, FoldOutput
 
 NA_VALUES = ["", "NA", "NaN", "nan", "null", "None"]
@@ -41,7 +42,7 @@ class SpecTableData(TableData):
 class SpecTabularTask(FromSpec, TabularTask):
     predicts_offline = True
     offline_models = learner_files(LEARNERS)
-    offline_context = ("features.json", "val_pred.csv", "started.json")
+    offline_context = (FEATURES, val_pred(Path(), "csv").name, FOLD_STARTED)
 
     def __init__(self, name: str, spec: TabularSpec, folder: Path):
         super().__init__(name, spec, folder)
@@ -152,7 +153,7 @@ class SpecTabularTask(FromSpec, TabularTask):
         stratify = y if s.problem != "regression" and "stratified" in s.folds.kind else None
         groups = pd.factorize(train[s.folds.group])[0] if s.folds.group else None
         fingerprint = data_fingerprint(train_path, test_path, *([data_dir / s.files.sample_submission]
-                                                                if sample is not None else []), dump_spec(s),
+                                                                if sample is not None else []), data_dump(s),
                                        *([hooks.path] if hooks is not None else []))   # its code makes the data
         return SpecTableData(ids=train[s.id].tolist(), test_ids=test[s.id].tolist(), fingerprint=fingerprint,
                              stratify=stratify, groups=groups, sample_submission=sample, train=train, test=test,

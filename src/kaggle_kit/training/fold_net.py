@@ -15,6 +15,7 @@ import torch
 
 from kaggle_kit.config import TrainConfig
 from kaggle_kit.io import atomic
+from kaggle_kit.paths import BEST_CKPT
 from kaggle_kit.task import FoldContext
 from kaggle_kit.training.checkpoints import check_identity, load_weights, read_fold_checkpoint
 from kaggle_kit.training.seeding import derive_seed
@@ -37,7 +38,7 @@ def train_in_fold(module: L.LightningModule, train_loader, val_loader, cfg: Trai
 
 def save_best(fold_dir: Path, net: torch.nn.Module, identity: dict, **facts) -> Path:
     """fold_dir/best.ckpt, written atomically: the weights, the identity keys, and `facts`."""
-    return atomic.torch_save(Path(fold_dir) / "best.ckpt", {
+    return atomic.torch_save(Path(fold_dir) / BEST_CKPT, {
         "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}, **identity, **facts})
 
 

@@ -62,20 +62,17 @@ def seed_epoch(seed: int, epoch: int) -> None:
 
 
 def seed_torch(seed: int) -> None:
-    """torch.manual_seed(seed), without the work it only queues. While no accelerator has started, torch.manual_seed
-    queues each accelerator's seeding for its first use, formatting the caller's stack for each (CUDA, XPU, MTIA):
-    0.7 ms an epoch inside a Lightning fit, where the CPU generator's seeding takes 1.4 us (docs/BENCHMARKS.md,
-    house-profile). Then only the CPU generator is seeded, and an accelerator that starts later gets the seed the
-    fit's seed_everything queued (torch keeps the latest; it was the last epoch's). No fit sees the difference: a
-    GPU fit starts CUDA before its first epoch, and from then on torch.manual_seed seeds it at once."""
-    if accelerator_started():
+    """torch.manual_seed(seed), without the work it only queues. Where the machine has no accelerator,
+    torch.manual_seed still queues each accelerator's seeding for its first use, formatting the caller's stack
+    for each (CUDA, XPU, MTIA): 0.7 ms an epoch inside a Lightning fit, where the CPU generator's seeding takes
+    1.4 us (docs/BENCHMARKS.md, house-profile). There only the CPU generator is seeded; with an accelerator,
+    every generator is (torch.manual_seed). The same draws either way on the CPU."""
+    if accelerator_present():
         torch.manual_seed(seed)
     else:
         torch.default_generator.manual_seed(seed)
 
 
-def accelerator_started() -> bool:
-    """Whether any device generator besides the CPU's may be in use: CUDA, XPU or MTIA initialised, MPS present, or a
-    custom (privateuse1) backend registered."""
-    return (torch.cuda.is_initialized() or torch.xpu.is_initialized() or torch.mtia.is_initialized()
-            or torch.backends.mps.is_available() or hasattr(torch, torch._C._get_privateuse1_backend_name()))
+def accelerator_present() -> bool:
+    """Whether torch sees an accelerator (CUDA, XPU, MPS, MTIA or a custom backend): torch.accelerator's answer."""
+    return torch.accelerator.is_available()

@@ -9,7 +9,6 @@ TensorBatches) is validated by callbacks.InMemoryValidation instead of Lightning
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import time
@@ -35,23 +34,6 @@ from kaggle_kit.training.callbacks import (
     SetEpoch,
 )
 from kaggle_kit.training.distributed import distribute_training_loader, is_rank_zero
-
-
-def cache_callback_entry_points() -> None:
-    """Lightning scans every installed package's entry points for callback factories at each Trainer's
-    construction: 6 ms a Trainer, and a house run builds 15 (docs/BENCHMARKS.md, house-profile). The scan's
-    result is kept for the process, as the installed packages do not change under it; the factories it finds
-    are still called for every Trainer. Lightning's module keeps the scanning function under its stdlib name;
-    where a later Lightning moves it, Trainers scan as before."""
-    from lightning.fabric.utilities import registry
-
-    scan = getattr(registry, "entry_points", None)
-    if callable(scan) and not hasattr(scan, "cache_clear"):
-        registry.entry_points = functools.lru_cache(maxsize=None)(scan)
-
-
-devices.drop_futile_nvml_check()           # after Lightning's import has set it
-cache_callback_entry_points()
 
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -96,6 +78,7 @@ def fit_fold(module: L.LightningModule, train_loader, val_loader, cfg: TrainConf
              extra_callbacks: tuple[Callback, ...] = ()) -> FitResult:
     """Train `module` in place and load the selected (best or last) weights into it; with `resume`, continue
     from the fold's last checkpoint (last.ckpt, or last-<log_version>.ckpt) where an earlier run left one."""
+    devices.drop_futile_nvml_check()
     L.seed_everything(seed, workers=True, verbose=False)
     last = Path(fold_dir) / (f"last-{log_version}.ckpt" if log_version else "last.ckpt")
     resume = resumable(last, resume)

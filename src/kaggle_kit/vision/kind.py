@@ -14,6 +14,7 @@ import pandas as pd
 
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
+from kaggle_kit.paths import LABELS
 from kaggle_kit.pipeline.submission_checks import check_table
 from kaggle_kit.task import FoldContext, FoldOutput, Task, TrainData
 from kaggle_kit.vision.config import ImageClassifierConfig
@@ -74,7 +75,7 @@ class ImageClassificationTask(Task):
         from kaggle_kit.vision.classification_fold import fit_classifier_fold  # torch, timm load only now
 
         out = fit_classifier_fold(cfg, data, ctx, self.id_column, monitor=self.monitor)
-        atomic.write_json(ctx.dir / "labels.json", data.labels)
+        atomic.write_json(ctx.dir / LABELS, data.labels)
         return out
 
     def predict_fold(self, cfg: ImageClassifierConfig, data: ImageData, ctx: FoldContext) -> FoldOutput:

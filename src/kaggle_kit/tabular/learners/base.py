@@ -18,6 +18,7 @@ import numpy as np
 
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
+from kaggle_kit.paths import FEATURES
 
 PROBLEMS = ("regression", "binary", "multiclass")
 
@@ -67,12 +68,12 @@ class Learner:
         """After every seed's fit: what the fold's models predict with beside them (a feature state) as
         features.json; the MLP keeps it inside its checkpoint instead."""
         if context is not None:
-            atomic.write_json(fold_dir / "features.json", context)
+            atomic.write_json(fold_dir / FEATURES, context)
 
     @classmethod
     def fold_context(cls, fold_dir: Path, fold: int) -> dict:
         """What save_fold kept beside the models."""
-        return json.loads((fold_dir / "features.json").read_text())
+        return json.loads((fold_dir / FEATURES).read_text())
 
 
 def seed_file(s: int, stem: str = "model", ext: str = "json") -> str:

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from kaggle_kit.config import StrictModel
 from kaggle_kit.io import atomic
+from kaggle_kit.paths import BEST_CKPT
 from kaggle_kit.tabular.learners.base import Learner
 
 STEPS_PER_CALL = 32     # optimizer steps per Lightning training_step (BatchGroups): an Ames epoch is one call
@@ -45,7 +46,7 @@ class MLP(Learner):
     Config = MLPConfig
     table_default = MLPConfig(hidden=[256, 128], dropout=0.1)   # a spec table's section
     takes = "numbers"
-    files = ("best.ckpt",)
+    files = (BEST_CKPT,)
     uses_training_keys = True
 
     def _net(self, in_features: int, section: dict):
@@ -115,7 +116,7 @@ class MLP(Learner):
 
     @classmethod
     def save_fold(cls, fold_dir, fitted, context):
-        atomic.torch_save(Path(fold_dir) / "best.ckpt", {
+        atomic.torch_save(Path(fold_dir) / BEST_CKPT, {
             **({"features": context} if context is not None else {}),
             "mlp": fitted[0].section.model_dump(), "models": [m.checkpoint for m in fitted]})
 
