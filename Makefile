@@ -49,7 +49,7 @@ takes = $(if $(filter $@,$(MAKECMDGOALS)),$(if $(filter-out $(1) $(GLOBAL_VARS),
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: help setup test lint bench bench-tables bench-real bench-noise bench-blend bench-ames bench-leaves-loop \
+.PHONY: help setup test test-fast lint bench bench-tables bench-real bench-noise bench-blend bench-ames bench-leaves-loop \
 	bench-house bench-leaves bench-cowboy study-cowboy need-comp kit-targets
 
 help: ## list the targets
@@ -65,8 +65,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-test: ## run the whole test suite
+test: ## run the whole test suite (what CI runs)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+
+test-fast: ## every unit and in-process test, without the end-to-end ones (-m "not e2e"; a few minutes)
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not e2e"
 
 lint: ## ruff over the project
 	$(VENV)/bin/ruff check .

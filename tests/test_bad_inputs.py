@@ -14,6 +14,8 @@ import torch
 
 from .conftest import LEAVES_TINY, REPO, assert_user_error, files_under, kit
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 HOUSE = ["--args", "epochs=1 folds=2 seeds=1 mlp.hidden=[8] progress_bar=false"]
 LEAVES = ["--config", str(REPO / "configs" / "leaves-cpu.yaml"), "--args",
           "epochs=1 folds=2 image_size=32 batch_size=32 num_workers=0 progress_bar=false"]

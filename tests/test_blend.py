@@ -178,4 +178,4 @@ def test_the_probability_stacker_recalibrates_an_overconfident_member_and_a_bund
     apply, info = rule_prob_stack(P, y, rows, None)
     assert 0.2 < info["weights"][0] < 0.5                   # the overconfident member, softened about threefold
     replay = saved_rule(SimpleNamespace(blend_kind="classification"), "stack", json.loads(json.dumps(info)))
-    assert np.array_equal(replay(P), apply(P))
+    assert np.array_equal(replay([P[:, 0], P[:, 1]], None), apply(P))

@@ -10,9 +10,13 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 from kaggle_kit.roundtrip.bundle import CARRIED
 
 from .conftest import LEAVES_TINY, assert_user_error, make
+
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
 
 
 def kaggle_like_env(dest: Path) -> Path:

@@ -4,11 +4,14 @@ import json
 import shutil
 
 import pandas as pd
+import pytest
 
 from kaggle_kit.detection.kind import read_answer
 from kaggle_kit.registry import get_task
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
+
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
 
 TINY = ("epochs=1 folds=2 image_size=64 batch_size=8 num_workers=0 progress_bar=false val_every=1 "
         "detections_per_img=20")

@@ -13,6 +13,8 @@ from kaggle_kit.detection.samples import draw
 from .conftest import files_under, make
 from .test_bad_inputs import run_main
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 ARGS = "epochs=1 folds=2 image_size=64 batch_size=8 num_workers=0 progress_bar=false val_every=1"
 
 

@@ -4,8 +4,11 @@ separate job, and the run's OOF file and cv.json assembled once the last fold co
 import json
 
 import pandas as pd
+import pytest
 
 from .conftest import assert_user_error, files_under, make
+
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
 
 TINY = "epochs=2 folds=2 image_size=32 batch_size=16 num_workers=0 progress_bar=false tta=none"
 CONFIG = "configs/leaves-cpu.yaml"

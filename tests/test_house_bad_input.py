@@ -4,6 +4,8 @@ import pytest
 
 from .conftest import assert_user_error, files_under, kit
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 TINY = "epochs=1 folds=2 seeds=1 mlp.hidden=[8] progress_bar=false"
 
 

@@ -15,6 +15,8 @@ from competitions.house_prices.features import transform
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 TINY = "epochs=2 folds=2 seeds=1 batch_size=64 mlp.hidden=[16] progress_bar=false"
 SLUG = "house-prices-advanced-regression-techniques"
 

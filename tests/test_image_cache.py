@@ -85,6 +85,7 @@ def test_key_follows_files_and_transform(tmp_path):
     assert key != image_cache.cache_key(files, {"resize": 128})
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("augment", ["none", "light"])
 def test_cached_training_images_give_the_same_fold_scores_as_decoding_per_item(tmp_path, leaves_sample, monkeypatch,
                                                                                capsys, augment):
@@ -113,6 +114,7 @@ def test_cached_training_images_give_the_same_fold_scores_as_decoding_per_item(t
     capsys.readouterr()
 
 
+@pytest.mark.e2e
 def test_the_last_validation_pass_stands_for_the_validation_predictions(tmp_path, leaves_sample, monkeypatch, capsys):
     """No TTA, the final epoch validated and kept: the fold's validation probabilities are the ones Lightning's
     last validation computed, the same as a second forward pass over those rows."""

@@ -15,6 +15,8 @@ from kaggle_kit.vision.samples import draw
 from .conftest import files_under, make
 from .test_bad_inputs import run_main
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 # the written config with only model, image_size and epochs overridden (and 2 folds, to keep CI short)
 ARGS = "model=resnet10t image_size=24 epochs=4 folds=2 progress_bar=false"
 LAYOUTS = {  # layout: (sample submission, how the CV must beat chance)

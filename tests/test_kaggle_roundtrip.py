@@ -12,6 +12,8 @@ import pytest
 
 from .conftest import assert_user_error, files_under, make
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 HOUSE_SLUG = "house-prices-advanced-regression-techniques"
 STAND_IN = Path(__file__).parent / "stand_ins" / "kaggle.py"
 

@@ -18,6 +18,8 @@ from kaggle_kit.vision.transforms import eval_transform
 
 from .conftest import LEAVES_TINY, REPO, make
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 TINY = LEAVES_TINY
 
 

@@ -17,6 +17,8 @@ from kaggle_kit.tabular.samples import draw
 
 from .conftest import REPO, assert_user_error, files_under, kit, make
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 TINY = ("folds=2 gbdt.n_estimators=40 catboost.iterations=40 epochs=6 extra_trees.n_estimators=20 "
         "random_forest.n_estimators=20 encoding.tfidf_max_features=500 linear.inner_folds=3")
 

@@ -17,6 +17,8 @@ from kaggle_kit.pipeline.cross_validate import prepare_stage
 
 from .conftest import REPO, make
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 # mixup, EMA and augmentation: the random sources of a leaves epoch are all exercised
 TINY = ("epochs=3 folds=2 image_size=32 batch_size=32 num_workers=0 progress_bar=false tta=none ema_decay=0.9 "
         "mixup=0.2 mix_prob=0.5")

@@ -113,3 +113,45 @@ def test_the_code_uses_its_dependencies_public_apis_only():
                                                                  *(REPO / "competitions").rglob("*.py")])
                  if (found := private_uses(f.read_text()))}
     assert offenders == {}
+
+
+def kit_imports() -> dict[str, set[str]]:
+    """Each kaggle_kit module -> the kaggle_kit modules it imports, at its top or inside a function."""
+    modules = {".".join(("kaggle_kit", *p.relative_to(CORE).with_suffix("").parts)).removesuffix(".__init__"): p
+               for p in CORE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kaggle_kit"):
+                found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                          for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.startswith("kaggle_kit")}
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def test_no_two_modules_import_each_other_even_through_others():
+    graph = kit_imports()
+
+    def reaches(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for m in graph[todo.pop()] - seen:
+                seen.add(m)
+                todo.append(m)
+        return seen
+
+    circles = sorted(m for m in graph if m in reaches(m))
+    assert circles == []
+
+
+def test_every_kind_of_the_table_loads_and_its_spec_names_it():
+    from kaggle_kit import kinds
+
+    assert kinds.DEFAULT in kinds.BY_NAME and kinds.KINDS[-1].recognises is None      # the last takes the rest
+    for kind in kinds.KINDS:
+        spec, task = kind.load("spec"), kind.load("task")
+        assert spec.model_fields["kind"].annotation.__args__ == (kind.name,) and issubclass(task, Task)
+        assert callable(kind.load("infer")) and (kind.recognises is None or callable(kind.load("recognises")))

@@ -23,6 +23,8 @@ from kaggle_kit.training.seeding import derive_seed
 
 from .conftest import kit
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 SMALL = {"gbdt": {"n_estimators": 400, "learning_rate": 0.1, "early_stopping_rounds": 20},
          "catboost": {"iterations": 300, "learning_rate": 0.2, "early_stopping_rounds": 20},
          "linear": {"alphas": [0.1, 1.0, 10.0], "inner_folds": 3},

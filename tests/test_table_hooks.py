@@ -17,6 +17,8 @@ from .conftest import assert_user_error, files_under, make
 HOOKS = '''
 import numpy as np
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 
 def features(frame):
     frame["f0_x_f1"] = frame["f0"] * frame["f1"]          # an interaction the linear model cannot make itself

@@ -16,6 +16,8 @@ from kaggle_kit.tabular.samples import draw
 
 from .conftest import assert_user_error, files_under, kit, make
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 # the real configs, shrunk: fewer folds and trees (tests shrink the config, never the code path)
 SHRINK = ("folds: 3\nepochs: 12\ngbdt:\n  n_estimators: 80\ncatboost:\n  iterations: 80\nextra_trees:\n"
           "  n_estimators: 40\nrandom_forest:\n  n_estimators: 40\n")

@@ -108,6 +108,7 @@ STOPS = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", STOPS)
 def test_new_stops_with_one_line_and_writes_nothing(case, layouts, tmp_path):
     layout, change, options, words = STOPS[case]
@@ -119,6 +120,7 @@ def test_new_stops_with_one_line_and_writes_nothing(case, layouts, tmp_path):
     assert files_under(root) == {}
 
 
+@pytest.mark.e2e
 def test_new_refuses_a_bad_or_taken_name(layouts, tmp_path):
     proc = kit("new", "Bad Name", "--data", str(layouts["prices"]), root=tmp_path)
     assert_user_error(proc, "lower-case letters")

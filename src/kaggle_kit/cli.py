@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from kaggle_kit.errors import UserError
@@ -77,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
         if name == "train":
             s.add_argument("--folds", default="", help='train only these folds, "0 2"')
             s.add_argument("--force", action="store_true", help="retrain folds even if complete")
+    for name, sub_parser in sub.choices.items():
+        sub_parser.set_defaults(func=COMMANDS[name])
     return p
 
 
@@ -96,105 +100,190 @@ def parse_folds(text: str, n_folds: int, repeats: int = 1) -> list[int] | None:
     return sorted(set(folds))
 
 
-def run(argv: list[str]) -> None:
-    from kaggle_kit.config import load_config
-    from kaggle_kit.paths import CONFIGS_DIR, RunPaths, find_config, work_root
-    from kaggle_kit.pipeline.data_source import build_sample, ensure_sample, resolve_data_dir
-    from kaggle_kit.registry import get_task
+@dataclass
+class Call:
+    """One command line: its arguments, the work root, and what a command asks of them, each found once and in
+    the order the checks have always run (the competition, its data folder and test set, its config)."""
 
-    args = _parser().parse_args(argv)
-    root = work_root()
-    if args.command == "new":
-        from kaggle_kit.pipeline.new import new_competition
+    args: argparse.Namespace
+    root: Path
 
-        new_competition(args.name, Path(args.data), root, metric=args.metric, target=args.target, id_column=args.id,
-                        problem=args.problem, slug=args.slug, force=args.force)
-        return
-    task = get_task(args.comp)
-    if args.command in ("download", "lb", "bundle"):
-        from kaggle_kit.roundtrip import bundle, download, submissions
+    @cached_property
+    def task(self):
+        from kaggle_kit.registry import get_task
 
-        if args.command == "download":
-            download.download(task, root, force=args.force)
-        elif args.command == "lb":
-            submissions.lb(task, root)
-        else:
-            bundle.build_bundle(task, root, exp=Path(args.exp).stem if args.exp.endswith(".yaml") else args.exp.strip(),
-                                blend=args.blend.strip())
-        return
-    if args.command == "sample":
-        dest = Path(args.dest) if args.dest else root / "data" / "samples" / task.slug
-        build_sample(task, dest)
-        print(f"wrote the {task.name} sample to {dest}", file=sys.stderr)
-        return
-    data_dir, using_sample = resolve_data_dir(task, args.data, root)
-    if getattr(args, "split", None):
-        task.select_split(args.split)
-    if args.command == "blend":
-        from kaggle_kit.config import parse_overrides, validate
-        from kaggle_kit.ensembling.blend import BlendConfig, blend
+        return get_task(self.args.comp)
 
-        exps = [Path(e).stem if e.endswith((".yaml", ".yml")) else e for e in args.exps.split()]
-        if len(exps) < 2:
-            raise UserError(f'name at least two experiments to blend, e.g. EXPS="{task.name} {task.name}-b"')
-        if len(set(exps)) < len(exps):
-            raise UserError(f"EXPS names an experiment twice ({' '.join(exps)}); name each once")
+    @cached_property
+    def located(self) -> tuple[Path, bool]:
+        """(data folder, whether it is the drawn sample), with SPLIT= selected: both checked at first use."""
+        from kaggle_kit.pipeline.data_source import resolve_data_dir
+
+        found = resolve_data_dir(self.task, self.args.data, self.root)
+        if getattr(self.args, "split", None):
+            self.task.select_split(self.args.split)
+        return found
+
+    def check_data_and_split(self) -> None:
+        """DATA and SPLIT= checked now, before a command's own checks."""
+        self.located  # noqa: B018 (found once, raising on a bad DATA or SPLIT)
+
+    def data(self):
+        """The competition's data read and checked; the sample drawn first where it is the one used."""
+        from kaggle_kit.pipeline.data_source import ensure_sample
+
+        data_dir, using_sample = self.located
         if using_sample:
-            ensure_sample(task, data_dir)
-        cfg = validate(BlendConfig, parse_overrides(args.args))
-        blend(task, task.load(data_dir), root, exps, rule=args.rule, cfg=cfg)
-        return
-    if args.command == "report":
-        report(task, root, data_dir, using_sample, exp=args.exp)
-        return
-    if args.command == "kaggle-submit":
-        from kaggle_kit.roundtrip.download import not_on_kaggle
-        from kaggle_kit.roundtrip.submissions import kaggle_submit
+            ensure_sample(self.task, data_dir)
+        return self.task.load(data_dir)
 
-        line = not_on_kaggle(task)
-        if line:
-            raise UserError(line.split(":")[0] + ": submit its answers there, not with the kaggle CLI")
-        if using_sample:
-            raise UserError(f"no data/{task.slug}/: a submission of the drawn sample means nothing to Kaggle; "
-                            f"`{task.make('download')}` fetches the real files")
-        kaggle_submit(task, task.load(data_dir), root, exp=args.exp.strip(), blend=args.blend.strip(), dry=args.dry)
-        return
-    if args.command == "auto":
-        from kaggle_kit.pipeline.auto import auto
+    @cached_property
+    def config(self):
+        """(config, its path): CONFIG, else the competition's default, with ARGS, checked by the competition."""
+        from kaggle_kit.config import load_config
+        from kaggle_kit.paths import CONFIGS_DIR, find_config
 
-        if using_sample:
-            ensure_sample(task, data_dir)
-        auto(task, task.load(data_dir), root, overrides=args.args, force=args.force, budget=args.time)
-        return
-    config_path = Path(args.config) if args.config else find_config(task.default_config(using_sample), root)
-    cfg = load_config(task.config_class, config_path, CONFIGS_DIR, args.args)
-    task.check_config(cfg)
-    if args.command == "leaderboard":
-        from kaggle_kit.reporting.leaderboard import leaderboard
+        _, using_sample = self.located
+        path = Path(self.args.config) if self.args.config else find_config(
+            self.task.default_config(using_sample), self.root)
+        cfg = load_config(self.task.config_class, path, CONFIGS_DIR, self.args.args)
+        self.task.check_config(cfg)
+        return cfg, path
 
-        print(leaderboard(task, root, cfg, config_path), end="")
-        print(f"wrote {root / 'runs' / task.name / 'leaderboard.md'}", file=sys.stderr)
-        return
-    only = parse_folds(args.folds, cfg.folds, cfg.fold_repeats) if args.command == "train" else None
+
+def experiment_name(text: str) -> str:
+    """An experiment named by its config file or its stem."""
+    return Path(text).stem if text.endswith((".yaml", ".yml")) else text.strip()
+
+
+def cmd_new(call: Call) -> None:
+    from kaggle_kit.pipeline.new import new_competition
+
+    a = call.args
+    new_competition(a.name, Path(a.data), call.root, metric=a.metric, target=a.target, id_column=a.id,
+                    problem=a.problem, slug=a.slug, force=a.force)
+
+
+def cmd_download(call: Call) -> None:
+    from kaggle_kit.roundtrip import download
+
+    download.download(call.task, call.root, force=call.args.force)
+
+
+def cmd_lb(call: Call) -> None:
+    from kaggle_kit.roundtrip import submissions
+
+    submissions.lb(call.task, call.root)
+
+
+def cmd_bundle(call: Call) -> None:
+    from kaggle_kit.roundtrip import bundle
+
+    bundle.build_bundle(call.task, call.root, exp=experiment_name(call.args.exp), blend=call.args.blend.strip())
+
+
+def cmd_sample(call: Call) -> None:
+    from kaggle_kit.pipeline.data_source import build_sample
+
+    task = call.task
+    dest = Path(call.args.dest) if call.args.dest else call.root / "data" / "samples" / task.slug
+    build_sample(task, dest)
+    print(f"wrote the {task.name} sample to {dest}", file=sys.stderr)
+
+
+def cmd_blend(call: Call) -> None:
+    from kaggle_kit.config import parse_overrides, validate
+    from kaggle_kit.ensembling.blend import BlendConfig, blend
+
+    task = call.task
+    call.check_data_and_split()
+    exps = [experiment_name(e) for e in call.args.exps.split()]
+    if len(exps) < 2:
+        raise UserError(f'name at least two experiments to blend, e.g. EXPS="{task.name} {task.name}-b"')
+    if len(set(exps)) < len(exps):
+        raise UserError(f"EXPS names an experiment twice ({' '.join(exps)}); name each once")
+    data = call.data()
+    blend(task, data, call.root, exps, rule=call.args.rule, cfg=validate(BlendConfig, parse_overrides(call.args.args)))
+
+
+def cmd_report(call: Call) -> None:
+    report(call.task, call.root, *call.located, exp=call.args.exp)
+
+
+def cmd_kaggle_submit(call: Call) -> None:
+    from kaggle_kit.roundtrip.download import not_on_kaggle
+    from kaggle_kit.roundtrip.submissions import kaggle_submit
+
+    task = call.task
+    _, using_sample = call.located
+    line = not_on_kaggle(task)
+    if line:
+        raise UserError(line.split(":")[0] + ": submit its answers there, not with the kaggle CLI")
+    if using_sample:
+        raise UserError(f"no data/{task.slug}/: a submission of the drawn sample means nothing to Kaggle; "
+                        f"`{task.make('download')}` fetches the real files")
+    kaggle_submit(task, call.data(), call.root, exp=call.args.exp.strip(), blend=call.args.blend.strip(),
+                  dry=call.args.dry)
+
+
+def cmd_auto(call: Call) -> None:
+    from kaggle_kit.pipeline.auto import auto
+
+    a = call.args
+    auto(call.task, call.data(), call.root, overrides=a.args, force=a.force, budget=a.time)
+
+
+def cmd_leaderboard(call: Call) -> None:
+    from kaggle_kit.reporting.leaderboard import leaderboard
+
+    cfg, path = call.config
+    print(leaderboard(call.task, call.root, cfg, path), end="")
+    print(f"wrote {call.root / 'runs' / call.task.name / 'leaderboard.md'}", file=sys.stderr)
+
+
+def run_command(call: Call):
+    """(task, config, data, run paths) of a train, cv or submit: the config checked against the folds asked for and
+    the device before the data is read."""
+    from kaggle_kit.paths import RunPaths
     from kaggle_kit.training.devices import check_accelerator
 
+    cfg, path = call.config
+    only = parse_folds(call.args.folds, cfg.folds, cfg.fold_repeats) if call.args.command == "train" else None
     check_accelerator(cfg)
-    if using_sample:
-        ensure_sample(task, data_dir)
-    data = task.load(data_dir)
-    paths = RunPaths(root, task.name, config_path.stem)
-    if args.command == "train":
-        from kaggle_kit.pipeline.cross_validate import train_folds
+    return cfg, call.data(), RunPaths(call.root, call.task.name, path.stem), only
 
-        train_folds(task, cfg, data, paths, only=only, force=args.force)
-    elif args.command == "cv":
-        from kaggle_kit.pipeline.cross_validate import assemble_run
 
-        assemble_run(task, cfg, data, paths)
-    else:
-        from kaggle_kit.pipeline.submit import submit
+def cmd_train(call: Call) -> None:
+    from kaggle_kit.pipeline.cross_validate import train_folds
 
-        submit(task, cfg, data, paths)
+    cfg, data, paths, only = run_command(call)
+    train_folds(call.task, cfg, data, paths, only=only, force=call.args.force)
+
+
+def cmd_cv(call: Call) -> None:
+    from kaggle_kit.pipeline.cross_validate import assemble_run
+
+    cfg, data, paths, _ = run_command(call)
+    assemble_run(call.task, cfg, data, paths)
+
+
+def cmd_submit(call: Call) -> None:
+    from kaggle_kit.pipeline.submit import submit
+
+    cfg, data, paths, _ = run_command(call)
+    submit(call.task, cfg, data, paths)
+
+
+COMMANDS = {"new": cmd_new, "auto": cmd_auto, "sample": cmd_sample, "train": cmd_train, "cv": cmd_cv,
+            "submit": cmd_submit, "blend": cmd_blend, "leaderboard": cmd_leaderboard, "report": cmd_report,
+            "download": cmd_download, "kaggle-submit": cmd_kaggle_submit, "lb": cmd_lb, "bundle": cmd_bundle}
+
+
+def run(argv: list[str]) -> None:
+    from kaggle_kit.paths import work_root
+
+    args = _parser().parse_args(argv)
+    args.func(Call(args, work_root()))
 
 
 def report(task, root: Path, data_dir: Path, using_sample: bool, *, exp: str) -> None:

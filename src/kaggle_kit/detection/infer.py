@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
-from kaggle_kit.pipeline.new import Inferred
+from kaggle_kit.kinds import Inferred
 from kaggle_kit.specs import validate
 from kaggle_kit.vision.infer import ImageIndex, find_sample
 
@@ -134,3 +134,12 @@ checkpoint: last
 val_every: 4
 num_workers: 2
 """}
+
+
+def infer_download(name: str, data_dir: Path, *, metric, target, id_column, problem):
+    """make new for a box download (kaggle_kit.kinds): the spec and its configs' texts."""
+    if problem is not None or metric is not None or target is not None:
+        raise UserError("--problem, --metric and --target are for tables and image classes; a detection "
+                        "download is scored by COCO AP on its boxes")
+    inferred = infer_detection_spec(name, data_dir, id_column=id_column)
+    return inferred, config_texts(name, inferred.spec, inferred.context)

@@ -1,5 +1,5 @@
 """A detection competition made from its competition.yaml: its files read by kaggle_kit.detection.download,
-everything else the kind's (names, sample and default config: specs.FromSpec)."""
+everything else the kind's (names, sample and default config: from_spec.FromSpec)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kaggle_kit.detection.kind import DetectionData, DetectionTask
 from kaggle_kit.detection.spec import DetectionSpec
-from kaggle_kit.specs import FromSpec
+from kaggle_kit.from_spec import FromSpec
 
 
 class SpecDetectionTask(FromSpec, DetectionTask):

@@ -65,7 +65,7 @@ def load_member(task: Task, data: TrainData, root: Path, exp: str) -> Member:
     oofs = split_repeats(task.preds.read(oof_path, task.id_column), cfg.fold_repeats)
     ids = [str(i) for i in data.ids]
     for oof in oofs:
-        if task.blend_kind == "detection":
+        if not FORMS[task.blend_kind].by_rows:
             stray = set(oof[task.id_column]) - set(ids)
             if stray:
                 raise UserError(f"{oof_path.name} of '{exp}' has images that are not training rows "
@@ -250,10 +250,17 @@ RULES = {"regression": {"mean": rule_mean, "select": rule_select, "weighted": ru
 
 
 def saved_rule(task: Task, rule: str, info: dict):
-    """apply(T) of a blend's chosen rule from what its summary saved (weights, a stacker's coefficients, a
-    fusion setting), for members' test predictions stacked as rules take them: what an offline bundle runs."""
-    if task.blend_kind == "detection":
-        return lambda tests, sizes: box_rules.apply(info, tests, sizes)
+    """apply(tests, data) of a blend's chosen rule from what its summary saved (weights, a stacker's coefficients,
+    a fusion setting), for the members' test predictions (a list, one per member) of the test rows in data: what
+    an offline bundle runs."""
+    if not FORMS[task.blend_kind].by_rows:
+        return lambda tests, data: box_rules.apply(info, tests, data.test.sizes)
+    apply = saved_table_rule(task, rule, info)
+    return lambda tests, data: apply(np.stack(tests, 1))
+
+
+def saved_table_rule(task: Task, rule: str, info: dict):
+    """apply(T) of a saved rule for rows x members[ x classes] predictions."""
     if rule in ("weighted", "select", "best"):
         w = np.asarray(info["weights"], float)
         if rule != "weighted":
@@ -314,6 +321,21 @@ def detection_rules(task: Task, data: TrainData, members: list[Member], rules: d
     return results
 
 
+@dataclass(frozen=True)
+class Form:
+    """How one form of predictions (a task's `blend_kind`) is blended: its rules, the function scoring them all,
+    and whether its predictions are arrays aligned with the rows (sliced by fold, bootstrapped by row) or
+    detections (scored by fold)."""
+    rules: dict
+    results: object
+    by_rows: bool
+
+
+FORMS = {"regression": Form(RULES["regression"], table_rules, True),
+         "classification": Form(RULES["classification"], table_rules, True),
+         "detection": Form(box_rules.RULES, detection_rules, False)}
+
+
 def nested_evidence(task: Task, data: TrainData, members: list[Member], preds: list[np.ndarray]) -> uncertainty.Evidence:
     """A rule's nested OOF scores per fold set, with what their SE and paired comparisons come from: the bootstrap
     over rows (the resamples every run on these rows shares) or, for detections, the fold scores."""
@@ -321,12 +343,12 @@ def nested_evidence(task: Task, data: TrainData, members: list[Member], preds: l
     scores, folds, replicates = [], [], []
     for pred, fold in zip(preds, members[0].folds, strict=True):
         scores.append(task.score(data, rows, pred))
-        folds.append([task.score(data, np.flatnonzero(fold == k), pred if task.blend_kind == "detection"
-                                 else pred[fold == k]) for k in np.unique(fold)])
-        if task.blend_kind != "detection":
+        by_rows = FORMS[task.blend_kind].by_rows
+        folds.append([task.score(data, np.flatnonzero(fold == k), pred[fold == k] if by_rows else pred)
+                      for k in np.unique(fold)])
+        if by_rows:
             replicates.append(uncertainty.bootstrap(lambda rr, p=pred: task.score(data, rr, p[rr]), len(rows)).tolist())
-    return uncertainty.Evidence(scores, folds, replicates if task.blend_kind != "detection" else None,
-                                members[0].folds_files)
+    return uncertainty.Evidence(scores, folds, replicates or None, members[0].folds_files)
 
 
 def paired_gains(evidence: dict[str, uncertainty.Evidence], name: str, sign: int) -> list[tuple[float, float]]:
@@ -387,10 +409,11 @@ def blend_name(exps: list[str], rule: str | None) -> str:
 def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str | None,
           cfg: BlendConfig | None = None) -> Path:
     cfg = cfg or BlendConfig()
-    rules = box_rules.RULES if task.blend_kind == "detection" else RULES.get(task.blend_kind)
-    if rules is None:
+    form = FORMS.get(task.blend_kind)
+    if form is None:
         raise UserError(f"blending {task.name} experiments is not available yet; submit each with "
                         f"`{task.make('submit')}`")
+    rules = form.rules
     if "select" in rules:
         rules = {**rules, "select": partial(rule_select, steps=cfg.select_steps)}
     elif cfg.model_fields_set:
@@ -406,7 +429,7 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
     members = [load_member(task, data, root, e) for e in exps]
     check_same_folds(members)
     rows = np.arange(len(data.ids))
-    results = (detection_rules if task.blend_kind == "detection" else table_rules)(task, data, members, rules)
+    results = form.results(task, data, members, rules)
     first = [m.oofs[0] for m in members]
     extra_names = list(scalar_extras(task, data, rows, first[0]))
     head = "".join(f" {n.removeprefix('score_'):>22}" for n in extra_names)

@@ -1,55 +1,27 @@
 """`make new COMP=<name> DATA=<dir>`: a competition's spec and configs, inferred from its download by the kind
-its files show (boxes: kaggle_kit.detection.infer; images: kaggle_kit.vision.infer; tables:
-kaggle_kit.tabular.infer). Prints what it inferred
+its files show (kaggle_kit.kinds: boxes, images, else a table). Prints what it inferred
 and what to check; writes nothing when it stops."""
 
 from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from kaggle_kit import kinds
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
+from kaggle_kit.kinds import Inferred
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
-@dataclass
-class Inferred:
-    spec: BaseModel
-    notes: list[str] = field(default_factory=list)      # what was inferred, and from what
-    checks: list[str] = field(default_factory=list)     # what to look at before training
-    context: dict = field(default_factory=dict)         # facts the configs are sized by (an image side)
-
-
 def infer(name: str, data_dir: Path, *, metric, target, id_column, problem) -> tuple[Inferred, dict[str, str]]:
-    """The spec and its config texts, for the kind the download's files show."""
-    from kaggle_kit.detection.infer import is_detection
-    from kaggle_kit.vision.infer import has_images
-
-    if is_detection(data_dir):
-        from kaggle_kit.detection.infer import config_texts, infer_detection_spec
-
-        if problem is not None or metric is not None or target is not None:
-            raise UserError("--problem, --metric and --target are for tables and image classes; a detection "
-                            "download is scored by COCO AP on its boxes")
-        inferred = infer_detection_spec(name, data_dir, id_column=id_column)
-        return inferred, config_texts(name, inferred.spec, inferred.context)
-    if has_images(data_dir):
-        from kaggle_kit.vision.infer import config_texts, infer_image_spec
-
-        if problem is not None:
-            raise UserError("--problem is for tables; an image download is a classification by its labels")
-        inferred = infer_image_spec(name, data_dir, metric=metric, target=target, id_column=id_column)
-        return inferred, config_texts(name, inferred.spec, inferred.context)
-    from kaggle_kit.tabular.infer import config_texts, infer_spec
-
-    inferred = infer_spec(name, data_dir, metric=metric, target=target, id_column=id_column, problem=problem)
-    return inferred, config_texts(name, inferred.spec)
+    """The spec and its config texts, by the kind the download's files show (kaggle_kit.kinds)."""
+    return kinds.of_download(data_dir).load("infer")(name, data_dir, metric=metric, target=target,
+                                                     id_column=id_column, problem=problem)
 
 
 def recorded_path(data_dir: Path, root: Path) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from kaggle_kit.io import atomic
@@ -33,21 +32,12 @@ def fold_importance(run_dir: Path, n_folds: int) -> pd.DataFrame | None:
     return out.sort_values("mean", ascending=False).rename_axis("feature")
 
 
-def write_importance(run_dir: Path, n_folds: int, plot_path: Path) -> Path | None:
-    """importance.csv beside the run and the plot of its top features; None where the learner has none."""
+def write_importance(run_dir: Path, n_folds: int) -> pd.DataFrame | None:
+    """importance.csv beside the run (reporting.plots draws it); None where the learner has none."""
     table = fold_importance(run_dir, n_folds)
-    if table is None:
-        return None
-    atomic.write_with(run_dir / "importance.csv", lambda p: table.to_csv(p, float_format="%.6g"))
-    from kaggle_kit.reporting.plots import plt, save
-
-    top = table.head(TOP).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(top) + 1.2))
-    ax.barh(np.arange(len(top)), top["mean"], xerr=top["std"], color="#4c72b0", ecolor="#555")
-    ax.set_yticks(np.arange(len(top)), [str(n)[:40] for n in top.index])
-    ax.set_xlabel("share of the fold's importance (mean ± std over folds)")
-    ax.set_title(f"feature importance, top {len(top)} of {len(table)}")
-    return save(fig, plot_path)
+    if table is not None:
+        atomic.write_with(run_dir / "importance.csv", lambda p: table.to_csv(p, float_format="%.6g"))
+    return table
 
 
 def importance_rows(run_dir: Path) -> list[list[str]]:

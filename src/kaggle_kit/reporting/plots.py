@@ -192,13 +192,25 @@ def cv_vs_lb(cv: np.ndarray, lb: np.ndarray, se: np.ndarray, names: list[str], p
     return save(fig, path)
 
 
+def importance_plot(table: pd.DataFrame, path: Path, top: int = 20) -> Path:
+    """The top features' share of importance (reporting.importance's table), mean ± std over folds."""
+    shown = table.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(shown) + 1.2))
+    ax.barh(np.arange(len(shown)), shown["mean"], xerr=shown["std"], color="#4c72b0", ecolor="#555")
+    ax.set_yticks(np.arange(len(shown)), [str(n)[:40] for n in shown.index])
+    ax.set_xlabel("share of the fold's importance (mean ± std over folds)")
+    ax.set_title(f"feature importance, top {len(shown)} of {len(table)}")
+    return save(fig, path)
+
+
 def write_run_plots(task, cfg, data, paths) -> list[Path]:
     """Every plot of a complete run: learning curves, then the task's views of its OOF predictions."""
     out = paths.plots_dir
     from kaggle_kit.reporting.importance import write_importance
 
+    table = write_importance(paths.run_dir, cfg.total_folds)
     written = [learning_curves(paths.run_dir, cfg.total_folds, out / "learning_curves.png"),
-               write_importance(paths.run_dir, cfg.total_folds, out / "feature_importance.png")]
+               None if table is None else importance_plot(table, out / "feature_importance.png")]
     from kaggle_kit.pipeline.predictions import split_repeats
 
     oof = split_repeats(task.preds.read(paths.oof_for(None, task.preds.ext), task.id_column), cfg.fold_repeats)[0]

@@ -46,13 +46,12 @@ def predict(bundle: Path, data_dir: Path, out: Path) -> Path:
         task.select_split(meta["split"])
     data = task.load(data_dir)
     if "members" in meta:                       # a blend: each member's fold ensemble, then the saved rule
-        import numpy as np
 
         from kaggle_kit.ensembling.blend import saved_rule
 
         tests = [member_prediction(task, data, bundle / "members" / e, e) for e in meta["members"]]
         apply = saved_rule(task, meta["rule"], meta["setting"])
-        pred = apply(tests, data.test.sizes) if task.blend_kind == "detection" else apply(np.stack(tests, 1))
+        pred = apply(tests, data)
         decision = meta.get("decision")
     else:
         pred = member_prediction(task, data, bundle, meta["experiment"])

@@ -12,7 +12,7 @@ import pandas as pd
 
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
-from kaggle_kit.pipeline.new import Inferred
+from kaggle_kit.kinds import Inferred
 from kaggle_kit.tabular.columns import LEARNED, TYPES, infer_types
 from kaggle_kit.tabular.config import LEARNERS as LEARNER_SECTIONS
 from kaggle_kit.tabular.config import NEURAL_KEYS
@@ -224,3 +224,9 @@ def commented_keys() -> str:
     return ("# every other key, at its default (uncomment to change; ARGS=\"gbdt.n_estimators=800\" for one run;\n"
             "# what each means: src/kaggle_kit/tabular/config.py, tabular/learners/, config.py; epochs..val_every: the MLP's):\n"
             + "".join(f"# {line}\n" for line in lines))
+
+
+def infer_download(name: str, data_dir: Path, *, metric, target, id_column, problem):
+    """make new for a table download (kaggle_kit.kinds): the spec and its configs' texts."""
+    inferred = infer_spec(name, data_dir, metric=metric, target=target, id_column=id_column, problem=problem)
+    return inferred, config_texts(name, inferred.spec)

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 
 from kaggle_kit.errors import UserError
+from kaggle_kit.from_spec import FromSpec
 from kaggle_kit.io import tables
 from kaggle_kit.io.fingerprints import data_fingerprint
 from kaggle_kit.metrics import rmse
 from kaggle_kit.paths import FEATURES, FOLD_STARTED, val_pred
 from kaggle_kit.pipeline.submission_checks import check_table
-from kaggle_kit.specs import FromSpec
 from kaggle_kit.tabular import decisions
 from kaggle_kit.tabular.columns import LEARNED, column_type
 from kaggle_kit.tabular.config import LEARNERS, TableConfig

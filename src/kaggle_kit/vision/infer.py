@@ -16,7 +16,7 @@ from PIL import Image
 
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import tables
-from kaggle_kit.pipeline.new import Inferred
+from kaggle_kit.kinds import Inferred
 from kaggle_kit.specs import validate
 from kaggle_kit.vision.download import class_folders, is_image
 from kaggle_kit.vision.spec import METRIC_OF_FORM, ImageSpec
@@ -225,3 +225,11 @@ ensemble: mean
 num_workers: 2
 """
     return {name: text}
+
+
+def infer_download(name: str, data_dir: Path, *, metric, target, id_column, problem):
+    """make new for an image download (kaggle_kit.kinds): the spec and its configs' texts."""
+    if problem is not None:
+        raise UserError("--problem is for tables; an image download is a classification by its labels")
+    inferred = infer_image_spec(name, data_dir, metric=metric, target=target, id_column=id_column)
+    return inferred, config_texts(name, inferred.spec, inferred.context)

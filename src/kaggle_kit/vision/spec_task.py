@@ -1,11 +1,11 @@
 """An image-classification competition made from its competition.yaml: its files read by
-kaggle_kit.vision.download, everything else the kind's (names, sample and default config: specs.FromSpec)."""
+kaggle_kit.vision.download, everything else the kind's (names, sample and default config: from_spec.FromSpec)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from kaggle_kit.specs import FromSpec
+from kaggle_kit.from_spec import FromSpec
 from kaggle_kit.vision.kind import ImageClassificationTask, ImageData
 from kaggle_kit.vision.spec import ImageSpec
 
