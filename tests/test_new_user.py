@@ -70,7 +70,7 @@ def test_new_prints_every_columns_type_and_each_learner_sees_them_encoded(loans)
         metrics = json.loads((runs / f"loanrisk-{learner}" / "fold0" / "metrics.json").read_text())
         seed = metrics["seeds"][0]
         assert 1 <= seed["rounds"] <= 40 and seed["refit_rounds"] >= seed["rounds"], metrics
-    for learner in ("catboost", "gbdt", "linear", "extra_trees", "mlp", "random_forest", "knn"):
+    for learner in ("catboost", "gbdt", "linear", "extra_trees", "mlp", "random_forest"):
         assert f"] loanrisk-{learner}: CV logloss" in auto.stderr
 
 

@@ -133,7 +133,7 @@ def test_spec_checks_its_own_consistency():
     base = dict(id="id", target="y", problem="binary", metric="auc", submission="probability",
                 answer_columns=["y"], classes=["0", "1"])
     assert validate_spec(base, "spec").learners == ["catboost", "gbdt", "linear", "extra_trees", "mlp",
-                                                    "random_forest", "knn"]
+                                                    "random_forest"]
     for change, words in ((dict(metric="rmse"), "does not fit a binary problem"),
                           (dict(classes=["a", "b", "c"]), "two classes"),
                           (dict(submission="labels"), "scores a probability"),
@@ -192,3 +192,24 @@ def test_preparation_is_fitted_on_the_training_rows_and_takes_unseen_categories(
     assert out[:, 0] == pytest.approx([0.0, 1.5 / np.sqrt(1 / 6)])
     assert out[0, 1:].tolist() == [0, 0] and out[1, 1:].tolist() == [0, 1]   # a, b only; "q" unseen: all zero
     assert linear.names == ["x", "c_a", "c_b"]
+
+
+def test_a_metrics_row_is_all_the_spec_and_make_new_need(capsys):
+    """docs/ARCHITECTURE.md, "Adding a metric": every METRICS row is offered by `new --help` and accepted by a spec
+    of each problem it fits, with the prediction form it scores."""
+    from kaggle_kit.cli import _parser
+    from kaggle_kit.tabular.metrics import METRICS
+
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["new", "--help"])
+    offered = capsys.readouterr().out
+    forms = {"value": "values", "probability": "probability", "probabilities": "probabilities", "label": "labels"}
+    for name, metric in METRICS.items():
+        assert name in offered
+        for problem in metric.problems:
+            classes = {"regression": [], "binary": ["0", "1"], "multiclass": ["a", "b", "c"]}[problem]
+            form = forms[metric.scores(problem)]
+            columns = classes if form == "probabilities" else ["y"]
+            spec = validate_spec(dict(id="id", target="y", problem=problem, metric=name, submission=form,
+                                      answer_columns=columns, classes=classes), "spec")
+            assert spec.metric == name

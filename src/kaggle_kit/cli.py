@@ -15,14 +15,15 @@ from kaggle_kit.errors import UserError
 
 def _parser() -> argparse.ArgumentParser:
     from kaggle_kit.registry import task_names
+    from kaggle_kit.tabular.metrics import METRICS
 
     p = argparse.ArgumentParser(prog="kaggle_kit", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("new", help="write competitions/<name>/competition.yaml and its configs from a download")
     s.add_argument("name", help="the competition's short name (letters, digits, - and _)")
     s.add_argument("--data", required=True, help="the unpacked Kaggle download")
-    for option, what in (("metric", "the metric (auc, logloss, accuracy, f1, macro_f1, qwk, rmse, rmsle, mae, "
-                                     "rmse_log)"), ("target", "the target column"), ("id", "the id column"),
+    for option, what in (("metric", f"the metric ({', '.join(METRICS)})"), ("target", "the target column"),
+                         ("id", "the id column"),
                          ("problem", "regression, binary or multiclass"),
                          ("slug", "Kaggle's competition slug (kaggle competitions download -c <slug>)")):
         s.add_argument(f"--{option}", default=None, help=what)
