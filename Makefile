@@ -11,6 +11,8 @@
 #   BLEND=<name>   a blend to send or bundle (blend-a+b);  DRY=1  print the kaggle command, send nothing
 #   METRIC= TARGET= ID= PROBLEM= SLUG=   what `make new` cannot read from the files (SLUG: Kaggle's competition)
 #   TIME=<s>       make auto's budget in seconds: learners start only while it lasts; run again to continue
+#   TRIALS=<n>     make tune: the study stops at n finished trials;  SPACE=configs/spaces/<name>.yaml its keys
+#   JOBS=<k>       make tune: k worker processes;  STORAGE=<url> an Optuna storage (default: a journal file)
 # A variable a target does not read is an error naming those it reads.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -30,6 +32,10 @@ SPLIT ?=
 BLEND ?=
 DRY ?=
 TIME ?=
+TRIALS ?=
+SPACE ?=
+JOBS ?=
+STORAGE ?=
 METRIC :=
 TARGET :=
 ID :=
@@ -121,7 +127,7 @@ study-cowboy: ## cowboy imbalance handling and detection TTA per class on the sa
 # competition C and has the help HELP_<verb>; `make <verb> COMP=<name>` runs it for any
 # competition, and `make <comp>-<verb>` for each competition in COMPS, generated below with the same variables.
 COMPS := $(shell sed -n 's/^name: *//p' competitions/*/competition.yaml)   # the kit's own competitions
-VERBS := sample train cv submit blend leaderboard report bundle download kaggle-submit lb
+VERBS := sample train cv submit blend leaderboard report bundle download kaggle-submit lb tune
 C = $(COMP)
 TITLE_house := house-prices
 TITLE_leaves := classify-leaves
@@ -166,6 +172,9 @@ CMD_kaggle-submit = $(KIT) kaggle-submit "$(C)" $(if $(DATA),--data "$(DATA)") -
 READS_lb :=
 HELP_lb = the public/private scores of the recorded submissions beside their CV
 CMD_lb = $(KIT) lb "$(C)"
+READS_tune := DATA CONFIG ARGS TRIALS SPACE JOBS STORAGE
+HELP_tune = Optuna search over CV: TRIALS=<n> trials of CONFIG, keys of SPACE; writes configs/<exp>-tuned.yaml, rechecked on fresh folds
+CMD_tune = $(KIT) tune "$(C)" $(COMMON) --trials "$(TRIALS)" $(if $(SPACE),--space "$(SPACE)") $(if $(JOBS),--jobs "$(JOBS)") $(if $(STORAGE),--storage "$(STORAGE)")
 HELP_cowboy-download := cowboyoutfits: scored on CodaLab, not Kaggle; says where to get its files
 
 quoted = '$(subst ','\'',$(1))'

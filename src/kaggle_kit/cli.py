@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 from kaggle_kit.errors import UserError
@@ -42,6 +42,17 @@ def _parser() -> argparse.ArgumentParser:
              "cv": "pool the trained folds of a run into oof and cv.json now, naming any fold still missing",
              "leaderboard": "table of every run and blend by CV, also written to runs/<comp>/leaderboard.md",
              "report": "one self-contained HTML page of a run: runs/<comp>/<exp>/report.html"}
+    s = sub.add_parser("tune", help="Optuna search over a space of config keys, each trial a k-fold run; the best "
+                       "as <config>-tuned.yaml, rechecked on fresh folds")
+    s.add_argument("comp", choices=task_names())
+    s.add_argument("--data", help="competition folder as unpacked from the Kaggle download")
+    s.add_argument("--config", help="the base config (default configs/<comp>.yaml)")
+    s.add_argument("--args", default="", help='overrides of the base, "key=value key.sub=value"')
+    s.add_argument("--trials", type=int, required=True, help="finished trials (complete or pruned) the study stops at")
+    s.add_argument("--space", help="the search space YAML (default configs/spaces/<learner>.yaml)")
+    s.add_argument("--jobs", type=int, default=1, help="worker processes on this machine")
+    s.add_argument("--storage", help="an Optuna storage URL (default: a journal file under runs/<comp>/tune/)")
+    s.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     s = sub.add_parser("download", help="the competition's files from Kaggle into data/<slug>/, checked")
     s.add_argument("comp", choices=task_names())
     s.add_argument("--force", action="store_true", help="download again over an existing data/<slug>/")
@@ -142,11 +153,14 @@ class Call:
     def config(self):
         """(config, its path): CONFIG, else the competition's default, with ARGS, checked by the competition."""
         from kaggle_kit.config import load_config
-        from kaggle_kit.paths import CONFIGS_DIR, find_config
+        from kaggle_kit.paths import CONFIGS_DIR, RESERVED, find_config
 
         _, using_sample = self.located
         path = Path(self.args.config) if self.args.config else find_config(
             self.task.default_config(using_sample), self.root)
+        if path.stem in RESERVED:
+            raise UserError(f"a config may not be called {path.name}: runs/{self.task.name}/{path.stem}/ holds the "
+                            f"competition's {path.stem}, not an experiment; save it under another name")
         cfg = load_config(self.task.config_class, path, CONFIGS_DIR, self.args.args)
         self.task.check_config(cfg)
         return cfg, path
@@ -275,9 +289,24 @@ def cmd_submit(call: Call) -> None:
     submit(call.task, cfg, data, paths)
 
 
+def cmd_tune(call: Call) -> None:
+    from kaggle_kit.training.devices import check_accelerator
+    from kaggle_kit.tuning.tune import prepare, tune
+
+    a = call.args
+    cfg, path = call.config
+    search = prepare(call.task, call.root, path, a.args, trials=a.trials, space=a.space, storage=a.storage)
+    check_accelerator(cfg)
+    argv = ["tune", a.comp, "--config", str(path), "--args", a.args, "--trials", str(a.trials),
+            *(["--data", a.data] if a.data else []), *(["--space", a.space] if a.space else []),
+            *(["--storage", a.storage] if a.storage else [])]
+    tune(search, cache(call.data), jobs=a.jobs, worker=a.worker, argv=argv)
+
+
 COMMANDS = {"new": cmd_new, "auto": cmd_auto, "sample": cmd_sample, "train": cmd_train, "cv": cmd_cv,
             "submit": cmd_submit, "blend": cmd_blend, "leaderboard": cmd_leaderboard, "report": cmd_report,
-            "download": cmd_download, "kaggle-submit": cmd_kaggle_submit, "lb": cmd_lb, "bundle": cmd_bundle}
+            "download": cmd_download, "kaggle-submit": cmd_kaggle_submit, "lb": cmd_lb, "bundle": cmd_bundle,
+            "tune": cmd_tune}
 
 
 def run(argv: list[str]) -> None:

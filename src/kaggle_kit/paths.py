@@ -10,6 +10,9 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CONFIGS_DIR = PROJECT_DIR / "configs"
 
+# names under runs/<comp>/ that are not experiments: no config may take them as its stem
+RESERVED = ("folds", "cache", "blends", "tune")
+
 # A fold folder's files (runs/<comp>/<exp>/fold<j>/), one spelling for every module that writes or reads them.
 FOLD_METRICS = "metrics.json"     # the fold's score and what its fit chose; its presence marks it complete
 FOLD_STARTED = "started.json"     # an unfinished fold's identity (fingerprint, training ids, processes)

@@ -19,7 +19,7 @@ from kaggle_kit.pipeline.predictions import TablePredictions
 
 KIT_COMPETITIONS = PROJECT_DIR / "competitions"     # the kit's own competitions: the Makefile's COMPS
 OWN_TARGET_VERBS = ("sample", "train", "cv", "submit", "blend", "leaderboard", "report", "bundle", "download",
-                    "kaggle-submit", "lb")          # the Makefile's VERBS: each has a <comp>-<verb> target
+                    "kaggle-submit", "lb", "tune")          # the Makefile's VERBS: each has a <comp>-<verb> target
 
 
 @dataclass(kw_only=True)

@@ -403,7 +403,7 @@ def fitting_rules(task: Task, rules: dict) -> tuple[dict, dict[str, str]]:
 def blend_name(exps: list[str], rule: str | None) -> str:
     """blend-<a>+<b> for the default choice; blend-<a>+<b>@<rule> for a rule RULE= forced, so that one never
     overwrites the other."""
-    return "blend-" + "+".join(exps) + (f"@{rule}" if rule else "")
+    return "blend-" + "+".join(e.replace("/", "~") for e in exps) + (f"@{rule}" if rule else "")
 
 
 def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str | None,

@@ -51,11 +51,12 @@ def spread(folds: list[float]) -> str:
     return f"{f.mean():.4f} ± {f.std():.4f} ({f.min():.4f}-{f.max():.4f})" if len(f) else "-"
 
 
-def run_rows(task, root: Path, default: TrainConfig) -> list[dict]:
+def run_rows(task, root: Path, default: TrainConfig, under: str = "") -> list[dict]:
+    """A row per complete run in runs/<comp>/ (or in its folder `under`, a tuning study's: tune/<study>)."""
     rows = []
-    comp_dir = root / "runs" / task.name
+    comp_dir = root / "runs" / task.name / under
     for run_dir in sorted(p for p in comp_dir.iterdir() if p.is_dir()) if comp_dir.is_dir() else []:
-        paths = RunPaths(root, task.name, run_dir.name)
+        paths = RunPaths(root, task.name, f"{under}/{run_dir.name}" if under else run_dir.name)
         if not (paths.config.is_file() and paths.cv.is_file()):
             continue                                      # folds/, cache/, blends/, an unfinished run
         try:
@@ -69,7 +70,7 @@ def run_rows(task, root: Path, default: TrainConfig) -> list[dict]:
             cv = json.loads(cv_file.read_text())
             variant = cv.get("predictions")
             evidence = paths.evidence_for(variant)
-            rows.append({"experiment": run_dir.name + (f" [{variant}]" if variant else ""),
+            rows.append({"experiment": paths.exp + (f" [{variant}]" if variant else ""),
                          "score": cv["score"], "se": cv.get("score_se"),
                          "evidence": Evidence.from_json(json.loads(evidence.read_text())) if evidence.is_file() else None,
                          "extra": extra_score(task, cv), "spread": spread(cv.get("folds", [])),
@@ -171,6 +172,23 @@ def lb_notes(task, root: Path) -> list[str]:
     return notes
 
 
+def study_table(task, root: Path, default: TrainConfig, study_dir: Path) -> str:
+    """A tuning study's complete trials, best first, under the study's name: EXPS and make <comp>-report name a
+    trial as tune/<study>/<key>."""
+    rows = run_rows(task, root, default, f"tune/{study_dir.name}")
+    if not rows:
+        return ""
+    rows.sort(key=lambda r: -r["score"] if task.higher_is_better else r["score"])
+    lines = [f"| # | trial | CV {task.metric} | ± SE | folds mean ± std (min-max) | differs from the default config |",
+             "|---|---|---|---|---|---|"]
+    for i, r in enumerate(rows, 1):
+        se = "-" if r["se"] is None else f"{r['se']:.5f}"
+        keys = r["keys"].replace("|", "\\|")
+        lines.append(f"| {i} | {r['experiment']} | {r['score']:.5f} | {se} | {r['spread']} | {keys} |")
+    return (f"\n## Study {study_dir.name} (make tune)\n\n{len(rows)} complete runs (its trials and the fresh-fold "
+            "recheck; pruned trials have no CV), best first.\n\n" + "\n".join(lines) + "\n")
+
+
 def leaderboard(task, root: Path, default: TrainConfig, default_path: Path) -> str:
     """The markdown table, also written to runs/<comp>/leaderboard.md."""
     head, cells = ranked_rows(task, root, default)
@@ -183,6 +201,7 @@ def leaderboard(task, root: Path, default: TrainConfig, default_path: Path) -> s
     notes = lb_notes(task, root)
     if notes:
         text += "\n" + "\n".join(notes) + "\n"
+    text += "".join(study_table(task, root, default, d) for d in sorted((root / "runs" / task.name / "tune").glob("*/")))
     if cells:
         atomic.write_text(root / "runs" / task.name / "leaderboard.md", text)
     return text

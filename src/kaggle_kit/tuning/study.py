@@ -1,0 +1,105 @@
+"""The study behind `make tune`: Optuna's storage (a journal file under runs/<comp>/tune/<study>/ unless STORAGE=
+names another), its sampler and pruner, and the recovery of trials whose process died.
+
+Optuna's journal storage has no heartbeat: a trial killed by `kill -9` would stay RUNNING for ever. So each
+trial holds a lock in its folder (worker.json: host and process id), and a worker starting on the same host
+marks a RUNNING trial whose process is gone FAIL and enqueues its parameters again; the trial's folder is keyed
+by those parameters, so the new trial resumes its folds (and an interrupted fold its last epoch) through the
+k-fold loop's own resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from kaggle_kit.config import stable_hash
+from kaggle_kit.io import atomic
+
+STARTUP_TRIALS = 5            # MedianPruner's n_startup_trials: no pruning before this many trials have finished
+LOCK = "worker.json"
+UNLOCKED_GRACE_S = 120        # a RUNNING trial with no lock yet, this old, lost its process before writing one
+
+
+def storage_for(study_dir: Path, url: str | None):
+    """STORAGE=<url> as Optuna takes it, else a journal file in the study's folder."""
+    if url:
+        return url
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    study_dir.mkdir(parents=True, exist_ok=True)
+    return JournalStorage(JournalFileBackend(str(study_dir / "journal.log")))
+
+
+def sampler(seed: int | None):
+    """TPE with constant liar: parallel workers do not sample the point a running trial holds."""
+    import optuna
+
+    return optuna.samplers.TPESampler(constant_liar=True, seed=seed)
+
+
+def open_study(name: str, storage, *, maximize: bool, seed: int | None):
+    """The study (created on the first run, loaded after): TPE, MedianPruner after STARTUP_TRIALS finished trials."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(study_name=name, storage=storage, load_if_exists=True,
+                               direction="maximize" if maximize else "minimize", sampler=sampler(seed),
+                               pruner=optuna.pruners.MedianPruner(n_startup_trials=STARTUP_TRIALS))
+
+
+def trial_key(params: dict) -> str:
+    """A trial's folder name: the hash of its parameters, so the same parameters find the same folder."""
+    return stable_hash(params, 12)
+
+
+def hold(run_dir: Path, number: int) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(run_dir / LOCK, {"host": socket.gethostname(), "pid": os.getpid(), "trial": number})
+
+
+def release(run_dir: Path) -> None:
+    (run_dir / LOCK).unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:           # someone else's process: alive
+        return True
+    return True
+
+
+def is_stale(trial, study_dir: Path) -> bool:
+    """A RUNNING trial whose worker on this host is gone (or that never wrote its lock, long ago)."""
+    run = trial.user_attrs.get("run_dir")
+    lock = Path(run) / LOCK if run else None
+    if lock is None or not lock.is_file():
+        started = trial.datetime_start or datetime.now()
+        return datetime.now() - started > timedelta(seconds=UNLOCKED_GRACE_S)
+    held = json.loads(lock.read_text())
+    return held.get("trial") == trial.number and held["host"] == socket.gethostname() and not process_alive(held["pid"])
+
+
+def recover(study, study_dir: Path, say) -> None:
+    """Mark RUNNING trials whose process died FAIL and enqueue their parameters again; also enqueue trials that
+    stopped on an interruption (Ctrl-C) or a lost process before, once each."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    for t in trials:
+        if t.state == TrialState.RUNNING and is_stale(t, study_dir):
+            study.tell(t.number, state=TrialState.FAIL)
+            say(f"tune: trial {t.number} lost its process (killed?); marked failed, its parameters queued again "
+                "(its folds resume)")
+    trials = study.get_trials(deepcopy=False)
+    resumed = {t.user_attrs.get("resumes") for t in trials}
+    for t in trials:
+        dead = t.state == TrialState.FAIL and (t.user_attrs.get("interrupted") or t.user_attrs.get("run_dir"))
+        if dead and not t.user_attrs.get("error") and t.number not in resumed:
+            study.enqueue_trial(t.params, user_attrs={"resumes": t.number}, skip_if_exists=False)
