@@ -56,7 +56,7 @@ COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --a
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
 .PHONY: help setup test test-fast lint bench bench-tables bench-real bench-noise bench-blend bench-ames bench-leaves-loop \
-	bench-house bench-leaves bench-cowboy study-cowboy need-comp kit-targets
+	bench-house bench-leaves bench-cowboy bench-tune study-cowboy need-comp kit-targets
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-19s %s\n", $$1, $$2}'
@@ -80,7 +80,7 @@ test-fast: ## every unit and in-process test, without the end-to-end ones (-m "n
 lint: ## ruff over the project
 	$(VENV)/bin/ruff check .
 
-bench: bench-house bench-leaves bench-leaves-loop bench-cowboy bench-tables bench-real bench-noise bench-blend bench-ames ## every benchmark; figures go to docs/BENCHMARKS.md (DATA, CONFIG, TIME)
+bench: bench-house bench-leaves bench-leaves-loop bench-cowboy bench-tables bench-real bench-noise bench-blend bench-ames bench-tune ## every benchmark; figures go to docs/BENCHMARKS.md (DATA, CONFIG, TIME)
 	@$(call takes,DATA CONFIG TIME)
 
 bench-house: ## house k-fold speed against a plain loop, CV of every experiment (real Ames data in DATA)
@@ -98,6 +98,10 @@ bench-ames: ## make new + make auto on the real Ames files (no hook) beside hous
 bench-blend: ## house's five learners blended by the default choice at fold_seed 42 and 7: every candidate's nested score (Ames in DATA)
 	@$(call takes,DATA)
 	$(PY) scripts/bench_blend_choice.py $(if $(DATA),--data "$(DATA)")
+
+bench-tune: ## make tune on the real Ames files: LightGBM and CatBoost, tuning and fresh folds, 1 and 2 workers (~40 min; DATA)
+	@$(call takes,DATA)
+	$(PY) scripts/bench_tune.py $(if $(DATA),--data "$(DATA)")
 
 bench-tables: ## make new + make auto on each drawn table layout and a 10,000 x 25 table: CV beside a constant, time
 	@$(call takes,)

@@ -14,10 +14,10 @@ from kaggle_kit.tabular.samples import draw
 
 from .conftest import assert_user_error, files_under, make
 
+pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
+
 HOOKS = '''
 import numpy as np
-
-pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
 
 
 def features(frame):

@@ -17,8 +17,15 @@ class FromSpec:
 
     def __init__(self, name: str, spec: BaseModel, folder: Path):
         self.name, self.spec, self.folder = name, spec, folder
-        self.slug = spec.slug or name
-        self.has_sample = (folder / "sample.py").is_file()
+
+    # what a kind declares as class attributes, a spec competition reads from its spec (never set per instance)
+    @property
+    def slug(self) -> str:
+        return self.spec.slug or self.name
+
+    @property
+    def has_sample(self) -> bool:
+        return (self.folder / "sample.py").is_file()
 
     def kaggle_slug(self) -> str | None:
         return self.spec.slug

@@ -11,14 +11,28 @@ from kaggle_kit.from_spec import FromSpec
 
 
 class SpecDetectionTask(FromSpec, DetectionTask):
-    def __init__(self, name: str, spec: DetectionSpec, folder: Path):
-        super().__init__(name, spec, folder)
-        self.splits = tuple(spec.splits)           # which csv a submission answers (SPLIT=); csv form: one
-        self.submission_form = spec.submission
-        self.submission_ext = "zip" if spec.submission == "coco_zip" else "csv"
-        if spec.annotations == "csv":
-            self.id_column = spec.id
-            self.answer_column = spec.answer_column
+    spec: DetectionSpec
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """Which csv a submission answers (SPLIT=); csv form: one."""
+        return tuple(self.spec.splits)
+
+    @property
+    def submission_form(self) -> str:
+        return self.spec.submission
+
+    @property
+    def submission_ext(self) -> str:
+        return "zip" if self.spec.submission == "coco_zip" else "csv"
+
+    @property
+    def id_column(self) -> str:
+        return self.spec.id if self.spec.annotations == "csv" else DetectionTask.id_column
+
+    @property
+    def answer_column(self) -> str:
+        return self.spec.answer_column if self.spec.annotations == "csv" else DetectionTask.answer_column
 
     def load(self, data_dir: Path) -> DetectionData:
         from kaggle_kit.detection.download import read_detection_download

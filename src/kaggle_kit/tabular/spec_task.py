@@ -46,15 +46,36 @@ class SpecTabularTask(FromSpec, TabularTask):
 
     def __init__(self, name: str, spec: TabularSpec, folder: Path):
         super().__init__(name, spec, folder)
-        self.id_column = spec.id
-        self.metric = spec.metric
-        self.higher_is_better = METRICS[spec.metric].higher_is_better
-        self.fold_kind = spec.folds.kind
-        self.pred_columns = list(spec.classes) if spec.problem == "multiclass" else ["pred"]
-        self.blend_kind = "classification" if spec.problem == "multiclass" else "regression"
         self._hooks = None
-        if spec.hooks and not self.has_sample:
-            self.has_sample = True      # a hook module may draw the sample; build_sample says so when it does not
+
+    @property
+    def id_column(self) -> str:
+        return self.spec.id
+
+    @property
+    def metric(self) -> str:
+        return self.spec.metric
+
+    @property
+    def higher_is_better(self) -> bool:
+        return METRICS[self.spec.metric].higher_is_better
+
+    @property
+    def fold_kind(self) -> str:
+        return self.spec.folds.kind
+
+    @property
+    def pred_columns(self) -> list[str]:
+        return list(self.spec.classes) if self.spec.problem == "multiclass" else ["pred"]
+
+    @property
+    def blend_kind(self) -> str:
+        return "classification" if self.spec.problem == "multiclass" else "regression"
+
+    @property
+    def has_sample(self) -> bool:
+        """A sample.py, or a hook module (which may draw one; build_sample says so when it does not)."""
+        return bool(self.spec.hooks) or super().has_sample
 
     @property
     def hooks(self):

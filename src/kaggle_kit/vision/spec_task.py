@@ -11,13 +11,27 @@ from kaggle_kit.vision.spec import ImageSpec
 
 
 class SpecImageTask(FromSpec, ImageClassificationTask):
-    def __init__(self, name: str, spec: ImageSpec, folder: Path):
-        super().__init__(name, spec, folder)
-        self.id_column = spec.id
-        self.metric = spec.metric
-        self.higher_is_better = spec.metric == "accuracy"
-        self.submission_form = spec.submission
-        self.answer_columns = list(spec.answer_columns)
+    spec: ImageSpec
+
+    @property
+    def id_column(self) -> str:
+        return self.spec.id
+
+    @property
+    def metric(self) -> str:
+        return self.spec.metric
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.spec.metric == "accuracy"
+
+    @property
+    def submission_form(self) -> str:
+        return self.spec.submission
+
+    @property
+    def answer_columns(self) -> list[str]:
+        return list(self.spec.answer_columns)
 
     def load(self, data_dir: Path) -> ImageData:
         from kaggle_kit.pipeline.cross_validate import say
