@@ -406,9 +406,9 @@ def blend_name(exps: list[str], rule: str | None) -> str:
     return "blend-" + "+".join(e.replace("/", "~") for e in exps) + (f"@{rule}" if rule else "")
 
 
-def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str | None,
-          cfg: BlendConfig | None = None) -> Path:
-    cfg = cfg or BlendConfig()
+def blend_rules(task: Task, rule: str | None, cfg: BlendConfig) -> dict:
+    """The candidate rules of the task's prediction form that fit its metric (the select rule with the blend's
+    steps); a RULE= or key that does not fit is one line."""
     form = FORMS.get(task.blend_kind)
     if form is None:
         raise UserError(f"blending {task.name} experiments is not available yet; submit each with "
@@ -419,19 +419,19 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
     elif cfg.model_fields_set:
         raise UserError(f"ARGS sets {', '.join(sorted(cfg.model_fields_set))}, a key of the select rule, which "
                         f"{task.name} blends do not have ({', '.join(rules)}); leave ARGS out")
-    if len(exps) < 2:
-        raise UserError(f'name at least two experiments to blend, e.g. EXPS="{task.name} {task.name}-b"')
     rules, unfit = fitting_rules(task, rules)
     if rule in unfit:
         raise UserError(f"RULE={rule} {unfit[rule]}; the rules that fit this blend: {', '.join(rules)}")
     if rule is not None and rule not in rules:
         raise UserError(f"RULE={rule} is not one of {', '.join(rules)} (the rules that fit this blend)")
-    members = [load_member(task, data, root, e) for e in exps]
-    check_same_folds(members)
+    return rules
+
+
+def weigh_rules(task: Task, data: TrainData, members: list[Member], results: dict) -> tuple[dict, list[str]]:
+    """Each rule's nested evidence, added to its results (nested score, SE, gain over mean with its paired SE,
+    the extra scores), and the printed table: the members' OOF scores, then every rule's."""
     rows = np.arange(len(data.ids))
-    results = form.results(task, data, members, rules)
-    first = [m.oofs[0] for m in members]
-    extra_names = list(scalar_extras(task, data, rows, first[0]))
+    extra_names = list(scalar_extras(task, data, rows, members[0].oofs[0]))
     head = "".join(f" {n.removeprefix('score_'):>22}" for n in extra_names)
     lines = [f"{'experiment / rule':<28} {'OOF ' + task.metric:>16} {'nested OOF':>12} {'± SE':>9} "
              f"{'gain over mean ± paired SE':>27}{head}"]
@@ -440,11 +440,8 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
         values = [scalar_extras(task, data, rows, p) for p in preds]
         return "".join(f" {np.mean([v[k] for v in values]):>22.5f}" for k in values[0])
 
-    def mean_score(preds):
-        return float(np.mean([task.score(data, rows, p) for p in preds]))
-
     for m in members:
-        lines.append(f"{m.name:<28} {mean_score(m.oofs):>16.5f} {'':>12} {'':>9} {'':>27}{extras(m.oofs)}")
+        lines.append(f"{m.name:<28} {mean_score(task, data, m.oofs):>16.5f} {'':>12} {'':>9} {'':>27}{extras(m.oofs)}")
     evidence = {}
     for name, r in results.items():
         evidence[name] = nested_evidence(task, data, members, r["nested_preds"])
@@ -463,6 +460,24 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
                      + (f"  weights {info['weights']}" if "weights" in info else "")
                      + (f"  iou {info['iou']}" if "iou" in info else "")
                      + (f"  scores {info['conf']}" if "conf" in info else ""))
+    return evidence, lines
+
+
+def mean_score(task: Task, data: TrainData, preds) -> float:
+    rows = np.arange(len(data.ids))
+    return float(np.mean([task.score(data, rows, p) for p in preds]))
+
+
+def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str | None,
+          cfg: BlendConfig | None = None) -> Path:
+    cfg = cfg or BlendConfig()
+    rules = blend_rules(task, rule, cfg)
+    if len(exps) < 2:
+        raise UserError(f'name at least two experiments to blend, e.g. EXPS="{task.name} {task.name}-b"')
+    members = [load_member(task, data, root, e) for e in exps]
+    check_same_folds(members)
+    results = FORMS[task.blend_kind].results(task, data, members, rules)
+    evidence, lines = weigh_rules(task, data, members, results)
     if rule is None:
         chosen, why = choose_rule(evidence, task.higher_is_better)
     else:
@@ -482,7 +497,7 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
                "fold_sets": len(members[0].folds),
                **({"decision": labelled["decision"], "nested_oof_tuned_labels": labelled["score"]}
                   if "decision" in labelled else {}),
-               "members": {m.name: mean_score(m.oofs) for m in members},
+               "members": {m.name: mean_score(task, data, m.oofs) for m in members},
                "rules": {k: {"oof": v["oof"], "nested_oof": v["nested_oof"], "nested_se": v["nested_se"],
                              "gain_over_mean": v["gain_over_mean"], "gain_paired_se": v["gain_paired_se"],
                              **v["info"], **{kk: vv for kk, vv in v.items()

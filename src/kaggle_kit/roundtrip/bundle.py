@@ -92,62 +92,74 @@ def copy_run(task, paths: RunPaths, cfg, dest: Path) -> None:
     shutil.copy2(paths.cv, dest / "cv.json")
 
 
-def build_bundle(task, root: Path, *, exp: str = "", blend: str = "") -> Path:
+SAVED_RULE_KEYS = ("weights", "bias", "coef", "intercept", "iou", "conf")   # what ensembling.blend.saved_rule reads
+
+
+def bundled_runs(task, root: Path, exp: str, blend: str) -> tuple[str, dict, dict]:
+    """(the bundle's name, {folder inside the bundle: (run paths, config)}, what bundle.json says of a blend)."""
     if bool(exp) == bool(blend):
         raise UserError(f"name what to bundle: {task.make('bundle')} EXP=<experiment> (or BLEND=<blend name>)")
-    what: dict = {}
-    if blend:
-        name = blend if blend.startswith("blend-") else f"blend-{blend}"
-        summary_file = root / "runs" / task.name / "blends" / f"{name}.json"
-        if not summary_file.is_file():
-            raise UserError(f"no blend '{name}' in {summary_file.parent}; make it first: {task.make('blend')} EXPS=...")
-        summary = json.loads(summary_file.read_text())
-        members = {e: check_run(task, root, e) for e in summary["experiments"]}
-        rule = summary["rule"]
-        setting = {k: v for k, v in summary["rules"][rule].items() if k in ("weights", "coef", "intercept", "iou",
-                                                                              "conf")}
-        what = {"blend": name, "members": summary["experiments"], "rule": rule, "setting": setting,
-                **({"decision": summary["decision"]} if "decision" in summary else {})}
-        folds = sum(cfg.total_folds for _, cfg in members.values())
+    if not blend:
+        return exp, {".": check_run(task, root, exp)}, {}
+    name = blend if blend.startswith("blend-") else f"blend-{blend}"
+    summary_file = root / "runs" / task.name / "blends" / f"{name}.json"
+    if not summary_file.is_file():
+        raise UserError(f"no blend '{name}' in {summary_file.parent}; make it first: {task.make('blend')} EXPS=...")
+    summary = json.loads(summary_file.read_text())
+    runs = {f"members/{e}": check_run(task, root, e) for e in summary["experiments"]}
+    rule = summary["rule"]
+    what = {"blend": name, "members": summary["experiments"], "rule": rule,
+            "setting": {k: v for k, v in summary["rules"][rule].items() if k in SAVED_RULE_KEYS},
+            **({"decision": summary["decision"]} if "decision" in summary else {})}
+    return name, runs, what
+
+
+def fill_bundle(task, stage: Path, final: Path, name: str, runs: dict, what: dict) -> None:
+    """Everything a bundle holds, into its staging folder: wheels, the runs' fold models, the spec (and its
+    hooks), predict.py, the notebook and bundle.json."""
+    (stage / "wheels").mkdir(parents=True)
+    kit = wheels.kit_wheel(stage / "wheels")
+    carried = [wheels.repack(n, stage / "wheels").name for n in CARRIED]
+    for where, (paths, cfg) in runs.items():
+        copy_run(task, paths, cfg, stage / where)
+    spec = getattr(task, "folder", None)
+    if spec is not None and (Path(spec) / "competition.yaml").is_file():
+        shutil.copy2(Path(spec) / "competition.yaml", stage / "competition.yaml")
+        hooks = getattr(task.spec, "hooks", None)
+        if hooks:                       # what the spec's data is made with travels beside it
+            shutil.copy2(Path(spec) / hooks, stage / hooks)
+    (stage / "predict.py").write_text(PREDICT)
+    (stage / "notebook.ipynb").write_text(json.dumps(notebook(final.name, task.slug, task.submission_ext),
+                                                     indent=1) + "\n")
+    (stage / "bundle.json").write_text(json.dumps({
+        "competition": task.name, "slug": task.slug, "experiment": name,
+        "fold_models": sum(cfg.total_folds for _, cfg in runs.values()), **what,
+        "split": task.split, "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "kit_wheel": kit.name, "carried": carried,
+        "assumed": {n: installed_version(n) for n in ASSUMED}}, indent=2) + "\n")
+
+
+def swap_in(stage: Path, final: Path) -> None:
+    """The complete staging folder in place of the bundle, an old one removed only after."""
+    if final.exists():
+        old = final.with_name(f".{final.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        final.rename(old)
+        stage.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
     else:
-        name = exp
-        paths, cfg = check_run(task, root, exp)
-        folds = cfg.total_folds
+        final.parent.mkdir(parents=True, exist_ok=True)
+        stage.rename(final)
+
+
+def build_bundle(task, root: Path, *, exp: str = "", blend: str = "") -> Path:
+    name, runs, what = bundled_runs(task, root, exp, blend)
     final = root / "bundles" / f"{task.name}-{name}"
     stage = final.with_name(f".{final.name}.partial")
     shutil.rmtree(stage, ignore_errors=True)
     try:
-        (stage / "wheels").mkdir(parents=True)
-        kit = wheels.kit_wheel(stage / "wheels")
-        carried = [wheels.repack(name, stage / "wheels").name for name in CARRIED]
-        if blend:
-            for e, (member_paths, member_cfg) in members.items():
-                copy_run(task, member_paths, member_cfg, stage / "members" / e)
-        else:
-            copy_run(task, paths, cfg, stage)
-        spec = getattr(task, "folder", None)
-        if spec is not None and (Path(spec) / "competition.yaml").is_file():
-            shutil.copy2(Path(spec) / "competition.yaml", stage / "competition.yaml")
-            hooks = getattr(task.spec, "hooks", None)
-            if hooks:                       # what the spec's data is made with travels beside it
-                shutil.copy2(Path(spec) / hooks, stage / hooks)
-        (stage / "predict.py").write_text(PREDICT)
-        (stage / "notebook.ipynb").write_text(json.dumps(notebook(final.name, task.slug, task.submission_ext),
-                                                         indent=1) + "\n")
-        (stage / "bundle.json").write_text(json.dumps({
-            "competition": task.name, "slug": task.slug, "experiment": name, "fold_models": folds, **what,
-            "split": task.split, "python": f"{sys.version_info.major}.{sys.version_info.minor}",
-            "kit_wheel": kit.name, "carried": carried,
-            "assumed": {name: installed_version(name) for name in ASSUMED}}, indent=2) + "\n")
-        if final.exists():
-            old = final.with_name(f".{final.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            final.rename(old)
-            stage.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            stage.rename(final)
+        fill_bundle(task, stage, final, name, runs, what)
+        swap_in(stage, final)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     size = sum(f.stat().st_size for f in final.rglob("*") if f.is_file())
