@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 import pandas as pd
 from PIL import Image
@@ -91,53 +93,82 @@ def typical_size(data_dir: Path, paths: list[str]) -> int:
     return sorted(sides)[len(sides) // 2]
 
 
-def infer_image_spec(name: str, data_dir: Path, *, metric: str | None = None, target: str | None = None,
-                     id_column: str | None = None) -> Inferred:
-    index = ImageIndex(data_dir)
-    csvs = sorted(p.name for p in data_dir.glob("*.csv"))
-    sample_name = find_sample(data_dir, csvs)
-    sample = tables.read_csv(data_dir / sample_name, name) if sample_name else None
-    notes, checks = [], []
-    tables_with_images = []            # (csv, column, template, frame) of every other CSV column naming images
+class ImageTable(NamedTuple):
+    """A CSV of the download with a column naming images."""
+    csv: str
+    column: str
+    template: str          # how the column's values name image files ({id} in it)
+    frame: pd.DataFrame
+
+
+@dataclass
+class TrainingImages:
+    """Where the training images and their labels are: a labels table, or a folder per class."""
+    layout: str            # table | folders
+    template: str
+    paths: list[str]
+    labels: list
+    id_column: str
+    label: str | None = None
+    files: dict = field(default_factory=dict)
+    note: str = ""
+
+
+def image_tables(name: str, data_dir: Path, index: ImageIndex, csvs: list[str], sample_name: str | None,
+                 id_column: str | None) -> list[ImageTable]:
+    """Every CSV column (but the sample's) whose values name images of the download."""
+    found = []
     for c in (c for c in csvs if c != sample_name):
         frame = tables.read_csv(data_dir / c, name)
         for col in frame.columns:
             if id_column is None or col == id_column:
                 t = index.template(frame[col].tolist(), prefer="test" if "test" in c.lower() else "train")
                 if t:
-                    tables_with_images.append((c, col, t, frame))
-    labelled = [t for t in tables_with_images if len(t[3].columns) >= 2]
-    labelled.sort(key=lambda t: ("test" in t[0].lower(), not any(w in t[0].lower() for w in ("train", "label"))))
-    files, label = {}, None
+                    found.append(ImageTable(c, col, t, frame))
+    return found
+
+
+def training_images(data_dir: Path, found: list[ImageTable], csvs: list[str], sample, *, target: str | None,
+                    id_column: str | None) -> TrainingImages:
+    """The labels table (the image table with a column beside the id; a train or labels file first), else the
+    folder holding one subfolder per class."""
+    labelled = sorted((t for t in found if len(t.frame.columns) >= 2),
+                      key=lambda t: ("test" in t.csv.lower(), not any(w in t.csv.lower() for w in ("train", "label"))))
     if labelled:
-        labels_csv, id_col, train_template, train = labelled[0]
-        others = [c for c in train.columns if c != id_col]
+        table = labelled[0]
+        others = [c for c in table.frame.columns if c != table.column]
         if target is None:
             if len(others) != 1:
-                raise UserError(f"{labels_csv} has {len(others)} columns beside the id {id_col} "
+                raise UserError(f"{table.csv} has {len(others)} columns beside the id {table.column} "
                                 f"({', '.join(others)}); name the label column with --target")
             target = others[0]
         elif target not in others:
-            raise UserError(f"--target {target} is not a column of {labels_csv} (columns: {', '.join(others)})")
-        layout, label, files["labels"] = "table", target, labels_csv
-        train_ids, train_labels = train[id_col].tolist(), train[target].tolist()
-        train_paths = [train_template.replace("{id}", i) for i in train_ids]
-        notes.append(f"training images: {len(train_ids)} rows of {labels_csv} ({id_col} -> {train_template}), "
-                     f"labels in {target}")
-        id_column = id_column or (sample.columns[0] if sample is not None else id_col)
-        test_csvs = [t for t in tables_with_images if t[0] != labels_csv and t[1] == id_column]
+            raise UserError(f"--target {target} is not a column of {table.csv} (columns: {', '.join(others)})")
+        ids = table.frame[table.column].tolist()
+        id_column = id_column or (sample.columns[0] if sample is not None else table.column)
+        files = {"labels": table.csv}
+        test_csvs = [t for t in found if t.csv != table.csv and t.column == id_column]
         if test_csvs:
-            files["test"] = test_csvs[0][0]
-    else:
-        folder = find_class_folder(data_dir)
-        if folder is None:
-            raise UserError(f"{data_dir}: no CSV names the training images and no folder holds one subfolder per "
-                            f"class (CSVs: {', '.join(csvs) or 'none'}); unpack the whole download, or name the id "
-                            "column with --id")
-        layout, train_template = "folders", folder
-        train_paths, train_labels = class_folders(data_dir, folder)
-        notes.append(f"training images: {len(train_paths)} in {folder}/<class>/ (folder per class)")
-        id_column = id_column or (sample.columns[0] if sample is not None else "id")
+            files["test"] = test_csvs[0].csv
+        return TrainingImages("table", table.template, [table.template.replace("{id}", i) for i in ids],
+                              table.frame[target].tolist(), id_column, target, files,
+                              f"training images: {len(ids)} rows of {table.csv} ({table.column} -> {table.template}), "
+                              f"labels in {target}")
+    folder = find_class_folder(data_dir)
+    if folder is None:
+        raise UserError(f"{data_dir}: no CSV names the training images and no folder holds one subfolder per "
+                        f"class (CSVs: {', '.join(csvs) or 'none'}); unpack the whole download, or name the id "
+                        "column with --id")
+    paths, labels = class_folders(data_dir, folder)
+    return TrainingImages("folders", folder, paths, labels, id_column or (sample.columns[0] if sample is not None
+                                                                            else "id"),
+                          note=f"training images: {len(paths)} in {folder}/<class>/ (folder per class)")
+
+
+def find_test_rows(name: str, data_dir: Path, index: ImageIndex, sample, sample_name: str | None, files: dict,
+              id_column: str) -> tuple[str, list[str], list[str]]:
+    """(the test images' template, notes, checks): from the sample submission's ids, a test CSV's, or else the
+    images of a test folder in natural order."""
     if sample is not None:
         if id_column not in sample.columns:
             raise UserError(f"{sample_name} has no column {id_column}; name the id column with --id")
@@ -145,50 +176,61 @@ def infer_image_spec(name: str, data_dir: Path, *, metric: str | None = None, ta
     elif "test" in files:
         test_ids, where = tables.read_csv(data_dir / files["test"], name)[id_column].tolist(), files["test"]
     else:
-        test_ids, where = None, None
-    if test_ids is not None:
-        test_template = index.template(test_ids, prefer="test")
-        if test_template is None:
-            raise UserError(f"the ids of {where}'s {id_column} column do not all name images of the download (as "
-                            "paths, file names or stems in one folder); unpack the whole download")
-    else:
         folders = sorted({str(PurePosixPath(p).parent) for p in index.paths if "test" in p.lower()} - {"."})
         if not folders:
             raise UserError(f"{data_dir} has no sample submission, no test CSV and no test folder; unpack the whole "
                             "download")
-        test_template = f"{folders[0]}/{{id}}"
         n = sum(1 for p in index.paths if str(PurePosixPath(p).parent) == folders[0])
-        notes.append(f"test rows: the {n} images of {folders[0]}/ in natural order (1, 2, 10), ids their file names")
-        checks.append("test rows: no sample submission says which rows to answer or in what order; check the "
-                      "competition's Evaluation page")
-    if test_ids is not None:
-        notes.append(f"test rows: {len(test_ids)} from {where} ({id_column} -> {test_template}), in its order")
-    classes = sorted(set(train_labels))
+        return (f"{folders[0]}/{{id}}",
+                [f"test rows: the {n} images of {folders[0]}/ in natural order (1, 2, 10), ids their file names"],
+                ["test rows: no sample submission says which rows to answer or in what order; check the "
+                 "competition's Evaluation page"])
+    template = index.template(test_ids, prefer="test")
+    if template is None:
+        raise UserError(f"the ids of {where}'s {id_column} column do not all name images of the download (as "
+                        "paths, file names or stems in one folder); unpack the whole download")
+    return template, [f"test rows: {len(test_ids)} from {where} ({id_column} -> {template}), in its order"], []
+
+
+def answer_form(sample, sample_name: str | None, label: str | None, classes: list[str],
+                metric: str | None) -> tuple[str, list[str], str]:
+    """(the submission form, its answer columns, the metric that scores it): one column is labels, a column per
+    class probabilities."""
     columns = list(sample.columns[1:]) if sample is not None else [label or "label"]
-    if len(columns) == 1:
-        form = "labels"
-    else:
-        form = "probabilities"
-        if sorted(columns) != classes:
-            stray = sorted(set(columns) ^ set(classes))
-            raise UserError(f"{sample_name} has a column per class, but its columns are not the training classes "
-                            f"({len(stray)} differ, e.g. {stray[0]}); check --target")
+    form = "labels" if len(columns) == 1 else "probabilities"
+    if form == "probabilities" and sorted(columns) != classes:
+        stray = sorted(set(columns) ^ set(classes))
+        raise UserError(f"{sample_name} has a column per class, but its columns are not the training classes "
+                        f"({len(stray)} differ, e.g. {stray[0]}); check --target")
     if metric is not None and METRIC_OF_FORM[form] != metric:
         raise UserError(f"--metric {metric} does not score a {form} submission (it takes {METRIC_OF_FORM[form]})")
-    metric = METRIC_OF_FORM[form]
+    return form, columns, METRIC_OF_FORM[form]
+
+
+def infer_image_spec(name: str, data_dir: Path, *, metric: str | None = None, target: str | None = None,
+                     id_column: str | None = None) -> Inferred:
+    index = ImageIndex(data_dir)
+    csvs = sorted(p.name for p in data_dir.glob("*.csv"))
+    sample_name = find_sample(data_dir, csvs)
+    sample = tables.read_csv(data_dir / sample_name, name) if sample_name else None
+    found = image_tables(name, data_dir, index, csvs, sample_name, id_column)
+    train = training_images(data_dir, found, csvs, sample, target=target, id_column=id_column)
+    test_template, notes, checks = find_test_rows(name, data_dir, index, sample, sample_name, train.files, train.id_column)
+    notes = [train.note, *notes]
+    classes = sorted(set(train.labels))
+    form, columns, metric = answer_form(sample, sample_name, train.label, classes, metric)
     notes.append(f"submission: {form} in column(s) {', '.join(columns[:4])}{' ...' if len(columns) > 4 else ''}; "
                  f"metric {metric}")
     checks.append(f"metric {metric}: the competition's Evaluation page names the real one")
-    counts = pd.Series(train_labels).value_counts()
+    counts = pd.Series(train.labels).value_counts()
     notes.append(f"classes: {len(classes)} ({', '.join(classes[:6])}{' ...' if len(classes) > 6 else ''}), the "
                  f"rarest with {counts.min()} images")
-    if sample is not None:
-        files["sample_submission"] = sample_name
-    spec = validate(ImageSpec, {"kind": "image_classification", "slug": name, "layout": layout, "files": files,
-                                "id": id_column, "label": label, "train_images": train_template,
+    files = {**train.files, **({"sample_submission": sample_name} if sample is not None else {})}
+    spec = validate(ImageSpec, {"kind": "image_classification", "slug": name, "layout": train.layout, "files": files,
+                                "id": train.id_column, "label": train.label, "train_images": train.template,
                                 "test_images": test_template, "metric": metric, "submission": form,
                                 "answer_columns": columns, "classes": classes}, "make new")
-    size = max(16, min(CPU_IMAGE_SIZE, typical_size(data_dir, train_paths)) // 8 * 8)
+    size = max(16, min(CPU_IMAGE_SIZE, typical_size(data_dir, train.paths)) // 8 * 8)
     checks.append(f"configs/{name}.yaml: a small CNN from random initialisation at {size} px for a CPU; on a GPU "
                   "set pretrained: true, a larger model and image_size")
     return Inferred(spec, notes, checks, context={"image_size": size})
