@@ -112,15 +112,9 @@ def type_lines(types: dict[str, tuple[str, str]]) -> list[str]:
     return lines
 
 
-def infer_spec(name: str, data_dir: Path, *, metric: str | None = None, target: str | None = None,
-               id_column: str | None = None, problem: str | None = None) -> Inferred:
-    if metric is not None and metric not in METRICS:
-        raise UserError(f"--metric {metric} is not one of {', '.join(METRICS)}")
-    files = find_files(data_dir)
-    train = tables.read_csv(data_dir / files.train, name, dtype=str, na_values=NA_VALUES)
-    test = tables.read_csv(data_dir / files.test, name, dtype=str, na_values=NA_VALUES)
-    sample = tables.read_csv(data_dir / files.sample_submission, name, dtype=str) if files.sample_submission else None
-    notes, checks = [], []
+def find_id(train: pd.DataFrame, test: pd.DataFrame, sample, files: FilesSpec, id_column: str | None,
+            notes: list[str]) -> str:
+    """--id, else the sample submission's first column, else the first column unique in train and test."""
     if id_column is None:
         if sample is not None:
             id_column, why = sample.columns[0], f"the first column of {files.sample_submission}"
@@ -133,6 +127,12 @@ def infer_spec(name: str, data_dir: Path, *, metric: str | None = None, target: 
     for frame, f in ((train, files.train), (test, files.test)):
         if id_column not in frame.columns:
             raise UserError(f"{f} has no column {id_column}; name the id column with --id")
+    return id_column
+
+
+def find_target(train: pd.DataFrame, test: pd.DataFrame, id_column: str, target: str | None,
+                notes: list[str]) -> str:
+    """--target, else the one column train has and test lacks; never a column of test, never missing a value."""
     if target is None:
         candidates = [c for c in train.columns if c not in test.columns and c != id_column]
         if len(candidates) != 1:
@@ -145,9 +145,34 @@ def infer_spec(name: str, data_dir: Path, *, metric: str | None = None, target: 
     if target in test.columns:
         raise UserError(f"the target {target} is also a column of test.csv; the test set cannot hold the answer: "
                         "check --target")
+    if train[target].isna().any():
+        raise UserError(f"train.csv has {int(train[target].isna().sum())} rows without {target}; drop or fill them")
+    return target
+
+
+def column_notes(types: dict, notes: list[str], checks: list[str]) -> None:
+    """Every column's type, printed by type group, and the columns no learner sees."""
+    notes.append("columns (their types go to the spec's `columns:`; change any there):")
+    notes += type_lines(types)
+    left_out = [c for c, (t, _) in types.items() if t not in LEARNED]
+    if left_out:
+        checks.append(f"columns: {', '.join(left_out[:6])}{' ...' if len(left_out) > 6 else ''} "
+                      f"{'is' if len(left_out) == 1 else 'are'} left out (id or drop); give one another type in "
+                      "`columns:` to keep it")
+
+
+def infer_spec(name: str, data_dir: Path, *, metric: str | None = None, target: str | None = None,
+               id_column: str | None = None, problem: str | None = None) -> Inferred:
+    if metric is not None and metric not in METRICS:
+        raise UserError(f"--metric {metric} is not one of {', '.join(METRICS)}")
+    files = find_files(data_dir)
+    train = tables.read_csv(data_dir / files.train, name, dtype=str, na_values=NA_VALUES)
+    test = tables.read_csv(data_dir / files.test, name, dtype=str, na_values=NA_VALUES)
+    sample = tables.read_csv(data_dir / files.sample_submission, name, dtype=str) if files.sample_submission else None
+    notes, checks = [], []
+    id_column = find_id(train, test, sample, files, id_column, notes)
+    target = find_target(train, test, id_column, target, notes)
     y = train[target]
-    if y.isna().any():
-        raise UserError(f"train.csv has {int(y.isna().sum())} rows without {target}; drop or fill them")
     if problem is None:
         problem, why = infer_problem(y, metric)
         notes.append(f"problem: {problem} ({why}); pass --problem to say otherwise")
@@ -164,13 +189,7 @@ def infer_spec(name: str, data_dir: Path, *, metric: str | None = None, target: 
                      "Evaluation page and pass --metric if it differs")
         checks.append(f"metric {metric}: the competition's Evaluation page names the real one")
     types = infer_types(train, test, (id_column, target))
-    notes.append("columns (their types go to the spec's `columns:`; change any there):")
-    notes += type_lines(types)
-    left_out = [c for c, (t, _) in types.items() if t not in LEARNED]
-    if left_out:
-        checks.append(f"columns: {', '.join(left_out[:6])}{' ...' if len(left_out) > 6 else ''} "
-                      f"{'is' if len(left_out) == 1 else 'are'} left out (id or drop); give one another type in "
-                      "`columns:` to keep it")
+    column_notes(types, notes, checks)
     if problem != "regression":
         counts = y.value_counts()
         notes.append(f"classes: {len(classes)} ({', '.join(classes[:6])}{' ...' if len(classes) > 6 else ''}), "
