@@ -99,7 +99,7 @@ bench-blend: ## house's five learners blended by the default choice at fold_seed
 	@$(call takes,DATA)
 	$(PY) scripts/bench_blend_choice.py $(if $(DATA),--data "$(DATA)")
 
-bench-tune: ## make tune on the real Ames files: LightGBM and CatBoost, tuning and fresh folds, 1 and 2 workers (~40 min; DATA)
+bench-tune: ## make tune on the real Ames files: LightGBM and CatBoost, tuning and fresh folds, 1 and 2 workers (~15 min; DATA)
 	@$(call takes,DATA)
 	$(PY) scripts/bench_tune.py $(if $(DATA),--data "$(DATA)")
 

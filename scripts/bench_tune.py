@@ -3,7 +3,7 @@ spaces, each tuned config's CV on the tuning folds and on a fresh fold set besid
 the trials the pruner stopped after fold 0, and trials per minute with one worker and with two. Writes the
 tuning section of docs/BENCHMARKS.md.
 
-    python scripts/bench_tune.py --data ../shared/data/ames-kaggle --trials 12     (about 40 minutes on 2 CPUs)"""
+    python scripts/bench_tune.py --data ../shared/data/ames-kaggle --trials 8     (about 15 minutes on 2 idle CPUs)"""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def tuned(data: Path, root: Path, learner: str, trials: int, jobs: int) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "ames-kaggle"))
-    p.add_argument("--trials", type=int, default=12)
+    p.add_argument("--trials", type=int, default=8)
     p.add_argument("--no-write", action="store_true")
     a = p.parse_args()
     data = Path(a.data).resolve()
