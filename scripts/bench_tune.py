@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +20,7 @@ from bench_report import kit, write_section  # noqa: E402
 
 LEARNERS = ("gbdt", "catboost")
 FRESH = 1000                                     # the recheck's fold_seed offset (kaggle_kit.tuning.tune)
+SPEED_SPACE = "gbdt.reg_lambda: {float: [0.001, 10.0], log: true}\n"
 
 
 def cv(root: Path, exp: str) -> dict:
@@ -38,15 +38,22 @@ def hand_set(data: Path, root: Path, learner: str) -> dict:
     return {"tuning": cv(root, f"house-{learner}"), "fresh": cv(root, f"house-{learner}-fresh")}
 
 
-def tuned(data: Path, root: Path, learner: str, trials: int, jobs: int) -> dict:
-    start = time.perf_counter()
+def tuned(data: Path, root: Path, learner: str, trials: int, jobs: int, space: Path | None = None) -> dict:
+    """make tune on the Ames files; `search_seconds`: from the first trial's start to the last one's end (the
+    journal's times), the workers' start and the recheck left out."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
     kit("tune", "house", "--data", str(data), "--config", str(ROOT / "configs" / f"house-{learner}.yaml"),
-        "--trials", str(trials), "--jobs", str(jobs), root=root)
-    seconds = time.perf_counter() - start
-    summary = json.loads((root / "runs/house/tune" / f"house-{learner}" / "summary.json").read_text())
-    fresh_seconds = sum(json.loads(p.read_text())["train_seconds"] for p in
-                        Path(summary["fresh_folds"]["run"]).glob("fold*/metrics.json"))
-    return {**summary, "seconds": seconds, "search_seconds": seconds - fresh_seconds}
+        "--trials", str(trials), "--jobs", str(jobs), *(["--space", str(space)] if space else []), root=root)
+    study_dir = root / "runs/house/tune" / f"house-{learner}"
+    summary = json.loads((study_dir / "summary.json").read_text())
+    storage = JournalStorage(JournalFileBackend(str(study_dir / "journal.log")))
+    done = [t for t in optuna.load_study(study_name=f"house-{learner}", storage=storage).get_trials()
+            if t.datetime_complete is not None]
+    seconds = (max(t.datetime_complete for t in done) - min(t.datetime_start for t in done)).total_seconds()
+    return {**summary, "search_seconds": seconds}
 
 
 def main() -> None:
@@ -54,13 +61,14 @@ def main() -> None:
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "ames-kaggle"))
     p.add_argument("--trials", type=int, default=8)
     p.add_argument("--no-write", action="store_true")
+    p.add_argument("--speed-only", action="store_true", help="the one- and two-worker searches alone, printed")
     a = p.parse_args()
     data = Path(a.data).resolve()
     if not (data / "train.csv").is_file():
         raise SystemExit(f"no train.csv in {data}: pass --data <the real house-prices download>")
     rows, speed = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for learner in LEARNERS:
+        for learner in LEARNERS if not a.speed_only else ():
             root = Path(tmp) / learner
             root.mkdir()
             base = hand_set(data, root, learner)
@@ -68,11 +76,15 @@ def main() -> None:
             rows.append((learner, base, t))
             print(f"{learner}: hand-set {base['tuning']['score']:.4f}, tuned {t['best']['score']:.4f} "
                   f"(fresh {t['fresh_folds']['score']:.4f}), {t['search_seconds']:.0f} s", file=sys.stderr)
-        for jobs in (1, 2):                          # the same search, one worker and two
+        neutral = Path(tmp) / "reg_lambda.yaml"       # a key that leaves a fit's cost as it is, so the two
+        neutral.write_text(SPEED_SPACE)               # searches' trials cost the same whatever they draw
+        for jobs in (1, 2):
             root = Path(tmp) / f"jobs{jobs}"
             root.mkdir()
-            t = tuned(data, root, "gbdt", a.trials, jobs)
-            speed.append((jobs, t))
+            speed.append((jobs, tuned(data, root, "gbdt", a.trials, jobs, neutral)))
+    if a.speed_only:
+        print(render_speed(speed))
+        return
     body = render(rows, speed, a.trials)
     print(body)
     if not a.no_write:
@@ -92,14 +104,6 @@ def render(rows, speed, trials: int) -> str:
                      f"{pm(t['best']['score'], t['best']['score_se'])} | "
                      f"{pm(t['fresh_folds']['score'], t['fresh_folds']['score_se'])} | {t['complete']} / {t['pruned']} "
                      f"({t['pruned_after_fold0']}) | {t['search_seconds']:.0f} s |")
-    one = speed[0][1]
-    speed_lines = ["| workers (JOBS) | trials finished | search time | trials per minute | vs one worker |",
-                   "|---|---|---|---|---|"]
-    for jobs, t in speed:
-        n = t["complete"] + t["pruned"]
-        rate = n / t["search_seconds"] * 60
-        base_rate = (one["complete"] + one["pruned"]) / one["search_seconds"] * 60
-        speed_lines.append(f"| {jobs} | {n} | {t['search_seconds']:.0f} s | {rate:.2f} | {rate / base_rate:.2f}x |")
     best = {learner: t["best"]["params"] for learner, _, t in rows}
     return (f"`make house-tune CONFIG=configs/house-<learner>.yaml TRIALS={trials}` with the shipped spaces "
             "(configs/spaces/gbdt.yaml, catboost.yaml) on the real Ames train.csv, 5 folds, one worker, on this machine "
@@ -109,9 +113,22 @@ def render(rows, speed, trials: int) -> str:
             + "\n".join(lines) + "\n\nThe best parameters: " + "; ".join(
                 f"{k}: " + ", ".join(f"{kk}={vv:.4g}" if isinstance(vv, float) else f"{kk}={vv}" for kk, vv in v.items())
                 for k, v in best.items())
-            + "\n\nTrials per minute of the LightGBM search (the search alone, the fresh-fold recheck left out), one "
-              "worker against two on the same journal file; each LightGBM fit uses every core, so two workers share "
-              "them:\n\n" + "\n".join(speed_lines))
+            + "\n\nTrials per minute of a LightGBM search over `gbdt.reg_lambda` alone (a key that leaves each fit's "
+              "cost as it is, so both searches' trials cost the same), from the first trial's start to the last one's "
+              "end in the journal, one worker against two on the same journal file (each worker given its share of "
+              "the cores, OMP_NUM_THREADS):\n\n" + render_speed(speed))
+
+
+def render_speed(speed) -> str:
+    one = speed[0][1]
+    lines = ["| workers (JOBS) | trials finished | search time | trials per minute | vs one worker |",
+             "|---|---|---|---|---|"]
+    for jobs, t in speed:
+        n = t["complete"] + t["pruned"]
+        rate = n / t["search_seconds"] * 60
+        base_rate = (one["complete"] + one["pruned"]) / one["search_seconds"] * 60
+        lines.append(f"| {jobs} | {n} | {t['search_seconds']:.0f} s | {rate:.2f} | {rate / base_rate:.2f}x |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -213,3 +213,20 @@ def test_a_metrics_row_is_all_the_spec_and_make_new_need(capsys):
             spec = validate_spec(dict(id="id", target="y", problem=problem, metric=name, submission=form,
                                       answer_columns=columns, classes=classes), "spec")
             assert spec.metric == name
+
+
+def test_the_learners_and_the_slug_change_no_trained_run_but_a_data_key_does(layouts, tmp_path):
+    """`learners:` (which experiments make auto trains) and `slug:` are not data: the data fingerprint every run
+    is checked against stays the same when they change, so adding a learner trains only that learner."""
+    from kaggle_kit.tabular.spec_task import SpecTabularTask
+
+    data_dir = layouts["binary_probability"]
+    spec = infer_spec("fp", data_dir).spec
+
+    def fingerprint(**changes):
+        changed = validate_spec({**spec.model_dump(mode="json"), "data": str(data_dir), **changes}, "spec")
+        return SpecTabularTask("fp", changed, tmp_path).load(data_dir).fingerprint
+
+    base = fingerprint()
+    assert fingerprint(learners=["gbdt", "knn"]) == base and fingerprint(slug="some-slug") == base
+    assert fingerprint(folds={"kind": "kfold"}) != base
