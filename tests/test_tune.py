@@ -108,6 +108,7 @@ def test_a_key_outside_the_schema_is_refused_before_any_trial(tmp_path, house_sa
     shape = space(tmp_path, "gbdt.subsample: [0.5, 1.0]\n")
     assert_user_error(make("house-tune", tmp_path, DATA=str(house_sample), CONFIG=BASE, TRIALS="2", SPACE=shape),
                       "gbdt.subsample", "float: [low, high]")
+    assert_user_error(make("house-tune", tmp_path, DATA=str(house_sample), CONFIG=BASE, SPACE=typo), "TRIALS=")
     reserved = tmp_path / "configs" / "tune.yaml"
     reserved.parent.mkdir(exist_ok=True)
     reserved.write_text("extends: house-gbdt\n")

@@ -48,9 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--data", help="competition folder as unpacked from the Kaggle download")
     s.add_argument("--config", help="the base config (default configs/<comp>.yaml)")
     s.add_argument("--args", default="", help='overrides of the base, "key=value key.sub=value"')
-    s.add_argument("--trials", type=int, required=True, help="finished trials (complete or pruned) the study stops at")
+    s.add_argument("--trials", default="", help="finished trials (complete or pruned) the study stops at")
     s.add_argument("--space", help="the search space YAML (default configs/spaces/<learner>.yaml)")
-    s.add_argument("--jobs", type=int, default=1, help="worker processes on this machine")
+    s.add_argument("--jobs", default="1", help="worker processes on this machine")
     s.add_argument("--storage", help="an Optuna storage URL (default: a journal file under runs/<comp>/tune/)")
     s.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     s = sub.add_parser("download", help="the competition's files from Kaggle into data/<slug>/, checked")
@@ -294,13 +294,22 @@ def cmd_tune(call: Call) -> None:
     from kaggle_kit.tuning.tune import prepare, tune
 
     a = call.args
+    trials, jobs = (whole_number(name, text) for name, text in (("TRIALS", a.trials), ("JOBS", a.jobs or "1")))
     cfg, path = call.config
-    search = prepare(call.task, call.root, path, a.args, trials=a.trials, space=a.space, storage=a.storage)
+    search = prepare(call.task, call.root, path, a.args, trials=trials, space=a.space, storage=a.storage)
     check_accelerator(cfg)
-    argv = ["tune", a.comp, "--config", str(path), "--args", a.args, "--trials", str(a.trials),
+    argv = ["tune", a.comp, "--config", str(path), "--args", a.args, "--trials", str(trials),
             *(["--data", a.data] if a.data else []), *(["--space", a.space] if a.space else []),
             *(["--storage", a.storage] if a.storage else [])]
-    tune(search, cache(call.data), jobs=a.jobs, worker=a.worker, argv=argv)
+    tune(search, cache(call.data), jobs=jobs, worker=a.worker, argv=argv)
+
+
+def whole_number(name: str, text: str) -> int:
+    """A make variable that counts something: a whole number of at least 1, or one line saying so."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise UserError(f"{name}={text!r}: give a whole number of at least 1, e.g. {name}="
+                        f"{30 if name == 'TRIALS' else 2}")
+    return int(text)
 
 
 COMMANDS = {"new": cmd_new, "auto": cmd_auto, "sample": cmd_sample, "train": cmd_train, "cv": cmd_cv,
