@@ -17,6 +17,7 @@ pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained 
 
 BASE = str(REPO / "configs" / "house-gbdt.yaml")
 FAST = "folds=2 gbdt.n_estimators=60 progress_bar=false"
+PLANTED = "folds=2 progress_bar=false"             # the planted space searches n_estimators itself
 
 
 def space(tmp_path, text: str) -> str:
@@ -36,7 +37,7 @@ def trials(root, study="house-gbdt") -> list:
 
 def test_a_planted_better_region_is_found_and_its_tuned_config_is_an_ordinary_experiment(tmp_path, house_sample):
     planted = space(tmp_path, "gbdt.n_estimators: {categorical: [2, 150]}\ngbdt.learning_rate: {float: [0.05, 0.1]}\n")
-    proc = make("house-tune", tmp_path, DATA=str(house_sample), CONFIG=BASE, ARGS=FAST, TRIALS="4", SPACE=planted)
+    proc = make("house-tune", tmp_path, DATA=str(house_sample), CONFIG=BASE, ARGS=PLANTED, TRIALS="4", SPACE=planted)
     assert proc.returncode == 0, proc.stderr[-3000:]
     err = proc.stderr
     assert "prunes nothing until 5 trials have finished" in err and "running mean" in err
@@ -50,13 +51,16 @@ def test_a_planted_better_region_is_found_and_its_tuned_config_is_an_ordinary_ex
     assert {p.split("/")[-1] for p in summary["plots"]} == {"optimization_history.png", "param_importances.png"}
     board = make("house-leaderboard", tmp_path, DATA=str(house_sample))
     assert board.returncode == 0 and "## Study house-gbdt (make tune)" in board.stdout, board.stderr[-2000:]
-    assert "tune/house-gbdt/recheck-fold_seed1042" in board.stdout
+    assert "/recheck-" in board.stdout and "-fold_seed1042 |" in board.stdout
     for target in ("house-train", "house-submit"):         # the tuned config is an ordinary experiment
-        done = make(target, tmp_path, DATA=str(house_sample), CONFIG=str(tuned), ARGS=FAST)
+        done = make(target, tmp_path, DATA=str(house_sample), CONFIG=str(tuned), ARGS=PLANTED)
         assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "submissions/house/house-gbdt-tuned.csv").is_file()
-    again = make("house-tune", tmp_path, DATA=str(house_sample), CONFIG=BASE, ARGS=FAST, TRIALS="4", SPACE=planted)
+    again = make("house-tune", tmp_path, DATA=str(house_sample), CONFIG=BASE, ARGS=PLANTED, TRIALS="4", SPACE=planted)
     assert again.returncode == 0 and "nothing to run" in again.stderr, again.stderr[-2000:]
+    other = make("house-tune", tmp_path, DATA=str(house_sample), CONFIG=BASE, ARGS="folds=3 progress_bar=false",
+                 TRIALS="4", SPACE=planted)                  # the same study on another base: refused
+    assert_user_error(other, "was run on another base")
 
 
 def test_a_study_killed_mid_trial_resumes_with_every_trial_once(tmp_path, house_sample):
@@ -109,6 +113,9 @@ def test_a_key_outside_the_schema_is_refused_before_any_trial(tmp_path, house_sa
     assert_user_error(make("house-tune", tmp_path, DATA=str(house_sample), CONFIG=BASE, TRIALS="2", SPACE=shape),
                       "gbdt.subsample", "float: [low, high]")
     assert_user_error(make("house-tune", tmp_path, DATA=str(house_sample), CONFIG=BASE, SPACE=typo), "TRIALS=")
+    overlap = space(tmp_path, "gbdt.n_estimators: {int: [10, 100]}\n")
+    assert_user_error(make("house-tune", tmp_path, DATA=str(house_sample), CONFIG=BASE, ARGS=FAST, TRIALS="2",
+                           SPACE=overlap), "ARGS sets gbdt.n_estimators")
     reserved = tmp_path / "configs" / "tune.yaml"
     reserved.parent.mkdir(exist_ok=True)
     reserved.write_text("extends: house-gbdt\n")

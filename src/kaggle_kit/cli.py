@@ -217,8 +217,8 @@ def cmd_blend(call: Call) -> None:
         raise UserError(f'name at least two experiments to blend, e.g. EXPS="{task.name} {task.name}-b"')
     if len(set(exps)) < len(exps):
         raise UserError(f"EXPS names an experiment twice ({' '.join(exps)}); name each once")
-    data = call.data()
-    blend(task, data, call.root, exps, rule=call.args.rule, cfg=validate(BlendConfig, parse_overrides(call.args.args)))
+    cfg = validate(BlendConfig, parse_overrides(call.args.args))
+    blend(task, call.data(), call.root, exps, rule=call.args.rule, cfg=cfg)
 
 
 def cmd_report(call: Call) -> None:

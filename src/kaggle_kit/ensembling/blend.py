@@ -397,6 +397,8 @@ def fitting_rules(task: Task, rules: dict) -> tuple[dict, dict[str, str]]:
         return rules, {}
     why = {"vote": "gives one-hot answers, an infinite log loss for every wrong row",
            "rank_mean": "gives ranks, not probabilities, which a log loss scores as if they were"}
+    if task.blend_kind != "classification":     # a binary log loss blends one probability as a value: the ridge
+        why["stack"] = "fits a linear model whose output leaves [0, 1], which a log loss cannot score"
     return {k: v for k, v in rules.items() if k not in why}, {k: w for k, w in why.items() if k in rules}
 
 

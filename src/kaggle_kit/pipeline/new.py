@@ -39,13 +39,16 @@ def check_loads(name: str, spec: BaseModel, data_dir: Path, folder: Path) -> Non
 
 def new_competition(name: str, data_dir: Path, root: Path, *, metric: str | None, target: str | None,
                     id_column: str | None, problem: str | None, slug: str | None = None, force: bool) -> Path:
-    from kaggle_kit.paths import user_dir
+    from kaggle_kit.paths import RESERVED, user_dir
     from kaggle_kit.registry import SPEC, competitions
     from kaggle_kit.specs import dump
 
     if not NAME.fullmatch(name):
         raise UserError(f"COMP={name}: a name is lower-case letters, digits, '-' and '_', starting with a letter or "
                         "digit")
+    if name in RESERVED:
+        raise UserError(f"COMP={name}: {', '.join(RESERVED)} name folders of every competition's runs/, so no "
+                        "competition (nor its default experiment) may take one; choose another name")
     if not data_dir.is_dir():
         raise UserError(f"DATA={data_dir} is not a folder; unpack the Kaggle download there")
     home = user_dir(root)

@@ -68,6 +68,8 @@ def dimension(key: str, spec, path: Path) -> Dimension:
                         f"or {{categorical: [choices]}} (optionally with log: true or step:)"
                         + (f"; unknown: {', '.join(sorted(map(str, extra)))}" if extra else ""))
     kind, values = kinds[0], spec[kinds[0]]
+    if isinstance(values, list):                       # YAML reads 1e-3 as text: numbers written so are numbers
+        values = [number(v) for v in values] if kind != "categorical" else values
     if kind == "categorical":
         if not isinstance(values, list) or not values:
             raise UserError(f"search space {path}: '{key}' categorical needs a list of choices")
@@ -77,9 +79,27 @@ def dimension(key: str, spec, path: Path) -> Dimension:
             and values[0] < values[1]):
         raise UserError(f"search space {path}: '{key}' {kind} needs [low, high] with low < high (got {values!r})")
     low, high = (float(v) for v in values) if kind == "float" else (int(v) for v in values)
-    if spec.get("log") and low <= 0:
-        raise UserError(f"search space {path}: '{key}' is log-scaled, so its low must be above 0 (got {low})")
-    return Dimension(key, kind, low, high, bool(spec.get("log", False)), spec.get("step"))
+    log, step = bool(spec.get("log", False)), number(spec.get("step"))
+    try:                                               # Optuna's own checks of a distribution, before any trial
+        from optuna.distributions import FloatDistribution, IntDistribution
+
+        if kind == "float":
+            FloatDistribution(low, high, log=log, step=step)
+        else:
+            IntDistribution(low, high, log=log, step=step if step is not None else 1)
+    except (ValueError, TypeError) as e:
+        raise UserError(f"search space {path}: '{key}': {e}") from None
+    return Dimension(key, kind, low, high, log, step)
+
+
+def number(value):
+    """A YAML value as a number where it is one written as text (1e-3), else as it is."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
 
 
 def check_space(space: list[Dimension], config_class, base: Path, configs_dir: Path, args: list[str]) -> None:

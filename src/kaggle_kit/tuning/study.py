@@ -9,7 +9,6 @@ k-fold loop's own resume."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from datetime import datetime, timedelta
@@ -56,9 +55,16 @@ def trial_key(params: dict) -> str:
     return stable_hash(params, 12)
 
 
-def hold(run_dir: Path, number: int) -> None:
+def worker_id() -> dict:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def hold(trial, run_dir: Path) -> None:
+    """The trial's worker, in the study (user attribute `worker`, what recovery judges by) and in its folder
+    (worker.json, for a reader of the folder)."""
+    trial.set_user_attr("worker", worker_id())
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic.write_json(run_dir / LOCK, {"host": socket.gethostname(), "pid": os.getpid(), "trial": number})
+    atomic.write_json(run_dir / LOCK, {**worker_id(), "trial": trial.number})
 
 
 def release(run_dir: Path) -> None:
@@ -75,31 +81,47 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def is_stale(trial, study_dir: Path) -> bool:
-    """A RUNNING trial whose worker on this host is gone (or that never wrote its lock, long ago)."""
-    run = trial.user_attrs.get("run_dir")
-    lock = Path(run) / LOCK if run else None
-    if lock is None or not lock.is_file():
+def is_stale(trial) -> bool:
+    """A RUNNING trial whose worker, on this host, is gone; or one that never named its worker, long ago. A trial
+    of another host's worker is never judged here (its process cannot be seen)."""
+    worker = trial.user_attrs.get("worker")
+    if worker is None:
         started = trial.datetime_start or datetime.now()
         return datetime.now() - started > timedelta(seconds=UNLOCKED_GRACE_S)
-    held = json.loads(lock.read_text())
-    return held.get("trial") == trial.number and held["host"] == socket.gethostname() and not process_alive(held["pid"])
+    return worker["host"] == socket.gethostname() and not process_alive(worker["pid"])
 
 
-def recover(study, study_dir: Path, say) -> None:
-    """Mark RUNNING trials whose process died FAIL and enqueue their parameters again; also enqueue trials that
-    stopped on an interruption (Ctrl-C) or a lost process before, once each."""
+def recover(study, say) -> None:
+    """Mark RUNNING trials whose process died FAIL, then enqueue the parameters of every trial that ended so
+    (killed, or interrupted by Ctrl-C), once each: the new trial resumes the dead one's folder. Run by one
+    process at a time (the command, before it starts its workers)."""
     from optuna.trial import TrialState
 
-    trials = study.get_trials(deepcopy=False)
-    for t in trials:
-        if t.state == TrialState.RUNNING and is_stale(t, study_dir):
-            study.tell(t.number, state=TrialState.FAIL)
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if is_stale(t):
+            study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
             say(f"tune: trial {t.number} lost its process (killed?); marked failed, its parameters queued again "
                 "(its folds resume)")
     trials = study.get_trials(deepcopy=False)
     resumed = {t.user_attrs.get("resumes") for t in trials}
     for t in trials:
-        dead = t.state == TrialState.FAIL and (t.user_attrs.get("interrupted") or t.user_attrs.get("run_dir"))
-        if dead and not t.user_attrs.get("error") and t.number not in resumed:
-            study.enqueue_trial(t.params, user_attrs={"resumes": t.number}, skip_if_exists=False)
+        dead = t.state == TrialState.FAIL and "run_dir" in t.user_attrs and "error" not in t.user_attrs
+        if dead and t.number not in resumed:
+            study.enqueue_trial(t.params, user_attrs={"resumes": t.number, "run_dir": t.user_attrs["run_dir"]})
+
+
+def run_dir_of(study, trial, params: dict, study_dir: Path) -> Path:
+    """The folder a trial trains in: the one of the trial it resumes; else its parameters' folder, unless a live
+    trial holds that one (two workers drawing the same point of a small space), then one of its own."""
+    from optuna.trial import TrialState
+
+    if "run_dir" in trial.user_attrs:                 # enqueued by recover: the dead trial's folder
+        return Path(trial.user_attrs["run_dir"])
+    folder = study_dir / trial_key(params)
+    trial.set_user_attr("run_dir", str(folder))       # claimed first, then the lower-numbered claim wins
+    busy = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if t.number < trial.number and t.user_attrs.get("run_dir") == str(folder)]
+    if busy:
+        folder = study_dir / f"{trial_key(params)}-{trial.number}"
+        trial.set_user_attr("run_dir", str(folder))
+    return folder

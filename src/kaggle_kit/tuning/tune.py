@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from kaggle_kit.config import TrainConfig, load_config, parse_value
+from kaggle_kit.config import TrainConfig, load_config, parse_value, stable_hash
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
-from kaggle_kit.paths import CONFIGS_DIR, RunPaths, find_config, user_dir
+from kaggle_kit.paths import CONFIGS_DIR, RunPaths, user_dir
 from kaggle_kit.pipeline import runs
 from kaggle_kit.pipeline.cross_validate import say, train_folds
 from kaggle_kit.task import Task, TrainData
@@ -82,6 +82,11 @@ def prepare(task: Task, root: Path, base: Path, args: str, *, trials: int, space
     task.check_config(cfg)
     space_path = Path(space) if space else default_space(cfg)
     dims = read_space(space_path)
+    given = {item.partition("=")[0] for item in items}
+    both = sorted(given & {d.key for d in dims})
+    if both:
+        raise UserError(f"ARGS sets {', '.join(both)}, which {space_path.name} searches; leave it out of ARGS (or of "
+                        "the space)")
     check_space(dims, task.config_class, base, CONFIGS_DIR, items)
     return Search(task, root, base, items, dims, trials, storage)
 
@@ -92,10 +97,10 @@ def objective(search: Search, data: TrainData, trial) -> float:
     import optuna
 
     params = {d.key: d.suggest(trial) for d in search.space}
-    key = studies.trial_key(params)
+    run_dir = studies.run_dir_of(trial.study, trial, params, search.study_dir)
+    key = run_dir.name
     paths = RunPaths(search.root, search.task.name, f"tune/{search.name}/{key}")
-    trial.set_user_attr("run_dir", str(paths.run_dir))
-    studies.hold(paths.run_dir, trial.number)
+    studies.hold(trial, paths.run_dir)
     shown = " ".join(override(k, v) for k, v in params.items())
     say(f"tune: trial {trial.number} [{key}] {shown}")
     try:
@@ -129,13 +134,26 @@ def objective(search: Search, data: TrainData, trial) -> float:
         studies.release(paths.run_dir)
 
 
+def check_base(search: Search, data: TrainData) -> None:
+    """A study is one base: its config with ARGS and its data, recorded at its first run; a later run on another
+    base would mix their trials (and find their folders trained with other settings), so it is one line."""
+    base = stable_hash({"config": search.config({}).fingerprint_dict(), "data": data.fingerprint})
+    study = search.open(None)
+    recorded = study.user_attrs.get("base")
+    if recorded is None:
+        study.set_user_attr("base", base)
+    elif recorded != base:
+        raise UserError(f"the study {search.name} ({search.study_dir}) was run on another base: its config, ARGS or "
+                        "data changed since; run with the same ones, or remove that folder to start a new study")
+
+
 def finished(study) -> int:
     from optuna.trial import TrialState
 
     return sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.get_trials(deepcopy=False))
 
 
-def work(search: Search, data: TrainData, worker: int) -> None:
+def work(search: Search, data: TrainData, worker: int, recover: bool = True) -> None:
     """One worker: recover dead trials, then run trials until the study has TRIALS finished ones in all. Its
     sampler's seed is the config's seed, the worker's number and the trials the study holds, so a rerun or a
     second worker does not draw the first one's random start again."""
@@ -143,7 +161,8 @@ def work(search: Search, data: TrainData, worker: int) -> None:
     from optuna.trial import TrialState
 
     study = search.open(None)
-    studies.recover(study, search.study_dir, say)
+    if recover:
+        studies.recover(study, say)
     seed = search.config({}).seed * 100_003 + worker * 1009 + len(study.get_trials(deepcopy=False))
     study.sampler = studies.sampler(seed)
     done = finished(study)
@@ -169,11 +188,11 @@ def run_workers(jobs: int, argv: list[str]) -> None:
 
 
 def tuned_config_path(search: Search) -> Path:
-    """Where make new writes configs (the work root's configs/, or local/configs/ in the kit's checkout), when the
-    base is found from there by its stem; else beside the base."""
-    folder = user_dir(search.root) / "configs"
-    found_from_there = find_config(search.name, search.root).resolve() == search.base.resolve()
-    return (folder if found_from_there else search.base.parent) / f"{search.name}-tuned.yaml"
+    """Beside the base, so that `extends` finds it; a base of the kit's own configs/ gets it where make new writes
+    configs (the work root's configs/, or local/configs/ in the kit's checkout), which extends the kit's."""
+    if search.base.resolve().parent == CONFIGS_DIR.resolve():
+        return user_dir(search.root) / "configs" / f"{search.name}-tuned.yaml"
+    return search.base.parent / f"{search.name}-tuned.yaml"
 
 
 def write_tuned(search: Search, best) -> Path:
@@ -202,7 +221,8 @@ def recheck(search: Search, data: TrainData, tuned: Path, best) -> dict:
     cfg = load_config(search.task.config_class, tuned, CONFIGS_DIR, search.args)
     fresh = cfg.fold_seed + FRESH_FOLD_SEED
     cfg = load_config(search.task.config_class, tuned, CONFIGS_DIR, [*search.args, f"fold_seed={fresh}"])  # plots on
-    paths = RunPaths(search.root, search.task.name, f"tune/{search.name}/recheck-fold_seed{fresh}")
+    paths = RunPaths(search.root, search.task.name,
+                     f"tune/{search.name}/recheck-{studies.trial_key(best.params)}-fold_seed{fresh}")
     say(f"tune: training the tuned config on a fresh fold set (fold_seed {fresh}) as {paths.run_dir}")
     cv = train_folds(search.task, cfg, data, paths, only=None, force=False)
     cv = cv if cv is not None else json.loads(paths.cv.read_text())
@@ -272,9 +292,11 @@ def tune(search: Search, data_for, *, jobs: int, worker: int | None, argv: list[
     say(f"tune: study {search.name} ({search.study_dir}), {search.trials} trials in all, "
         f"{len(search.space)} keys: {', '.join(d.key for d in search.space)}; pruner: MedianPruner, which prunes "
         f"nothing until {studies.STARTUP_TRIALS} trials have finished (n_startup_trials)")
+    check_base(search, data_for())
     if jobs > 1 and worker is None:
+        studies.recover(search.open(None), say)       # once, before the workers start
         run_workers(jobs, argv)
     else:
-        work(search, data_for(), worker or 0)
+        work(search, data_for(), worker or 0, recover=worker is None)
     if worker is None:
         summarise(search, data_for(), search.open(None))
