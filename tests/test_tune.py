@@ -49,6 +49,9 @@ def test_a_planted_better_region_is_found_and_its_tuned_config_is_an_ordinary_ex
     assert summary["best"]["params"]["gbdt.n_estimators"] == 150 and summary["complete"] + summary["pruned"] == 4
     assert "fresh folds (fold_seed 1042)" in err and summary["fresh_folds"]["fold_seed"] == 1042
     assert {p.split("/")[-1] for p in summary["plots"]} == {"optimization_history.png", "param_importances.png"}
+    page = (tmp_path / "runs/house/tune/house-gbdt/report.html").read_text()
+    assert page.count("data:image/png;base64,") == 2 and "fresh folds (fold_seed 1042)" in page
+    assert make("house-report", tmp_path, DATA=str(house_sample), EXP="tune/house-gbdt").returncode == 0
     board = make("house-leaderboard", tmp_path, DATA=str(house_sample))
     assert board.returncode == 0 and "## Study house-gbdt (make tune)" in board.stdout, board.stderr[-2000:]
     assert "/recheck-" in board.stdout and "-fold_seed1042 |" in board.stdout

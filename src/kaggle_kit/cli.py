@@ -335,6 +335,11 @@ def report(task, root: Path, data_dir: Path, using_sample: bool, *, exp: str) ->
     if not exp:
         raise UserError(f"name the experiment to report on: {task.make('report')} EXP=<config stem>")
     paths = RunPaths(root, task.name, exp)
+    if (paths.run_dir / "summary.json").is_file() and exp.startswith("tune/"):      # a tuning study's page
+        from kaggle_kit.tuning.tune import study_report
+
+        print(f"wrote {study_report(task, root, paths.run_dir)}", file=sys.stderr)
+        return
     if exp.startswith("blend-") or exp == "auto":
         what = "make auto's copy of a blend" if exp == "auto" else "a blend"
         raise UserError(f"'{exp}' is {what}: it has no "

@@ -119,3 +119,42 @@ Written {stamp} from {html.escape(str(paths.run_dir))}.</p>
 </body></html>
 """
     return atomic.write_text(paths.run_dir / "report.html", page)
+
+
+def write_study_report(task, study_dir: Path, trials_table: str) -> Path:
+    """runs/<comp>/tune/<study>/report.html: a tuning study's best trial and its parameters, its score on the
+    tuning folds beside the fresh folds', its trials (trials_table: the leaderboard's markdown table of them) and
+    Optuna's plots, from summary.json and plots/ (written by make tune)."""
+    s = json.loads((study_dir / "summary.json").read_text())
+    best, fresh = s["best"], s["fresh_folds"]
+
+    def pm(score, se):
+        return f"{fmt(score)}" + (f" ± {fmt(se)}" if se is not None else "")
+
+    params = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+                     for k, v in best["params"].items())
+    lines = trials_table.strip().splitlines() if trials_table else []
+    cells = [line.strip("|").split("|") for line in lines[:1] + lines[2:]]
+    trials = "".join("<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{html.escape(c.strip())}</{'th' if i == 0 else 'td'}>"
+                                      for c in r) + "</tr>" for i, r in enumerate(cells))
+    plots = sorted((study_dir / "plots").glob("*.png"))
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(task.name)} / tune / {html.escape(s['study'])}</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(task.name)}: study {html.escape(s['study'])} (make tune)</h1>
+<p>{s['complete']} complete and {s['pruned']} pruned trials ({s['pruned_after_fold0']} after fold 0) of
+{s['trials']}. The best, trial {best['trial']}, is written as {html.escape(s['tuned_config'])}. Written {stamp}.</p>
+<h2>The tuned config, on the folds it was picked on and on fresh ones</h2>
+<table><tr><th>folds</th><th>CV {html.escape(task.metric)}</th></tr>
+<tr><td>tuning folds (the search picked it there: optimistic)</td><td>{pm(best['score'], best['score_se'])}</td></tr>
+<tr><td>fresh folds (fold_seed {fresh['fold_seed']})</td><td>{pm(fresh['score'], fresh['score_se'])}</td></tr></table>
+<h2>Its parameters</h2>
+<table><tr><th>key</th><th>value</th></tr>{params}</table>
+<h2>Trials</h2>
+<table>{trials or '<tr><td>no complete trial</td></tr>'}</table>
+<h2>Optuna's plots</h2>
+{''.join(figure(p) for p in plots) or '<p>No plots.</p>'}
+</body></html>
+"""
+    return atomic.write_text(study_dir / "report.html", page)

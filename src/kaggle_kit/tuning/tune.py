@@ -282,9 +282,24 @@ def summarise(search: Search, data: TrainData, study) -> None:
         "study": search.name, "trials": search.trials, "complete": len(complete), "pruned": len(pruned),
         "pruned_after_fold0": sum(len(t.intermediate_values) == 1 for t in pruned),
         "best": {"trial": best.number, "params": best.params, "score": best.value, "score_se": se},
-        "tuned_config": str(tuned), "fresh_folds": fresh, "plots": [str(p) for p in drawn]})
+        "tuned_config": str(tuned), "fresh_folds": fresh, "plots": [str(p) for p in drawn],
+        "base_config": str(search.base), "args": search.args})
     if drawn:
         say(f"tune: plots: {', '.join(p.name for p in drawn)} in {search.study_dir / 'plots'}")
+    say(f"tune: wrote {study_report(search.task, search.root, search.study_dir)}")
+
+
+def study_report(task, root: Path, study_dir: Path) -> Path:
+    """The study's page: summary, trials (as the leaderboard lists them, keys compared with the base) and plots."""
+    from kaggle_kit.reporting.leaderboard import study_table
+    from kaggle_kit.reporting.report import write_study_report
+
+    summary = json.loads((study_dir / "summary.json").read_text())
+    base = Path(summary.get("base_config", ""))
+    default = (load_config(task.config_class, base, CONFIGS_DIR, summary.get("args", [])) if base.is_file()
+               else task.config_class())
+    table = study_table(task, root, default, study_dir)
+    return write_study_report(task, study_dir, table.split("\n\n", 2)[-1] if table else "")
 
 
 def tune(search: Search, data_for, *, jobs: int, worker: int | None, argv: list[str]) -> None:
