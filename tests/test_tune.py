@@ -125,3 +125,16 @@ def test_a_key_outside_the_schema_is_refused_before_any_trial(tmp_path, house_sa
     assert_user_error(make("house-train", tmp_path, DATA=str(house_sample), CONFIG=str(reserved)), "tune.yaml",
                       "another name")
     assert not (tmp_path / "runs" / "house" / "tune").exists()
+
+
+def test_any_optuna_storage_holds_the_study(tmp_path, house_sample):
+    """STORAGE=<url> (here SQLite, as a PostgreSQL URL would be on a cluster): the study lives there, no journal."""
+    rates = space(tmp_path, "gbdt.learning_rate: {float: [0.01, 0.3], log: true}\n")
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    proc = make("house-tune", tmp_path, DATA=str(house_sample), CONFIG=BASE, ARGS=FAST, TRIALS="2", SPACE=rates,
+                STORAGE=url)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import optuna
+
+    assert len(optuna.load_study(study_name="house-gbdt", storage=url).get_trials()) == 2
+    assert not (tmp_path / "runs/house/tune/house-gbdt/journal.log").exists()
