@@ -54,3 +54,15 @@ class FromSpec:
         module = importlib.util.module_from_spec(found)
         found.loader.exec_module(module)
         module.build_sample(dest)
+
+
+class SpecIdAndMetric:
+    """The id column and the metric of a spec that names both (tables, image classes)."""
+
+    @property
+    def id_column(self) -> str:
+        return self.spec.id
+
+    @property
+    def metric(self) -> str:
+        return self.spec.metric

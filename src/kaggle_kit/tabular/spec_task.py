@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from kaggle_kit.errors import UserError
-from kaggle_kit.from_spec import FromSpec
+from kaggle_kit.from_spec import FromSpec, SpecIdAndMetric
 from kaggle_kit.io import tables
 from kaggle_kit.io.fingerprints import data_fingerprint
 from kaggle_kit.metrics import rmse
@@ -39,7 +39,7 @@ class SpecTableData(TableData):
     types: dict[str, str] | None = None      # each feature's type (kaggle_kit.tabular.columns)
 
 
-class SpecTabularTask(FromSpec, TabularTask):
+class SpecTabularTask(SpecIdAndMetric, FromSpec, TabularTask):
     predicts_offline = True
     offline_models = learner_files(LEARNERS)
     offline_context = (FEATURES, val_pred(Path(), "csv").name, FOLD_STARTED)
@@ -47,14 +47,6 @@ class SpecTabularTask(FromSpec, TabularTask):
     def __init__(self, name: str, spec: TabularSpec, folder: Path):
         super().__init__(name, spec, folder)
         self._hooks = None
-
-    @property
-    def id_column(self) -> str:
-        return self.spec.id
-
-    @property
-    def metric(self) -> str:
-        return self.spec.metric
 
     @property
     def higher_is_better(self) -> bool:

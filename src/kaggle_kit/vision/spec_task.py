@@ -5,21 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kaggle_kit.from_spec import FromSpec
+from kaggle_kit.from_spec import FromSpec, SpecIdAndMetric
 from kaggle_kit.vision.kind import ImageClassificationTask, ImageData
 from kaggle_kit.vision.spec import ImageSpec
 
 
-class SpecImageTask(FromSpec, ImageClassificationTask):
+class SpecImageTask(SpecIdAndMetric, FromSpec, ImageClassificationTask):
     spec: ImageSpec
-
-    @property
-    def id_column(self) -> str:
-        return self.spec.id
-
-    @property
-    def metric(self) -> str:
-        return self.spec.metric
 
     @property
     def higher_is_better(self) -> bool:
