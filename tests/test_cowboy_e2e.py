@@ -1,4 +1,5 @@
-"""make cowboy-train + cowboy-submit on the sample with a tiny config, and the cowboy bad inputs."""
+"""make cowboy-train + cowboy-submit on the sample with a tiny config, one run shared by its steps (each step's
+failure reported on its own), and the cowboy bad inputs."""
 
 import json
 import shutil
@@ -20,10 +21,22 @@ CPU = "configs/cowboy-cpu.yaml"
 CATEGORIES = get_task("cowboy").spec.categories
 
 
-def test_train_and_submit_on_the_sample(tmp_path, cowboy_sample):
-    proc = make("cowboy-train", tmp_path, DATA=str(cowboy_sample), ARGS=TINY, CONFIG=CPU)
+IMBALANCE = TINY + " sampler=repeat_factor repeat_threshold=0.3 class_weight_power=0.5 tta=hflip_scales"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, cowboy_overlap):
+    """One run shared by the steps below: the tiny config with the imbalance handling and a two-view TTA, trained
+    on the sample whose test.csv repeats some valid.csv images (the slowest cowboy fit, trained once)."""
+    root = tmp_path_factory.mktemp("cowboy-run")
+    proc = make("cowboy-train", root, DATA=str(cowboy_overlap), ARGS=IMBALANCE, CONFIG=CPU)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    run = tmp_path / "runs" / "cowboy" / "cowboy-cpu"
+    return root, cowboy_overlap
+
+
+def test_the_run_pools_every_image_from_its_own_fold(trained):
+    root, cowboy_sample = trained
+    run = root / "runs" / "cowboy" / "cowboy-cpu"
     cv = json.loads((run / "cv.json").read_text())
     assert cv["metric"] == "AP" and 0 <= cv["score"] <= 1 and 0 <= cv["AP50"] <= 1
     assert sorted(cv["per_class"]) == sorted(CATEGORIES.values()) and len(cv["folds"]) == 2
@@ -42,36 +55,12 @@ def test_train_and_submit_on_the_sample(tmp_path, cowboy_sample):
         val = json.loads((run / f"fold{k}" / "val_pred.json").read_text())
         assert {str(d["image_id"]) for d in val} <= {i for i, f in fold_of.items() if f == k}
 
-    for split, name in (("", "cowboy-cpu"), ("test", "cowboy-cpu-test")):
-        proc = make("cowboy-submit", tmp_path, DATA=str(cowboy_sample), ARGS=TINY, CONFIG=CPU, SPLIT=split)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        answer = read_answer(tmp_path / "submissions" / "cowboy" / f"{name}.zip")
-        csv = pd.read_csv(cowboy_sample / f"{split or 'valid'}.csv", dtype=str)
-        want = {int(i) for i in csv["id"]}
-        assert answer and {d["image_id"] for d in answer} <= want
-        assert any(d["image_id"] > 2**63 - 1 for d in answer)                 # exact, unquoted, above int64
-        assert {d["category_id"] for d in answer} <= set(CATEGORIES)
-        assert all(set(d) == {"image_id", "category_id", "bbox", "score"} for d in answer)
-        assert all(d["bbox"][2] > 0 and d["bbox"][3] > 0 and d["bbox"][0] >= 0 for d in answer)
 
-    # another TTA: every fold predicted again from its checkpoint into its own prediction set, OOF scored
-    proc = make("cowboy-submit", tmp_path, DATA=str(cowboy_sample), ARGS=TINY + " tta=hflip", CONFIG=CPU)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stderr.count("predicting validation and test rows with tta-hflip") == 2
-    assert (run / "fold0" / "tta-hflip" / "test_pred.json").is_file()
-    cv_flip = json.loads((run / "cv-tta-hflip.json").read_text())
-    assert cv_flip["predictions"] == "tta-hflip" and f"{cv_flip['score']:.5f}" in proc.stderr
-    assert json.loads((run / "cv.json").read_text()) == cv                      # the trained set is untouched
-
-
-def test_imbalance_handling_and_tta_on_the_sample(tmp_path, cowboy_overlap):
-    """On the sample whose test.csv repeats some valid.csv images: each image predicted once, both splits
-    answered in full, and a blend."""
-    cowboy_sample = cowboy_overlap
-    args = TINY + " sampler=repeat_factor repeat_threshold=0.3 class_weight_power=0.5 tta=hflip_scales"
-    proc = make("cowboy-train", tmp_path, DATA=str(cowboy_sample), ARGS=args, CONFIG=CPU)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    run = tmp_path / "runs" / "cowboy" / "cowboy-cpu"
+def test_imbalance_handling_and_each_split_answered_once_per_image(trained):
+    """Rare-class images repeat, the rarest class weighs most; on the sample whose test.csv repeats some valid.csv
+    images each image is predicted once and both splits are answered in full, in exact ids."""
+    root, cowboy_sample = trained
+    run = root / "runs" / "cowboy" / "cowboy-cpu"
     m = json.loads((run / "fold0" / "metrics.json").read_text())
     assert m["sampler"] == "repeat_factor" and m["images_per_epoch"] > m["n_train"]   # rare-class images repeat
     weights = dict(zip(CATEGORIES.values(), m["class_weights"], strict=True))
@@ -85,10 +74,15 @@ def test_imbalance_handling_and_tta_on_the_sample(tmp_path, cowboy_overlap):
     assert set(per_image.index) == set(valid) | set(test) and per_image.max() <= 20    # shared images once
     answers = {}
     for split, name in (("", "cowboy-cpu"), ("test", "cowboy-cpu-test")):
-        proc = make("cowboy-submit", tmp_path, DATA=str(cowboy_sample), ARGS=args, CONFIG=CPU, SPLIT=split)
+        proc = make("cowboy-submit", root, DATA=str(cowboy_sample), ARGS=IMBALANCE, CONFIG=CPU, SPLIT=split)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert "predicting" not in proc.stderr                                   # trained with this TTA
-        answers[split or "valid"] = read_answer(tmp_path / "submissions" / "cowboy" / f"{name}.zip")
+        answer = read_answer(root / "submissions" / "cowboy" / f"{name}.zip")
+        answers[split or "valid"] = answer
+        assert any(d["image_id"] > 2**63 - 1 for d in answer)                 # exact, unquoted, above int64
+        assert {d["category_id"] for d in answer} <= set(CATEGORIES)
+        assert all(set(d) == {"image_id", "category_id", "bbox", "score"} for d in answer)
+        assert all(d["bbox"][2] > 0 and d["bbox"][3] > 0 and d["bbox"][0] >= 0 for d in answer)
     for split, ids in (("valid", valid), ("test", test)):                        # every row of its csv, exact ids
         assert {str(d["image_id"]) for d in answers[split]} == set(ids)
     for image_id in shared:                                                     # the same answer in both
@@ -97,31 +91,50 @@ def test_imbalance_handling_and_tta_on_the_sample(tmp_path, cowboy_overlap):
     for name in ("learning_curves.png", "per_class_ap.png", "validation_images.png"):
         assert (run / "plots" / name).read_bytes().startswith(b"\x89PNG") and (run / "plots" / name).stat().st_size > 5000
 
-    # a second experiment (a copy with the boxes of one member moved) blended with the first by WBF
+
+def test_another_tta_predicts_every_fold_again_into_its_own_set(trained):
+    root, cowboy_sample = trained
+    run = root / "runs" / "cowboy" / "cowboy-cpu"
+    cv = json.loads((run / "cv.json").read_text())
+    proc = make("cowboy-submit", root, DATA=str(cowboy_sample), ARGS=TINY + " sampler=repeat_factor "
+                "repeat_threshold=0.3 class_weight_power=0.5 tta=hflip", CONFIG=CPU)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr.count("predicting validation and test rows with tta-hflip") == 2
+    assert (run / "fold0" / "tta-hflip" / "test_pred.json").is_file()
+    cv_flip = json.loads((run / "cv-tta-hflip.json").read_text())
+    assert cv_flip["predictions"] == "tta-hflip" and f"{cv_flip['score']:.5f}" in proc.stderr
+    assert json.loads((run / "cv.json").read_text()) == cv                      # the trained set is untouched
+
+
+def test_a_blend_of_two_runs_fuses_their_boxes_and_reports(trained):
+    """A second experiment (a copy with the boxes of one member moved) blended with the first by WBF."""
+    root, cowboy_sample = trained
+    run = root / "runs" / "cowboy" / "cowboy-cpu"
+    valid, test = (pd.read_csv(cowboy_sample / f"{s}.csv", dtype=str)["id"].tolist() for s in ("valid", "test"))
     other = run.with_name("cowboy-b")
     shutil.copytree(run, other)
     oof = json.loads((other / "oof.json").read_text())
     for d in oof:
         d["bbox"][0] = round(d["bbox"][0] * 0.5, 2)
     (other / "oof.json").write_text(json.dumps(oof))
-    proc = make("cowboy-blend", tmp_path, DATA=str(cowboy_sample), EXPS="cowboy-cpu cowboy-b")
+    proc = make("cowboy-blend", root, DATA=str(cowboy_sample), EXPS="cowboy-cpu cowboy-b")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "blend: weighted" in proc.stderr and "AP50" in proc.stderr and "rule:" in proc.stderr
-    answer = read_answer(tmp_path / "submissions" / "cowboy" / "blend-cowboy-cpu+cowboy-b.zip")
+    answer = read_answer(root / "submissions" / "cowboy" / "blend-cowboy-cpu+cowboy-b.zip")
     assert answer and {d["category_id"] for d in answer} <= set(CATEGORIES)
     assert {str(d["image_id"]) for d in answer} == set(valid)
-    proc = make("cowboy-blend", tmp_path, DATA=str(cowboy_sample), EXPS="cowboy-cpu cowboy-b", RULE="mean",
+    proc = make("cowboy-blend", root, DATA=str(cowboy_sample), EXPS="cowboy-cpu cowboy-b", RULE="mean",
                 SPLIT="test")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    answer = read_answer(tmp_path / "submissions" / "cowboy" / "blend-cowboy-cpu+cowboy-b@mean-test.zip")
+    answer = read_answer(root / "submissions" / "cowboy" / "blend-cowboy-cpu+cowboy-b@mean-test.zip")
     assert {str(d["image_id"]) for d in answer} == set(test)
     summary = json.loads((run.parent / "blends" / "blend-cowboy-cpu+cowboy-b.json").read_text())
     tuned = summary["rules"]["weighted"]
     assert tuned["weights"][0] >= tuned["weights"][1] and tuned["oof"] >= summary["members"]["cowboy-b"]
     assert summary["members"]["cowboy-cpu"] > summary["members"]["cowboy-b"]      # moved boxes score lower
-    proc = make("cowboy-leaderboard", tmp_path, DATA=str(cowboy_sample))
+    proc = make("cowboy-leaderboard", root, DATA=str(cowboy_sample))
     assert proc.returncode == 0 and "blend-cowboy-cpu+cowboy-b" in proc.stdout and "| cowboy-b |" in proc.stdout
-    proc = make("cowboy-report", tmp_path, DATA=str(cowboy_sample), EXP="cowboy-cpu")
+    proc = make("cowboy-report", root, DATA=str(cowboy_sample), EXP="cowboy-cpu")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (run / "report.html").read_text().count("data:image/png;base64,") == 3
 
