@@ -163,3 +163,19 @@ def test_a_top_level_key_of_a_section_is_suggested(tmp_path):
 
     with pytest.raises(UserError, match=r"unknown config key 'n_estimators' \(did you mean 'gbdt.n_estimators'"):
         load_config(TableConfig, write(tmp_path / "t.yaml", "model: gbdt\n"), tmp_path, "n_estimators=100")
+
+
+def test_every_shipped_search_space_fits_the_config_it_is_for():
+    """configs/spaces/: each key of each space, at its bounds, is a valid override of a config of its learner."""
+    from kaggle_kit.paths import CONFIGS_DIR
+    from kaggle_kit.registry import get_task
+    from kaggle_kit.tuning.space import check_space, read_space
+
+    bases = {"gbdt": ("house", "house-gbdt"), "catboost": ("house", "house-catboost"), "linear": ("house", "house-linear"),
+             "svr": ("house", "house-svr"), "mlp": ("house", "house"), "image": ("leaves", "leaves")}
+    spaces = sorted(p.stem for p in (CONFIGS_DIR / "spaces").glob("*.yaml"))
+    assert spaces == sorted(bases)
+    for name, (comp, config) in bases.items():
+        task = get_task(comp)
+        check_space(read_space(CONFIGS_DIR / "spaces" / f"{name}.yaml"), task.config_class,
+                    CONFIGS_DIR / f"{config}.yaml", CONFIGS_DIR, [])

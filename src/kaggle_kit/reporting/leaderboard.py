@@ -172,20 +172,24 @@ def lb_notes(task, root: Path) -> list[str]:
     return notes
 
 
-def study_table(task, root: Path, default: TrainConfig, study_dir: Path) -> str:
-    """A tuning study's complete trials, best first, under the study's name: EXPS and make <comp>-report name a
-    trial as tune/<study>/<key>."""
+def study_cells(task, root: Path, default: TrainConfig, study_dir: Path) -> tuple[list[str], list[list[str]]]:
+    """A tuning study's complete runs (its trials and the fresh-fold recheck), best first: the header and cells
+    of its table in the leaderboard and on the study's page. EXPS and make <comp>-report name a trial as
+    tune/<study>/<key>."""
     rows = run_rows(task, root, default, f"tune/{study_dir.name}")
-    if not rows:
-        return ""
     rows.sort(key=lambda r: -r["score"] if task.higher_is_better else r["score"])
-    lines = [f"| # | trial | CV {task.metric} | ± SE | folds mean ± std (min-max) | differs from the default config |",
-             "|---|---|---|---|---|---|"]
-    for i, r in enumerate(rows, 1):
-        se = "-" if r["se"] is None else f"{r['se']:.5f}"
-        keys = r["keys"].replace("|", "\\|")
-        lines.append(f"| {i} | {r['experiment']} | {r['score']:.5f} | {se} | {r['spread']} | {keys} |")
-    return (f"\n## Study {study_dir.name} (make tune)\n\n{len(rows)} complete runs (its trials and the fresh-fold "
+    head = ["#", "trial", f"CV {task.metric}", "± SE", "folds mean ± std (min-max)", "differs from the default config"]
+    return head, [[str(i), r["experiment"], f"{r['score']:.5f}", "-" if r["se"] is None else f"{r['se']:.5f}",
+                   r["spread"], r["keys"]] for i, r in enumerate(rows, 1)]
+
+
+def study_table(task, root: Path, default: TrainConfig, study_dir: Path) -> str:
+    head, cells = study_cells(task, root, default, study_dir)
+    if not cells:
+        return ""
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
+    return (f"\n## Study {study_dir.name} (make tune)\n\n{len(cells)} complete runs (its trials and the fresh-fold "
             "recheck; pruned trials have no CV), best first.\n\n" + "\n".join(lines) + "\n")
 
 

@@ -121,10 +121,10 @@ Written {stamp} from {html.escape(str(paths.run_dir))}.</p>
     return atomic.write_text(paths.run_dir / "report.html", page)
 
 
-def write_study_report(task, study_dir: Path, trials_table: str) -> Path:
+def write_study_report(task, study_dir: Path, trials: tuple[list[str], list[list[str]]]) -> Path:
     """runs/<comp>/tune/<study>/report.html: a tuning study's best trial and its parameters, its score on the
-    tuning folds beside the fresh folds', its trials (trials_table: the leaderboard's markdown table of them) and
-    Optuna's plots, from summary.json and plots/ (written by make tune)."""
+    tuning folds beside the fresh folds', its trials (the leaderboard's header and cells of them:
+    leaderboard.study_cells) and Optuna's plots, from summary.json and plots/ (written by make tune)."""
     s = json.loads((study_dir / "summary.json").read_text())
     best, fresh = s["best"], s["fresh_folds"]
 
@@ -133,10 +133,10 @@ def write_study_report(task, study_dir: Path, trials_table: str) -> Path:
 
     params = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
                      for k, v in best["params"].items())
-    lines = trials_table.strip().splitlines() if trials_table else []
-    cells = [line.strip("|").split("|") for line in lines[:1] + lines[2:]]
-    trials = "".join("<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{html.escape(c.strip())}</{'th' if i == 0 else 'td'}>"
-                                      for c in r) + "</tr>" for i, r in enumerate(cells))
+    head, cells = trials
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in cells)
+    table = ("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + f"</tr>{rows}</table>"
+             if cells else "<p>No complete trial.</p>")
     plots = sorted((study_dir / "plots").glob("*.png"))
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     page = f"""<!DOCTYPE html>
@@ -152,7 +152,7 @@ def write_study_report(task, study_dir: Path, trials_table: str) -> Path:
 <h2>Its parameters</h2>
 <table><tr><th>key</th><th>value</th></tr>{params}</table>
 <h2>Trials</h2>
-<table>{trials or '<tr><td>no complete trial</td></tr>'}</table>
+{table}
 <h2>Optuna's plots</h2>
 {''.join(figure(p) for p in plots) or '<p>No plots.</p>'}
 </body></html>

@@ -40,13 +40,14 @@ def sampler(seed: int | None):
     return optuna.samplers.TPESampler(constant_liar=True, seed=seed)
 
 
-def open_study(name: str, storage, *, maximize: bool, seed: int | None):
-    """The study (created on the first run, loaded after): TPE, MedianPruner after STARTUP_TRIALS finished trials."""
+def open_study(name: str, storage, *, maximize: bool):
+    """The study (created on the first run, loaded after): TPE (a worker seeds its own: tune.work), MedianPruner
+    after STARTUP_TRIALS finished trials."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna.create_study(study_name=name, storage=storage, load_if_exists=True,
-                               direction="maximize" if maximize else "minimize", sampler=sampler(seed),
+                               direction="maximize" if maximize else "minimize", sampler=sampler(None),
                                pruner=optuna.pruners.MedianPruner(n_startup_trials=STARTUP_TRIALS))
 
 

@@ -55,9 +55,9 @@ class Search:
         items = [override(k, v) for k, v in params.items()]
         return load_config(self.task.config_class, self.base, CONFIGS_DIR, ["plots=false", *self.args, *items])
 
-    def open(self, seed: int):
+    def open(self):
         return studies.open_study(self.name, studies.storage_for(self.study_dir, self.storage_url),
-                                  maximize=self.task.higher_is_better, seed=seed)
+                                  maximize=self.task.higher_is_better)
 
 
 def default_space(cfg: TrainConfig) -> Path:
@@ -104,7 +104,7 @@ def objective(search: Search, data: TrainData, trial) -> float:
     shown = " ".join(override(k, v) for k, v in params.items())
     say(f"tune: trial {trial.number} [{key}] {shown}")
     try:
-        cfg = search.config({k: parse_value(str(v)) if isinstance(v, str) else v for k, v in params.items()})
+        cfg = search.config(params)          # as ARGS: a categorical list's text is read as the list it writes
         scores = []
         for j in range(cfg.total_folds):
             train_folds(search.task, cfg, data, paths, only=[j], force=False)
@@ -138,7 +138,7 @@ def check_base(search: Search, data: TrainData) -> None:
     """A study is one base: its config with ARGS and its data, recorded at its first run; a later run on another
     base would mix their trials (and find their folders trained with other settings), so it is one line."""
     base = stable_hash({"config": search.config({}).fingerprint_dict(), "data": data.fingerprint})
-    study = search.open(None)
+    study = search.open()
     recorded = study.user_attrs.get("base")
     if recorded is None:
         study.set_user_attr("base", base)
@@ -160,7 +160,7 @@ def work(search: Search, data: TrainData, worker: int, recover: bool = True) -> 
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
 
-    study = search.open(None)
+    study = search.open()
     if recover:
         studies.recover(study, say)
     seed = search.config({}).seed * 100_003 + worker * 1009 + len(study.get_trials(deepcopy=False))
@@ -291,15 +291,14 @@ def summarise(search: Search, data: TrainData, study) -> None:
 
 def study_report(task, root: Path, study_dir: Path) -> Path:
     """The study's page: summary, trials (as the leaderboard lists them, keys compared with the base) and plots."""
-    from kaggle_kit.reporting.leaderboard import study_table
+    from kaggle_kit.reporting.leaderboard import study_cells
     from kaggle_kit.reporting.report import write_study_report
 
     summary = json.loads((study_dir / "summary.json").read_text())
     base = Path(summary.get("base_config", ""))
     default = (load_config(task.config_class, base, CONFIGS_DIR, summary.get("args", [])) if base.is_file()
                else task.config_class())
-    table = study_table(task, root, default, study_dir)
-    return write_study_report(task, study_dir, table.split("\n\n", 2)[-1] if table else "")
+    return write_study_report(task, study_dir, study_cells(task, root, default, study_dir))
 
 
 def tune(search: Search, data_for, *, jobs: int, worker: int | None, argv: list[str]) -> None:
@@ -309,9 +308,9 @@ def tune(search: Search, data_for, *, jobs: int, worker: int | None, argv: list[
         f"nothing until {studies.STARTUP_TRIALS} trials have finished (n_startup_trials)")
     check_base(search, data_for())
     if jobs > 1 and worker is None:
-        studies.recover(search.open(None), say)       # once, before the workers start
+        studies.recover(search.open(), say)       # once, before the workers start
         run_workers(jobs, argv)
     else:
         work(search, data_for(), worker or 0, recover=worker is None)
     if worker is None:
-        summarise(search, data_for(), search.open(None))
+        summarise(search, data_for(), search.open())
