@@ -179,3 +179,20 @@ def test_the_probability_stacker_recalibrates_an_overconfident_member_and_a_bund
     assert 0.2 < info["weights"][0] < 0.5                   # the overconfident member, softened about threefold
     replay = saved_rule(SimpleNamespace(blend_kind="classification"), "stack", json.loads(json.dumps(info)))
     assert np.array_equal(replay([P[:, 0], P[:, 1]], None), apply(P))
+
+
+def test_a_long_blend_name_is_shortened_and_a_short_one_kept():
+    """Names whose files could be written stay as they were; a longer one names the common prefix once, then
+    a hash where even that is too long: every file name stays under 255 characters, and no two lists collide."""
+    from kaggle_kit.ensembling.blend import NAME_LIMIT, blend_name
+
+    assert blend_name(["a-x", "a-y"], None) == "blend-a-x+a-y" and blend_name(["a-x", "b"], "mean") == "blend-a-x+b@mean"
+    learners = ["catboost", "gbdt", "linear", "extra_trees", "mlp", "random_forest", "stack_catboost", "stack_gbdt"]
+    exps = [f"t-binary_probability-{learner}" for learner in learners]
+    name = blend_name(exps, None)
+    assert name == "blend-t-binary_probability-+" + "+".join(learners)
+    assert len("+".join(exps)) + 6 > NAME_LIMIT >= len(name)
+    many = [f"{'c' * 40}-{learner}-{k}" for k in range(9) for learner in learners]
+    hashed = blend_name(many, "weighted")
+    assert hashed.startswith(f"blend-{'c' * 40}-+72-") and hashed.endswith("@weighted") and len(hashed) < 80
+    assert blend_name(many[:-1], "weighted") != hashed

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kaggle_kit.ensembling.blend import blend_name as kit_blend_name
 from kaggle_kit.tabular.config import DEFAULT_LEARNERS
 from kaggle_kit.tabular.samples import draw
 
@@ -71,7 +72,7 @@ def test_new_then_auto_gives_a_validated_submission(layout, tmp_path):
     for learner in LEARNERS:
         cv = json.loads((tmp_path / "runs" / name / f"{name}-{learner}" / "cv.json").read_text())
         assert cv["metric"] == spec_metric and len(cv["folds"]) == 3 and beats_chance(cv["score"]), (learner, cv)
-    blend_name = "+".join(f"{name}-{learner}" for learner in LEARNERS)
+    blend_name = kit_blend_name([f"{name}-{learner}" for learner in LEARNERS], None).removeprefix("blend-")
     blend = json.loads((tmp_path / "runs" / name / "blends" / f"blend-{blend_name}.json").read_text())
     assert beats_chance(blend["rules"][blend["rule"]]["nested_oof"])
     assert f"blend-{blend_name}" in proc.stdout      # the leaderboard

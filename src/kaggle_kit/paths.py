@@ -19,6 +19,8 @@ FOLD_STARTED = "started.json"     # an unfinished fold's identity (fingerprint, 
 BEST_CKPT = "best.ckpt"           # a network's kept weights
 LABELS = "labels.json"            # an image fold's class names, in the order of its outputs
 FEATURES = "features.json"        # a table fold's fitted feature state
+STACK_DIR = "stack"               # a table stack's fold: its members' models, stack/<member>/inner<i>/; the
+#                                   competition's cache: stack/<member>-<key>/ (kaggle_kit.tabular.stacking)
 
 
 def val_pred(folder: Path, ext: str) -> Path:

@@ -11,6 +11,7 @@ a small optimism."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -20,7 +21,7 @@ from pydantic import Field
 from scipy.optimize import minimize
 from scipy.stats import rankdata
 
-from kaggle_kit.config import StrictModel
+from kaggle_kit.config import StrictModel, stable_hash
 from kaggle_kit.ensembling import average, box_rules
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
@@ -402,10 +403,24 @@ def fitting_rules(task: Task, rules: dict) -> tuple[dict, dict[str, str]]:
     return {k: v for k, v in rules.items() if k not in why}, {k: w for k, w in why.items() if k in rules}
 
 
+NAME_LIMIT = 236    # characters of a blend's name: the longest whose files could be written (a file name has 255
+#                     at most, and the atomic write's temporary name of <name>.json adds 19), so none is renamed
+
+
 def blend_name(exps: list[str], rule: str | None) -> str:
     """blend-<a>+<b> for the default choice; blend-<a>+<b>@<rule> for a rule RULE= forced, so that one never
-    overwrites the other."""
-    return "blend-" + "+".join(e.replace("/", "~") for e in exps) + (f"@{rule}" if rule else "")
+    overwrites the other. Longer than NAME_LIMIT: the members' common prefix once, then `+` and the rest of each
+    (blend-comp-+catboost+gbdt+...), else the prefix, the number of members and a hash of their names."""
+    names, at = [e.replace("/", "~") for e in exps], f"@{rule}" if rule else ""
+    full = "blend-" + "+".join(names) + at
+    if len(full) <= NAME_LIMIT:
+        return full
+    common = os.path.commonprefix(names)
+    prefix = common[:common.rfind("-") + 1]
+    compact = f"blend-{prefix}+" + "+".join(n[len(prefix):] for n in names) + at
+    if len(compact) <= NAME_LIMIT:
+        return compact
+    return f"blend-{prefix}+{len(names)}-{stable_hash(names, 12)}{at}"
 
 
 def blend_rules(task: Task, rule: str | None, cfg: BlendConfig) -> dict:

@@ -87,7 +87,9 @@ def copy_run(task, paths: RunPaths, cfg, dest: Path) -> None:
                             "with FORCE=1")
         dst.mkdir(parents=True)
         for f in sorted(models | matching(src, task.offline_context)):
-            shutil.copy2(f, dst / f.name)
+            target = dst / f.relative_to(src)           # a file in a folder of the fold's (a stack's members) keeps it
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, target)
     shutil.copy2(paths.config, dest / "config.yaml")
     shutil.copy2(paths.cv, dest / "cv.json")
 

@@ -12,9 +12,10 @@ from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.training.seeding import derive_seed
 
 LEARNERS = tuple(REGISTRY)                               # every learner a table may name
-DEFAULT_LEARNERS = ("catboost", "gbdt", "linear", "extra_trees", "mlp", "random_forest")  # what `make new`
-#   lists and `make auto` trains, in this order: the most likely to help a blend first, so a time budget keeps them.
-#   knn is not one: on the attrition table its AUC (0.70) pulled the default mean blend down (docs/BENCHMARKS.md)
+DEFAULT_LEARNERS = ("catboost", "gbdt", "linear", "extra_trees", "mlp", "random_forest", "stack_catboost",
+                    "stack_gbdt")   # what `make new` lists and `make auto` trains, in this order: the most likely to
+#   help a blend first, so a time budget keeps them; the level-2 stacks last. knn is not one: on the attrition table
+#   its AUC (0.70) pulled the default mean blend down (docs/BENCHMARKS.md)
 NEURAL_KEYS = frozenset({"epochs", "batch_size", "lr", "optimizer", "weight_decay", "momentum", "schedule",
                          "warmup_epochs", "min_lr_ratio", "grad_clip", "checkpoint", "precision", "val_every"})
 
@@ -28,6 +29,25 @@ class EncodingConfig(StrictModel):
     svd_components: int = Field(32, ge=1)          # the trees' (and MLP's) view of a text column
 
 
+STACKS = tuple(f"stack_{name}" for name in LEARNERS)   # `learners:` entries of level-2 experiments: stack_<model>
+STACK_MEMBERS = ("gbdt", "extra_trees", "random_forest", "mlp", "linear")   # the members `make new` gives a stack
+#   experiment. Multiclass leaves linear out: its penalty search (11 values x 5 inner folds) took 40 s a fold on
+#   satellite's 3.6k rows alone, and a stack fits each member stack.folds times a fold
+
+
+def top_learner(entry: str) -> str:
+    """The learner a `learners:` entry fits: its own name, or a stack's level-2 model (stack_catboost: catboost)."""
+    return entry.removeprefix("stack_") if entry in STACKS else entry
+
+
+class StackConfig(StrictModel):
+    """A level-2 model (kaggle_kit.tabular.stacking): the config's `model` fitted on the table's features plus the
+    predictions of these member learners, each refitted inside the training fold on `folds` inner folds, so no
+    prediction it learns from or is scored on ever saw the scored fold's rows. Empty: no stacking."""
+    members: list[Literal[LEARNERS]] = []        # noqa: F821 (registered learners, each with its own section)
+    folds: int = Field(4, ge=2)                  # inner folds of the training fold for the members' predictions
+
+
 class TableKeys(TrainConfig):
     """A spec table's keys beside the learners' sections, which TableConfig adds from the registry (one section
     per learner, named as it is, at the learner's `table_default`)."""
@@ -35,7 +55,8 @@ class TableKeys(TrainConfig):
     PREDICTION_KEYS: ClassVar[frozenset[str]] = TrainConfig.PREDICTION_KEYS
     LATER_KEYS: ClassVar[dict] = {**TrainConfig.LATER_KEYS, "seeds": 1, "clip_to_train_range": False,
                                   "inner_share": 0.0, "gbdt.early_stopping_rounds": 0, "gbdt.refit": True,
-                                  "catboost.early_stopping_rounds": 0, "catboost.refit": True}
+                                  "catboost.early_stopping_rounds": 0, "catboost.refit": True,
+                                  "stack": StackConfig().model_dump(mode="json")}
 
     model: Literal[LEARNERS] = "gbdt"            # noqa: F821 (LightGBM, CatBoost, linear, SVR, MLP)
     seeds: int = Field(1, ge=1)                  # models per fold, each from its own seed, predictions averaged
@@ -45,6 +66,7 @@ class TableKeys(TrainConfig):
     #   grouped as the folds are) for early stopping: the boosted trees' rounds and the MLP's epoch are chosen
     #   there, never on the scored fold; 0: no early stopping (the boosted trees fit all their rounds)
     encoding: EncodingConfig = EncodingConfig()
+    stack: StackConfig = StackConfig()           # members whose inner-fold predictions join the features
     # the MLP's training (the other learners read none of these)
     epochs: int = Field(40, ge=1)
     batch_size: int = Field(64, ge=1)
@@ -67,18 +89,20 @@ class TableKeys(TrainConfig):
     def unused_keys(self) -> set[str]:
         """The other learners' sections, the network's training and running keys unless the learner is the
         MLP, and the elastic net's l1_ratio unless the linear model is one."""
-        unused = set(LEARNERS) - {self.model}
-        if not REGISTRY[self.model].uses_training_keys:
+        members = set(self.stack.members)
+        unused = set(LEARNERS) - {self.model} - members
+        if not (REGISTRY[self.model].uses_training_keys or any(REGISTRY[m].uses_training_keys for m in members)):
             unused |= NEURAL_KEYS | LIGHTNING_KEYS
-        if self.model == "linear" and self.linear.kind != "elasticnet":
+        if "linear" in {self.model} | members and self.linear.kind != "elasticnet":
             unused.add("linear.l1_ratio")
         return unused
 
     def fingerprint_dict(self) -> dict:
         """The sections of the learners not in use, and the neural training keys of the others, do not change
         a run."""
-        unused = set(LEARNERS) - {self.model}
-        if not REGISTRY[self.model].uses_training_keys:
+        members = set(self.stack.members)
+        unused = set(LEARNERS) - {self.model} - members
+        if not (REGISTRY[self.model].uses_training_keys or any(REGISTRY[m].uses_training_keys for m in members)):
             unused |= NEURAL_KEYS
         return {k: v for k, v in super().fingerprint_dict().items() if k not in unused}
 

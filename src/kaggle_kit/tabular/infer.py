@@ -15,7 +15,8 @@ from kaggle_kit.io import tables
 from kaggle_kit.kinds import Inferred
 from kaggle_kit.tabular.columns import LEARNED, TYPES, infer_types
 from kaggle_kit.tabular.config import LEARNERS as LEARNER_SECTIONS
-from kaggle_kit.tabular.config import NEURAL_KEYS
+from kaggle_kit.tabular.config import NEURAL_KEYS, STACK_MEMBERS, STACKS, top_learner
+from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.tabular.metrics import METRICS
 from kaggle_kit.tabular.spec import FilesSpec, FoldSpec, TabularSpec, validate_spec
 from kaggle_kit.tabular.spec_task import NA_VALUES
@@ -210,8 +211,19 @@ def config_texts(name: str, spec: TabularSpec) -> dict[str, str]:
             "seed: 0\nfold_seed: 42\nfolds: 5\nmodel: gbdt\n" + commented_keys())
     out = {name: base}
     for learner in spec.learners:
-        out[f"{name}-{learner}"] = f"extends: {name}\nmodel: {learner}\n"
+        out[f"{name}-{learner}"] = f"extends: {name}\nmodel: {top_learner(learner)}\n" + stack_keys(learner, spec)
     return out
+
+
+def stack_keys(entry: str, spec: TabularSpec) -> str:
+    """A stack_<model> experiment's members (kaggle_kit.tabular.stacking): those of STACK_MEMBERS that fit the
+    problem, the linear model not for multiclass (config.py says why); nothing for a learner of its own."""
+    if entry not in STACKS:
+        return ""
+    members = [m for m in STACK_MEMBERS if spec.problem in REGISTRY[m].problems
+               and not (m == "linear" and spec.problem == "multiclass")]
+    return ("# a level-2 model: the table's features plus these learners' predictions, each refitted on inner folds "
+            "of the training fold\nstack:\n  members: [" + ", ".join(members) + "]\n")
 
 
 

@@ -15,7 +15,7 @@ from kaggle_kit.from_spec import FromSpec, SpecIdAndMetric
 from kaggle_kit.io import tables
 from kaggle_kit.io.fingerprints import data_fingerprint
 from kaggle_kit.metrics import rmse
-from kaggle_kit.paths import FEATURES, FOLD_STARTED, val_pred
+from kaggle_kit.paths import FEATURES, FOLD_STARTED, STACK_DIR, val_pred
 from kaggle_kit.pipeline.submission_checks import check_table
 from kaggle_kit.tabular import decisions
 from kaggle_kit.tabular.columns import LEARNED, column_type
@@ -42,7 +42,7 @@ class SpecTableData(TableData):
 class SpecTabularTask(SpecIdAndMetric, FromSpec, TabularTask):
     predicts_offline = True
     offline_models = learner_files(LEARNERS)
-    offline_context = (FEATURES, val_pred(Path(), "csv").name, FOLD_STARTED)
+    offline_context = (FEATURES, val_pred(Path(), "csv").name, FOLD_STARTED, f"{STACK_DIR}/**/*")   # + a stack's members
 
     def __init__(self, name: str, spec: TabularSpec, folder: Path):
         super().__init__(name, spec, folder)
@@ -101,6 +101,12 @@ class SpecTabularTask(SpecIdAndMetric, FromSpec, TabularTask):
         if self.spec.problem not in REGISTRY[cfg.model].problems:
             raise UserError(f"model={cfg.model} fits {'/'.join(REGISTRY[cfg.model].problems)} problems, and "
                             f"{self.name} is {self.spec.problem}; choose another model")
+        from kaggle_kit.tabular.table_fold import stack_members
+
+        for member in stack_members(cfg):
+            if self.spec.problem not in REGISTRY[member].problems:
+                raise UserError(f"stack.members: {member} fits {'/'.join(REGISTRY[member].problems)} problems, and "
+                                f"{self.name} is {self.spec.problem}; leave it out of stack.members")
 
     def auto_experiments(self) -> list[str]:
         return [f"{self.name}-{learner}" for learner in self.spec.learners]
@@ -227,13 +233,21 @@ class SpecTabularTask(SpecIdAndMetric, FromSpec, TabularTask):
         return pd.Index(s.classes).get_indexer(train[s.target])
 
     def fit_fold(self, cfg: TableConfig, data: SpecTableData, ctx: FoldContext) -> FoldOutput:
-        from kaggle_kit.tabular.table_fold import fit_table_fold
+        from kaggle_kit.tabular.table_fold import fit_table_fold, stack_members
 
+        if stack_members(cfg):               # a level-2 model: the members' inner-fold predictions as features
+            from kaggle_kit.tabular.stacking import stacked_fold_data
+
+            data = stacked_fold_data(cfg, data, self.spec, ctx, self.hooks)
         return fit_table_fold(cfg, data, ctx, self.spec, self.hooks)
 
     def predict_test_fold(self, cfg: TableConfig, data: SpecTableData, fold: int, fold_dir: Path) -> pd.DataFrame:
-        from kaggle_kit.tabular.table_fold import predict_table_test
+        from kaggle_kit.tabular.table_fold import predict_table_test, stack_members
 
+        if stack_members(cfg):               # the members' columns from the models the fold saved
+            from kaggle_kit.tabular.stacking import saved_stack_data
+
+            data = saved_stack_data(cfg, data, self.spec, fold_dir, fold, self.hooks)
         return predict_table_test(cfg, data, self.spec, fold_dir, fold, self.hooks)
 
     def score(self, data: SpecTableData, rows: np.ndarray, pred: np.ndarray) -> float:

@@ -25,6 +25,13 @@ def own_features(hooks) -> bool:
     return hooks is not None and hooks.fit_features is not None
 
 
+def stack_members(cfg) -> list[str]:
+    """The learners whose predictions a level-2 config stacks (kaggle_kit.tabular.stacking); a hook module's own
+    Config may have no `stack` section: none."""
+    stack = getattr(cfg, "stack", None)
+    return list(stack.members) if stack is not None else []
+
+
 def learner_for(cfg: TableConfig, data, spec: TabularSpec, hooks=None):
     """The config's learner; told the text columns where it takes them as strings (not on a hook's matrix)."""
     cls = LEARNERS[cfg.model]
@@ -120,6 +127,8 @@ def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec, 
                "n_fit": len(rows), "seeds": info}
     if not own_features(hooks):
         metrics["n_columns"] = int(x_fit.shape[1])
+    if stack_members(cfg):
+        metrics["stack_members"] = stack_members(cfg)
     if stop is not None:
         metrics["n_early_stopping"] = int(stop.sum())
     return FoldOutput(val=pred_frame(spec, [data.ids[i] for i in val], pv), test=pred_frame(spec, data.test_ids, pt),
