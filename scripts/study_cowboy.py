@@ -99,12 +99,9 @@ def cv_of(root: Path, variant: str | None = None) -> dict:
     run = root / "runs" / "cowboy" / "cowboy-cpu"
     cv = json.loads((run / ("cv.json" if variant is None else f"cv-{variant}.json")).read_text())
     if "per_class_AP50" not in cv:     # a run pooled before per-class AP50 was recorded: score its OOF again
-        import numpy as np
-
         task, data = load_sample(root)
         oof = task.preds.read(run / ("oof.json" if variant is None else f"oof-{variant}.json"), task.id_column)
-        rows = np.arange(len(data.ids))
-        cv = {**cv, **task.extra_scores(data, rows, task.preds.values(task, data, oof, "train"))}
+        cv = {**cv, **task.evaluate(data, task.preds.values(task, data, oof, "train")).extras}
     return cv
 
 

@@ -42,7 +42,7 @@ def test_fold_se_and_the_repeats_combination_by_hand():
 def run(tmp_path, exp, **cfg):
     task, data = RidgeTask(), toy_data()
     cv = train_folds(task, RidgeConfig(folds=3, **cfg), data, RunPaths(tmp_path, "toy", exp), only=None, force=False)
-    return task, data, cv
+    return task, data, cv.to_json()        # the typed result as cv.json holds it
 
 
 def test_cv_json_has_the_bootstrap_se_and_an_experiment_paired_with_itself_differs_by_zero(tmp_path):

@@ -29,7 +29,7 @@ LAYOUTS = {  # layout: (sample submission, how the CV must beat chance)
 def new_competition(root, layout, *, in_process=False):
     data = draw(layout, root / "downloads" / layout)
     if in_process:                 # the fixtures of the bad-input cases: make new's code, without the process
-        from kaggle_kit.pipeline.new import new_competition as new
+        from kaggle_kit.commands.new import new_competition as new
 
         new(f"i-{layout}", data, root, metric=None, target=None, id_column=None, problem=None, force=False)
         return data

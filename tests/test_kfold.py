@@ -14,6 +14,7 @@ from kaggle_kit.io import atomic
 from kaggle_kit.metrics import rmse
 from kaggle_kit.paths import RunPaths
 from kaggle_kit.pipeline.cross_validate import train_folds
+from kaggle_kit.pipeline.cv_result import read_cv
 from kaggle_kit.pipeline.submit import complete_run_folds
 from kaggle_kit.task import FoldOutput, Task, TrainData
 
@@ -83,12 +84,13 @@ def paths(tmp_path):
 
 def test_oof_covers_every_row_once_and_cv_pools_them(paths):
     task, data, cfg = RidgeTask(), toy_data(), RidgeConfig(folds=4)
-    cv = train_folds(task, cfg, data, paths, only=None, force=False)
+    result = train_folds(task, cfg, data, paths, only=None, force=False)
+    cv = result.to_json()
     oof = pd.read_csv(paths.oof)
     assert oof["id"].tolist() == data.ids
     folds_file = json.loads(paths.fingerprint.read_text())["folds_file"]
     assert oof["fold"].tolist() == pd.read_csv(folds_file)["fold"].tolist()
-    assert cv == json.loads(paths.cv.read_text())
+    assert cv == json.loads(paths.cv.read_text()) and read_cv(paths.cv) == result   # the file and the typed result
     assert cv["metric"] == "rmse" and cv["higher_is_better"] is False and len(cv["folds"]) == 4
     assert cv["score"] == pytest.approx(rmse(data.y, oof["pred"]))
     for k in range(4):

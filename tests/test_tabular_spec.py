@@ -133,7 +133,7 @@ def test_spec_checks_its_own_consistency():
     base = dict(id="id", target="y", problem="binary", metric="auc", submission="probability",
                 answer_columns=["y"], classes=["0", "1"])
     assert validate_spec(base, "spec").learners == ["catboost", "gbdt", "linear", "extra_trees", "mlp",
-                                                    "random_forest"]
+                                                    "random_forest", "stack_catboost", "stack_gbdt"]
     for change, words in ((dict(metric="rmse"), "does not fit a binary problem"),
                           (dict(classes=["a", "b", "c"]), "two classes"),
                           (dict(submission="labels"), "scores a probability"),

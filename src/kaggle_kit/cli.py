@@ -172,7 +172,7 @@ def experiment_name(text: str) -> str:
 
 
 def cmd_new(call: Call) -> None:
-    from kaggle_kit.pipeline.new import new_competition
+    from kaggle_kit.commands.new import new_competition
 
     a = call.args
     new_competition(a.name, Path(a.data), call.root, metric=a.metric, target=a.target, id_column=a.id,
@@ -242,7 +242,7 @@ def cmd_kaggle_submit(call: Call) -> None:
 
 
 def cmd_auto(call: Call) -> None:
-    from kaggle_kit.pipeline.auto import auto
+    from kaggle_kit.commands.auto import auto
 
     a = call.args
     auto(call.task, call.data(), call.root, overrides=a.args, force=a.force, budget=a.time)

@@ -4,6 +4,7 @@ the adapter reads its files, fits one fold, scores predictions and shapes the su
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -47,6 +48,25 @@ class FoldContext:
     cache_dir: Path | None = None
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What a task's metric says of predictions for every training row (Task.evaluate): the score, more views of
+    the same predictions beside it, and, given the folds, what the CV needs of them."""
+    score: float
+    extras: dict[str, Any] = field(default_factory=dict)   # cv.json entries beside the score: secondary scores
+    #                                     (Task.secondary_scores' keys) and per-class breakdowns (Task.breakdowns')
+    folds: list[float] | None = None      # fold scores where the task scores folds its own way (labels by a rule
+    #                                       tuned on the other folds); None: each fold's own score
+    decision: dict | None = None          # a rule tuned on the OOF rows, which the submission applies
+    resample: Callable[[np.ndarray], float] | None = None   # the score on resampled training rows, for the
+    #                                                          bootstrap SE; None: the SE is taken over folds
+
+    def cv_entries(self, fold_scores: list[float]) -> dict:
+        """cv.json's entries of one fold set: score, folds, the extras, the decision."""
+        return {"score": self.score, "folds": self.folds if self.folds is not None else fold_scores, **self.extras,
+                **({"decision": self.decision} if self.decision is not None else {})}
+
+
 @dataclass
 class FoldOutput:
     val: pd.DataFrame              # id column + prediction columns, one row per validation row
@@ -67,7 +87,8 @@ class Task(ABC):
     higher_is_better: ClassVar[bool]
     fold_kind: ClassVar[str] = "kfold"
     submission_ext: ClassVar[str] = "csv"
-    pred_columns: ClassVar[list[str]] = ["pred"]   # prediction columns of val_pred/test_pred/oof files
+    pred_columns: ClassVar[list[str]] = ["pred"]   # prediction columns of val_pred/test_pred/oof files (a task
+    #                                                whose columns come from its data says so in prediction_columns)
     blend_kind: ClassVar[str] = "regression"       # which blending rules apply (kaggle_kit.ensembling.blend)
     prediction_key: ClassVar[str | None] = None    # config key that selects a saved prediction set ("tta")
     preds: ClassVar[Any] = TablePredictions()      # how predictions are stored (kaggle_kit.pipeline.predictions)
@@ -80,6 +101,10 @@ class Task(ABC):
     predicts_offline: ClassVar[bool] = False       # fold models predict new test rows from checkpoints (bundles)
     offline_models: ClassVar[tuple[str, ...]] = (BEST_CKPT,)     # a fold dir's model files (globs; bundles)
     offline_context: ClassVar[tuple[str, ...]] = (LABELS,)  # what else of it they predict with (globs)
+
+    def prediction_columns(self, data: TrainData) -> list[str]:
+        """The prediction columns of val_pred/test_pred/oof files for this download."""
+        return self.pred_columns
 
     def kaggle_slug(self) -> str | None:
         """The competition's slug on Kaggle (download, kaggle-submit, lb); None where nobody has said it."""
@@ -154,19 +179,12 @@ class Task(ABC):
         """Metric of `pred` on training rows `rows` (table predictions: aligned with rows; detections: the
         (n, 7) array of kaggle_kit.detection.predictions.DetectionPredictions.values)."""
 
-    def extra_scores(self, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-        """More views of the same OOF predictions, stored in cv.json beside `score`."""
-        return {}
-
-    def cv_scores(self, data: TrainData, fold_of: np.ndarray, pred: np.ndarray) -> dict:
-        """Entries of cv.json that need the folds (replacing `score` and `folds` where a task scores its pooled
-        OOF otherwise, e.g. a decision rule tuned nested; `decision` is then applied to the test set)."""
-        return {}
-
-    def resampled_score(self, data: TrainData, fold_of: np.ndarray, pred: np.ndarray):
-        """scorer(rows): the CV score of these OOF predictions (one per training row) on resampled training rows,
-        for the bootstrap SE; None where a resample cannot be scored cheaply (the SE is then over folds)."""
-        return lambda rows: self.score(data, rows, pred[rows])
+    def evaluate(self, data: TrainData, pred: np.ndarray, fold_of: np.ndarray | None = None) -> Evaluation:
+        """The one scoring entry for predictions of every training row (a pooled OOF, a blend's): the score and
+        its extras; given the rows' folds (fold_of), also what the CV needs (fold scores a task takes its own
+        way, a tuned decision, the bootstrap's resampled score). `score` stays the bare metric on any rows."""
+        rows = np.arange(len(data.ids))
+        return Evaluation(self.score(data, rows, pred), resample=lambda rr: self.score(data, rr, pred[rr]))
 
     def plot_oof(self, cfg: TrainConfig, data: TrainData, oof: pd.DataFrame, out: Path) -> list[Path]:
         """PNG views of a complete run's OOF predictions (oof file as read by self.preds) written into `out`,
@@ -179,7 +197,7 @@ class Task(ABC):
 
     @abstractmethod
     def submission_frame(self, data: TrainData, pred: np.ndarray) -> pd.DataFrame:
-        """The submission for test predictions `pred` (in test order). A task whose cv_scores give a `decision`
+        """The submission for test predictions `pred` (in test order). A task whose evaluation gives a `decision`
         takes it as the keyword `decision`."""
 
     @abstractmethod

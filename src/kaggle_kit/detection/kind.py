@@ -5,7 +5,6 @@ with a COCO result list (answer.json in a zip) for the test set a command select
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import zipfile
@@ -23,7 +22,7 @@ from kaggle_kit.detection.predictions import DetectionPredictions, to_coco_resul
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
 from kaggle_kit.pipeline.submission_checks import check_table
-from kaggle_kit.task import FoldContext, FoldOutput, Task, TrainData
+from kaggle_kit.task import Evaluation, FoldContext, FoldOutput, Task, TrainData
 
 
 @dataclass
@@ -89,23 +88,13 @@ class DetectionTask(Task):
         return data.stratify
 
     def score(self, data: DetectionData, rows: np.ndarray, pred: np.ndarray) -> float:
-        return self._evaluate(data, rows, pred)["AP"]
+        return evaluate(data.gt, rows, pred, data.categories)["AP"]
 
-    def extra_scores(self, data: DetectionData, rows: np.ndarray, pred: np.ndarray) -> dict:
-        result = self._evaluate(data, rows, pred)
-        return {key: result[key] for key in ("AP50", "per_class", "per_class_AP50")}
-
-    def resampled_score(self, data: DetectionData, fold_of: np.ndarray, pred: np.ndarray):
-        """None: COCOeval per resample would cost a whole evaluation each; the SE is taken over folds."""
-        return None
-
-    def _evaluate(self, data: DetectionData, rows: np.ndarray, pred: np.ndarray) -> dict:
-        """COCOeval, remembered for the last input: score and extra_scores ask about the same predictions."""
-        key = (hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(),
-               hashlib.sha1(np.ascontiguousarray(pred).tobytes()).hexdigest())
-        if getattr(self, "_last", (None,))[0] != key:
-            self._last = (key, evaluate(data.gt, rows, pred, data.categories))
-        return self._last[1]
+    def evaluate(self, data: DetectionData, pred: np.ndarray, fold_of: np.ndarray | None = None) -> Evaluation:
+        """One COCOeval: AP, with AP50 and the per-class APs beside it. No resampled score: COCOeval per
+        resample would cost a whole evaluation each, so the SE is taken over folds."""
+        result = evaluate(data.gt, np.arange(len(data.ids)), pred, data.categories)
+        return Evaluation(result["AP"], {key: result[key] for key in ("AP50", "per_class", "per_class_AP50")})
 
     def plot_oof(self, cfg: DetectionConfig, data: DetectionData, oof: pd.DataFrame, out: Path) -> list[Path]:
         """Per-class AP bars, and validation images (one per class, rarest class first) with the true boxes
@@ -113,12 +102,12 @@ class DetectionTask(Task):
         from kaggle_kit.reporting import plots
         from kaggle_kit.vision.images import read_rgb
 
-        rows = np.arange(len(data.ids))
         dets = self.preds.values(self, data, oof, "train")
-        scores = self.extra_scores(data, rows, dets)
+        ev = self.evaluate(data, dets)
+        scores = ev.extras
         written = [plots.class_bars({"AP50": scores["per_class_AP50"], "AP": scores["per_class"]},
                                     out / "per_class_ap.png", f"out-of-fold AP per class (AP50 {scores['AP50']:.3f}, "
-                                    f"AP {self.score(data, rows, dets):.3f})")]
+                                    f"AP {ev.score:.3f})")]
         train, present, names = data.train, data.stratify, data.categories
         panels, shown = [], set()
         for c in np.argsort(present.sum(0), kind="stable"):

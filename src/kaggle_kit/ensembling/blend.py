@@ -30,7 +30,7 @@ from kaggle_kit.pipeline import runs, uncertainty
 from kaggle_kit.pipeline.cross_validate import run_fold_sets, say
 from kaggle_kit.pipeline.predictions import split_repeats
 from kaggle_kit.pipeline.submit import complete_run_folds, submitted_prediction, write_submission
-from kaggle_kit.task import Task, TrainData
+from kaggle_kit.task import Evaluation, Task, TrainData
 
 CHOICE_SE = 3.0                  # paired SEs a candidate must gain over mean by, on every fold set (3, not 2:
 #                                  the best of several candidates is biased upward)
@@ -337,13 +337,15 @@ FORMS = {"regression": Form(RULES["regression"], table_rules, True),
          "detection": Form(box_rules.RULES, detection_rules, False)}
 
 
-def nested_evidence(task: Task, data: TrainData, members: list[Member], preds: list[np.ndarray]) -> uncertainty.Evidence:
+def nested_evidence(task: Task, data: TrainData, members: list[Member], preds: list[np.ndarray],
+                    whole: list[float] | None = None) -> uncertainty.Evidence:
     """A rule's nested OOF scores per fold set, with what their SE and paired comparisons come from: the bootstrap
-    over rows (the resamples every run on these rows shares) or, for detections, the fold scores."""
+    over rows (the resamples every run on these rows shares) or, for detections, the fold scores. `whole`: each
+    fold set's score on every row, where the caller has it already."""
     rows = np.arange(len(data.ids))
     scores, folds, replicates = [], [], []
-    for pred, fold in zip(preds, members[0].folds, strict=True):
-        scores.append(task.score(data, rows, pred))
+    for r, (pred, fold) in enumerate(zip(preds, members[0].folds, strict=True)):
+        scores.append(task.score(data, rows, pred) if whole is None else whole[r])
         by_rows = FORMS[task.blend_kind].by_rows
         folds.append([task.score(data, np.flatnonzero(fold == k), pred[fold == k] if by_rows else pred)
                       for k in np.unique(fold)])
@@ -386,8 +388,9 @@ def choose_rule(evidence: dict[str, uncertainty.Evidence], higher_is_better: boo
     return "mean", f"no candidate beats mean by more than {CHOICE_SE:g} paired SE {where}; {detail}"
 
 
-def scalar_extras(task: Task, data: TrainData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-    return {k: v for k, v in task.extra_scores(data, rows, pred).items() if isinstance(v, float)}
+def scalar_extras(ev: Evaluation) -> dict[str, float]:
+    """The evaluation's scalar extras (a score without flagged rows, AP50), not its per-class breakdowns."""
+    return {k: v for k, v in ev.extras.items() if isinstance(v, float)}
 
 
 def fitting_rules(task: Task, rules: dict) -> tuple[dict, dict[str, str]]:
@@ -447,24 +450,27 @@ def blend_rules(task: Task, rule: str | None, cfg: BlendConfig) -> dict:
 def weigh_rules(task: Task, data: TrainData, members: list[Member], results: dict) -> tuple[dict, list[str]]:
     """Each rule's nested evidence, added to its results (nested score, SE, gain over mean with its paired SE,
     the extra scores), and the printed table: the members' OOF scores, then every rule's."""
-    rows = np.arange(len(data.ids))
-    extra_names = list(scalar_extras(task, data, rows, members[0].oofs[0]))
+    member_evs = {m.name: [task.evaluate(data, p) for p in m.oofs] for m in members}     # one evaluation each
+    extra_names = list(scalar_extras(member_evs[members[0].name][0]))
     head = "".join(f" {n.removeprefix('score_'):>22}" for n in extra_names)
     lines = [f"{'experiment / rule':<28} {'OOF ' + task.metric:>16} {'nested OOF':>12} {'± SE':>9} "
              f"{'gain over mean ± paired SE':>27}{head}"]
 
-    def extras(preds):
-        values = [scalar_extras(task, data, rows, p) for p in preds]
+    def extras(evs):
+        values = [scalar_extras(ev) for ev in evs]
         return "".join(f" {np.mean([v[k] for v in values]):>22.5f}" for k in values[0])
 
     for m in members:
-        lines.append(f"{m.name:<28} {mean_score(task, data, m.oofs):>16.5f} {'':>12} {'':>9} {'':>27}{extras(m.oofs)}")
+        evs = member_evs[m.name]
+        lines.append(f"{m.name:<28} {float(np.mean([ev.score for ev in evs])):>16.5f} {'':>12} {'':>9} {'':>27}"
+                     f"{extras(evs)}")
     evidence = {}
     for name, r in results.items():
-        evidence[name] = nested_evidence(task, data, members, r["nested_preds"])
+        evs = [task.evaluate(data, p) for p in r["nested_preds"]]
+        evidence[name] = nested_evidence(task, data, members, r["nested_preds"], [ev.score for ev in evs])
         r["nested_oof"] = float(np.mean(evidence[name].scores))
         r["nested_se"] = evidence[name].score_se()
-        nested_extras = [scalar_extras(task, data, rows, p) for p in r["nested_preds"]]
+        nested_extras = [scalar_extras(ev) for ev in evs]
         r.update({f"nested_{k}": float(np.mean([v[k] for v in nested_extras])) for k in nested_extras[0]})
         info = r["info"]
         per = paired_gains(evidence, name, 1 if task.higher_is_better else -1) if name != "mean" else []
@@ -473,7 +479,7 @@ def weigh_rules(task: Task, data: TrainData, members: list[Member], results: dic
         versus = (f"{np.mean(r['gain_over_mean']):+.5f} ± {np.sqrt(np.mean(np.square(r['gain_paired_se']))):.5f}"
                   if per else "")
         lines.append(f"{'blend: ' + name:<28} {r['oof']:>16.5f} {r['nested_oof']:>12.5f} {r['nested_se']:>9.5f}"
-                     f" {versus:>27}{extras(r['nested_preds'])}"
+                     f" {versus:>27}{extras(evs)}"
                      + (f"  weights {info['weights']}" if "weights" in info else "")
                      + (f"  iou {info['iou']}" if "iou" in info else "")
                      + (f"  scores {info['conf']}" if "conf" in info else ""))
@@ -502,18 +508,18 @@ def blend(task: Task, data: TrainData, root: Path, exps: list[str], *, rule: str
     say("\n".join(lines) + f"\nrule: {chosen} ({why})")
     pred = results[chosen]["test"]()
     # a label metric: the rule's labels by a decision tuned on its nested OOF (each fold's from the others)
-    labelled = task.cv_scores(data, members[0].folds[0], results[chosen]["nested_preds"][0])
-    if "decision" in labelled:
-        say(f"labels by {labelled['decision']}: nested OOF {task.metric} {labelled['score']:.5f} with the rule "
+    labelled = task.evaluate(data, results[chosen]["nested_preds"][0], members[0].folds[0])
+    if labelled.decision is not None:
+        say(f"labels by {labelled.decision}: nested OOF {task.metric} {labelled.score:.5f} with the rule "
             "tuned on the other folds")
     name = blend_name(exps, rule)
     path = root / "submissions" / task.name / f"{task.submission_stem(name)}.{task.submission_ext}"
-    write_submission(task, data, pred, path, decision=labelled.get("decision"))
+    write_submission(task, data, pred, path, decision=labelled.decision)
     summary = {"experiments": exps, "rule": chosen, "chosen_by": "RULE=" if rule else "default", "why": why,
                "metric": task.metric, **({"config": cfg.model_dump()} if "select" in rules else {}),
                "fold_sets": len(members[0].folds),
-               **({"decision": labelled["decision"], "nested_oof_tuned_labels": labelled["score"]}
-                  if "decision" in labelled else {}),
+               **({"decision": labelled.decision, "nested_oof_tuned_labels": labelled.score}
+                  if labelled.decision is not None else {}),
                "members": {m.name: mean_score(task, data, m.oofs) for m in members},
                "rules": {k: {"oof": v["oof"], "nested_oof": v["nested_oof"], "nested_se": v["nested_se"],
                              "gain_over_mean": v["gain_over_mean"], "gain_paired_se": v["gain_paired_se"],

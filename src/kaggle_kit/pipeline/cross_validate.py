@@ -25,6 +25,7 @@ from kaggle_kit.paths import (
     val_pred,
 )
 from kaggle_kit.pipeline import runs, uncertainty
+from kaggle_kit.pipeline.cv_result import CVResult
 from kaggle_kit.pipeline.folds import check_classes, ids_fingerprint, load_or_make_folds
 from kaggle_kit.task import FoldContext, Task, TrainData
 from kaggle_kit.training.distributed import barrier, is_rank_zero, planned_world_size, world_size
@@ -48,7 +49,7 @@ def make_fold_sets(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPath
 
 
 def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
-                *, only: list[int] | None, force: bool) -> dict | None:
+                *, only: list[int] | None, force: bool) -> CVResult | None:
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)
     replacing = runs.check_fingerprint(paths, fingerprint, force, "train")
     sets = make_fold_sets(task, cfg, data, paths)
@@ -167,7 +168,7 @@ def assemble_run(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths)
     return assemble_cv(task, cfg, data, paths, fp_hash=fingerprint["hash"])
 
 
-def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, *, fp_hash: str) -> dict | None:
+def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, *, fp_hash: str) -> CVResult | None:
     missing = [k for k in range(cfg.total_folds) if not runs.fold_complete(paths, k, fp_hash)]
     if missing:
         say(f"{runs.fold_list(missing)} not trained yet: oof.csv and cv.json are written once "
@@ -188,7 +189,7 @@ def assemble_cv(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths, 
     return cv
 
 
-def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, *, variant: str | None) -> dict:
+def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, *, variant: str | None) -> CVResult:
     """Pool every fold's validation predictions (of one prediction set) into the OOF file and its CV score, each
     fold set (repeat) on its own; with several, the score is the mean of theirs (kaggle_kit.pipeline.uncertainty)."""
     sets = run_fold_sets(paths, data)
@@ -205,10 +206,9 @@ def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, *, vari
             parts.append((k, val_idx, frame))
         oof = task.preds.pool(task, data, parts)
         pred = task.preds.values(task, data, oof, "train")
-        cv = {"score": task.score(data, rows, pred), "folds": per_fold, **task.extra_scores(data, rows, pred)}
-        cv.update(task.cv_scores(data, fold_of, pred))
-        scorer = task.resampled_score(data, fold_of, pred)
-        cv["replicates"] = None if scorer is None else uncertainty.bootstrap(scorer, len(rows)).tolist()
+        ev = task.evaluate(data, pred, fold_of)
+        cv = ev.cv_entries(per_fold)
+        cv["replicates"] = None if ev.resample is None else uncertainty.bootstrap(ev.resample, len(rows)).tolist()
         repeats.append(cv)
         oofs.append(oof if len(sets) == 1 else oof.assign(repeat=r))
     evidence = uncertainty.Evidence([c["score"] for c in repeats], [c["folds"] for c in repeats],
@@ -223,11 +223,12 @@ def pool_oof(task: Task, data: TrainData, paths: RunPaths, n_folds: int, *, vari
                          for r, c in enumerate(repeats)]
     if variant is not None:
         cv["predictions"] = variant
+    result = CVResult.from_json(cv)
     task.preds.write(paths.oof_for(variant, task.preds.ext), pd.concat(oofs, ignore_index=True))
     atomic.write_json(paths.evidence_for(variant), evidence.to_json())
-    atomic.write_json(paths.cv_for(variant), cv)
-    say(print_cv(task, cv))
-    return cv
+    atomic.write_json(paths.cv_for(variant), result.to_json())
+    say(print_cv(task, result))
+    return result
 
 
 def combine_repeats(repeats: list[dict]) -> dict:
@@ -246,24 +247,23 @@ def combine_repeats(repeats: list[dict]) -> dict:
     return out
 
 
-def print_cv(task: Task, cv: dict) -> str:
+def print_cv(task: Task, cv: CVResult) -> str:
     """Each fold's score, the pooled score, then what the task declares beside it: its secondary scores and
     per-class breakdowns."""
-    metric = task.metric
+    metric, extras = task.metric, cv.extras
     lines = [f"{'fold':>6}  {metric}"]
-    lines += [f"{k:>6}  {s:.5f}" for k, s in enumerate(cv["folds"])]
-    f = np.asarray(cv["folds"])
-    which = f" ({cv['predictions']})" if "predictions" in cv else ""
-    se = f" ± {cv['score_se']:.5f} (SE)" if "score_se" in cv else ""
-    each = " ".join(f"{r['score']:.5f}" for r in cv.get("repeats", []))
-    over = (f"the mean of {len(cv['repeats'])} fold sets' pooled out-of-fold scores ({each})" if "repeats" in cv
+    lines += [f"{k:>6}  {s:.5f}" for k, s in enumerate(cv.folds)]
+    f = np.asarray(cv.folds)
+    which = f" ({cv.predictions})" if cv.predictions is not None else ""
+    each = " ".join(f"{r['score']:.5f}" for r in cv.repeats or [])
+    over = (f"the mean of {len(cv.repeats)} fold sets' pooled out-of-fold scores ({each})" if cv.repeats
             else "all out-of-fold rows")
-    lines.append(f"CV {metric}{which}: {cv['score']:.5f}{se} over {over} "
+    lines.append(f"CV {metric}{which}: {cv.score:.5f}{cv.se_text(' (SE)')} over {over} "
                  f"(fold mean {f.mean():.5f} +- {f.std():.5f})")
-    lines += [f"   {k}: {cv[k]:.5f}" for k in task.secondary_scores if k in cv]
-    if task.breakdowns and task.breakdowns[0][0] in cv:
+    lines += [f"   {k}: {extras[k]:.5f}" for k in task.secondary_scores if k in extras]
+    if task.breakdowns and task.breakdowns[0][0] in extras:
         (lead_key, lead), *rest = task.breakdowns
-        for name, v in cv[lead_key].items():
+        for name, v in extras[lead_key].items():
             lines.append(f"   {lead} {name}: {v:.5f}" + "".join(
-                f"  ({label} {cv[key][name]:.5f})" for key, label in rest if name in cv.get(key, {})))
+                f"  ({label} {extras[key][name]:.5f})" for key, label in rest if name in extras.get(key, {})))
     return "\n".join(lines)

@@ -30,19 +30,19 @@ class TablePredictions:
     def check_test(self, task, data, frame: pd.DataFrame, k: int, *, where) -> None:
         if frame[task.id_column].tolist() != [str(i) for i in data.test_ids]:
             raise UserError(f"fold {k} of {where} predicted another test set; retrain it with FORCE=1")
-        missing = [c for c in task.pred_columns if c not in frame.columns]
+        missing = [c for c in task.prediction_columns(data) if c not in frame.columns]
         if missing:
             raise UserError(f"fold {k} of {where} has no predictions for {missing[:3]} (trained on other labels); "
                             "retrain it with FORCE=1")
 
     def values(self, task, data, frame: pd.DataFrame, split: str):
-        return pred_array(frame, task.pred_columns)
+        return pred_array(frame, task.prediction_columns(data))
 
     def pool(self, task, data, parts: list[tuple[int, np.ndarray, pd.DataFrame]]) -> pd.DataFrame:
         """Every fold's validation frame, with a fold column, in training-row order."""
-        frames, rows = [], []
+        frames, rows, columns = [], [], task.prediction_columns(data)
         for k, val_idx, frame in parts:
-            frames.append(frame.assign(fold=k)[[task.id_column, "fold", *task.pred_columns]])
+            frames.append(frame.assign(fold=k)[[task.id_column, "fold", *columns]])
             rows.append(val_idx)
         order = np.argsort(np.concatenate(rows), kind="stable")
         return pd.concat(frames, ignore_index=True).iloc[order].reset_index(drop=True)

@@ -6,7 +6,6 @@ the first time it is asked for, with the fold's own validation rows, so its OOF 
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
@@ -17,6 +16,7 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.paths import RunPaths, test_pred, val_pred
 from kaggle_kit.pipeline import runs
 from kaggle_kit.pipeline.cross_validate import fold_rows, pool_oof, run_fold_sets, say, write_fold_preds
+from kaggle_kit.pipeline.cv_result import read_cv
 from kaggle_kit.task import FoldContext, Task, TrainData
 
 
@@ -104,12 +104,11 @@ def submit(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths):
     if ensure_predictions(task, cfg, data, paths, folds=folds, variant=variant) or not paths.cv_for(variant).is_file():
         cv = pool_oof(task, data, paths, cfg.folds, variant=variant)     # prints the CV of what is submitted
     else:
-        cv = json.loads(paths.cv_for(variant).read_text())
-        se = f" ± {cv['score_se']:.5f}" if "score_se" in cv else ""
-        say(f"CV {cv['metric']} of these predictions: {cv['score']:.5f}{se} ({paths.cv_for(variant).name})")
+        cv = read_cv(paths.cv_for(variant))
+        say(f"CV {cv.metric} of these predictions: {cv.score:.5f}{cv.se_text()} ({paths.cv_for(variant).name})")
     pred = submitted_prediction(task, cfg, data, paths, folds, variant=variant)
     path = paths.submission(task.submission_ext, task.submission_stem(paths.exp))
-    frame = write_submission(task, data, pred, path, decision=cv.get("decision"))
+    frame = write_submission(task, data, pred, path, decision=cv.decision)
     say(f"wrote {path} ({len(frame)} rows, {cfg.ensemble} of {len(folds)} folds"
-        + (f", labels by {cv['decision']} tuned out of fold" if "decision" in cv else "") + ")")
+        + (f", labels by {cv.decision} tuned out of fold" if cv.decision is not None else "") + ")")
     return path

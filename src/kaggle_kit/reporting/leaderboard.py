@@ -15,6 +15,7 @@ from kaggle_kit.config import TrainConfig, changed_keys, flatten
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
 from kaggle_kit.paths import RunPaths
+from kaggle_kit.pipeline.cv_result import CVResult, read_cv
 from kaggle_kit.pipeline.runs import fold_metrics, run_config
 from kaggle_kit.pipeline.uncertainty import Evidence, paired
 
@@ -67,22 +68,22 @@ def run_rows(task, root: Path, default: TrainConfig, under: str = "") -> list[di
         seconds = train_seconds(paths, cfg.total_folds) if cfg is not None else None
         submission = paths.submission(task.submission_ext, task.submission_stem(run_dir.name))
         for cv_file in [paths.cv, *sorted(run_dir.glob("cv-*.json"))]:
-            cv = json.loads(cv_file.read_text())
-            variant = cv.get("predictions")
+            cv = read_cv(cv_file)
+            variant = cv.predictions
             evidence = paths.evidence_for(variant)
             rows.append({"experiment": paths.exp + (f" [{variant}]" if variant else ""),
-                         "score": cv["score"], "se": cv.get("score_se"),
+                         "score": cv.score, "se": cv.score_se,
                          "evidence": Evidence.from_json(json.loads(evidence.read_text())) if evidence.is_file() else None,
-                         "extra": extra_score(task, cv), "spread": spread(cv.get("folds", [])),
+                         "extra": extra_score(task, cv), "spread": spread(cv.folds),
                          "keys": keys, "train": duration(seconds),
                          "submission": rel(submission, root) if submission.is_file() and not variant else "-"})
     return rows
 
 
-def extra_score(task, cv: dict) -> str:
+def extra_score(task, cv: CVResult) -> str:
     """The second figure worth a column: the first secondary score the task declares."""
     key = next(iter(task.secondary_scores), None)
-    return f"{cv[key]:.4f}" if key in cv else ""
+    return f"{cv.extras[key]:.4f}" if key in cv.extras else ""
 
 
 def blend_rows(task, root: Path) -> list[dict]:

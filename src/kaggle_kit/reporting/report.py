@@ -15,6 +15,7 @@ import numpy as np
 
 from kaggle_kit.io import atomic
 from kaggle_kit.paths import RunPaths
+from kaggle_kit.pipeline.cv_result import CVResult, read_cv
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 9px;text-align:right}
@@ -32,28 +33,27 @@ def table(head: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{th}</tr>{body}</table>"
 
 
-def cv_tables(task, cv: dict, variants: list[dict]) -> str:
-    folds = cv.get("folds", [])
-    pooled = ("mean of the fold sets' out-of-fold scores" if "repeats" in cv else "all out-of-fold rows")
-    se = [["± SE", fmt(cv["score_se"])]] if "score_se" in cv else []
+def cv_tables(task, cv: CVResult, variants: list[CVResult]) -> str:
+    folds, extras = cv.folds, cv.extras
+    pooled = ("mean of the fold sets' out-of-fold scores" if cv.repeats else "all out-of-fold rows")
+    se = [["± SE", fmt(cv.score_se)]] if cv.score_se is not None else []
     sets = [[f"fold set {r} ({s['folds_file']})", fmt(s["score"]) + f" ± {s['score_se']:.5f}"]
-            for r, s in enumerate(cv.get("repeats", []))]
-    parts = [table(["fold", cv["metric"]], [[str(k), fmt(s)] for k, s in enumerate(folds)] + sets
-                   + [[pooled, fmt(cv["score"])], *se,
+            for r, s in enumerate(cv.repeats or [])]
+    parts = [table(["fold", cv.metric], [[str(k), fmt(s)] for k, s in enumerate(folds)] + sets
+                   + [[pooled, fmt(cv.score)], *se,
                       ["fold mean ± std", f"{np.mean(folds):.5f} ± {np.std(folds):.5f}" if folds else "-"]])]
-    scalars = {k: cv[k] for k in task.secondary_scores if k in cv}
+    scalars = {k: extras[k] for k in task.secondary_scores if k in extras}
     if scalars:
         parts.append(table(["more scores", ""], [[k, fmt(v)] for k, v in scalars.items()]))
-    shown = [(key, label) for key, label in task.breakdowns if key in cv]
+    shown = [(key, label) for key, label in task.breakdowns if key in extras]
     if shown:
-        classes = list(cv[shown[0][0]])
+        classes = list(extras[shown[0][0]])
         parts.append(table(["class", *(label for _, label in shown)],
-                           [[c, *(fmt(cv[key].get(c)) for key, _ in shown)] for c in classes]))
+                           [[c, *(fmt(extras[key].get(c)) for key, _ in shown)] for c in classes]))
     if variants:
         parts.append("<h3>Other prediction sets of the same checkpoints</h3>" + table(
-            ["predictions", cv["metric"], "per fold"],
-            [[v["predictions"], fmt(v["score"]), " ".join(f"{s:.4f}" for s in v.get("folds", []))]
-             for v in variants]))
+            ["predictions", cv.metric, "per fold"],
+            [[v.predictions, fmt(v.score), " ".join(f"{s:.4f}" for s in v.folds)] for v in variants]))
     return "\n".join(parts)
 
 
@@ -95,16 +95,16 @@ def importance_section(paths: RunPaths) -> str:
 
 
 def write_report(task, paths: RunPaths, plots: list[Path], *, comparison=None) -> Path:
-    cv = json.loads(paths.cv.read_text())
-    variants = [json.loads(p.read_text()) for p in sorted(paths.run_dir.glob("cv-*.json"))]
-    better = "higher" if cv.get("higher_is_better") else "lower"
+    cv = read_cv(paths.cv)
+    variants = [read_cv(p) for p in sorted(paths.run_dir.glob("cv-*.json"))]
+    better = "higher" if cv.higher_is_better else "lower"
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    se_text = f" ± {cv['score_se']:.5f} (SE)" if "score_se" in cv else ""
+    se_text = cv.se_text(" (SE)")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(task.name)} / {html.escape(paths.exp)}</title>
 <style>{STYLE}</style></head><body>
 <h1>{html.escape(task.name)}: {html.escape(paths.exp)}</h1>
-<p>CV {html.escape(cv['metric'])} <b>{fmt(cv['score'])}</b>{se_text} over every out-of-fold row ({better} is better).
+<p>CV {html.escape(cv.metric)} <b>{fmt(cv.score)}</b>{se_text} over every out-of-fold row ({better} is better).
 Written {stamp} from {html.escape(str(paths.run_dir))}.</p>
 <h2>Cross-validation</h2>
 {cv_tables(task, cv, variants)}

@@ -12,6 +12,7 @@ import yaml
 
 from kaggle_kit.config import validate
 from kaggle_kit.errors import UserError
+from kaggle_kit.pipeline.cv_result import read_cv
 
 
 def bundle_task(bundle: Path, meta: dict):
@@ -55,7 +56,7 @@ def predict(bundle: Path, data_dir: Path, out: Path) -> Path:
         decision = meta.get("decision")
     else:
         pred = member_prediction(task, data, bundle, meta["experiment"])
-        decision = json.loads((bundle / "cv.json").read_text()).get("decision")
+        decision = read_cv(bundle / "cv.json").decision
     write_submission(task, data, pred, out, decision=decision)
     print(f"wrote {out}", file=sys.stderr)
     return out

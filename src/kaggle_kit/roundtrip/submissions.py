@@ -20,6 +20,7 @@ import pandas as pd
 from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
 from kaggle_kit.paths import RunPaths
+from kaggle_kit.pipeline.cv_result import read_cv
 from kaggle_kit.roundtrip.kaggle_cli import command_line, kaggle, slug_of
 
 COLUMNS = ["time", "experiment", "file", "sha256", "cv", "se", "message", "token", "status", "public_score",
@@ -63,10 +64,10 @@ def what_to_submit(task, root: Path, *, exp: str, blend: str) -> tuple[str, Path
         if not paths.cv.is_file():
             raise UserError(not_an_experiment(task, root, exp) or
                             f"experiment '{exp}' has no complete run in {paths.run_dir}; train it first")
-        cv = json.loads(paths.cv.read_text())
+        cv = read_cv(paths.cv)
         file = paths.submission(task.submission_ext, task.submission_stem(exp))
         hint = task.make("submit") + f" CONFIG=configs/{exp}.yaml"
-        name, score, se = exp, cv["score"], cv.get("score_se")
+        name, score, se = exp, cv.score, cv.score_se
     else:
         name = blend if blend.startswith("blend-") else f"blend-{blend}"
         summary = root / "runs" / task.name / "blends" / f"{name}.json"

@@ -25,7 +25,7 @@ from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.tabular.learners import learner_files
 from kaggle_kit.tabular.metrics import LABEL, METRICS
 from kaggle_kit.tabular.spec import TabularSpec, data_dump
-from kaggle_kit.task import FoldContext, FoldOutput
+from kaggle_kit.task import Evaluation, FoldContext, FoldOutput
 
 NA_VALUES = ["", "NA", "NaN", "nan", "null", "None"]
 
@@ -251,7 +251,7 @@ class SpecTabularTask(SpecIdAndMetric, FromSpec, TabularTask):
         return predict_table_test(cfg, data, self.spec, fold_dir, fold, self.hooks)
 
     def score(self, data: SpecTableData, rows: np.ndarray, pred: np.ndarray) -> float:
-        """The metric; a label metric scores the untuned rule (threshold 0.5, argmax): cv_scores tunes it."""
+        """The metric; a label metric scores the untuned rule (threshold 0.5, argmax): evaluate tunes it."""
         pred = np.asarray(pred)
         if self.spec.target_transform == "log":       # predictions are logs: the metric scores the values
             if self.spec.metric == "rmse_log":
@@ -259,32 +259,24 @@ class SpecTabularTask(SpecIdAndMetric, FromSpec, TabularTask):
             return METRICS[self.spec.metric](np.exp(data.y[rows]), np.exp(pred))
         return METRICS[self.spec.metric](data.y[rows], decisions.labels(None, pred) if self.scores == LABEL else pred)
 
-    def extra_scores(self, data: SpecTableData, rows: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-        """The score without the hook's flagged rows, where it flags some."""
-        if data.flagged is None:
-            return super().extra_scores(data, rows, pred)
-        keep = ~data.flagged[rows]
-        return {f"score_without_{self.hooks.FLAGGED}": self.score(data, rows[keep], np.asarray(pred)[keep])}
-
-    def cv_scores(self, data: SpecTableData, fold_of: np.ndarray, pred: np.ndarray) -> dict:
-        """Label metrics: the CV of labels by a rule each fold takes from the other folds (nested), the untuned
-        rule's score beside it, and the rule tuned on every OOF row, which the submission applies."""
-        if self.scores != LABEL:
-            return {}
-        metric, pred = METRICS[self.spec.metric], np.asarray(pred)
-        nested = decisions.nested_labels(metric, data.y, pred, fold_of)
-        folds = [metric(data.y[fold_of == k], nested[fold_of == k]) for k in np.unique(fold_of)]
-        return {"score": metric(data.y, nested), "folds": folds,
-                "score_untuned_rule": self.score(data, np.arange(len(data.y)), pred),
-                "decision": decisions.tune(metric, data.y, pred)}
-
-    def resampled_score(self, data: SpecTableData, fold_of: np.ndarray, pred: np.ndarray):
-        """Label metrics: the nested labels (as cv_scores scores them) on resampled rows."""
-        if self.scores != LABEL:
-            return super().resampled_score(data, fold_of, pred)
+    def evaluate(self, data: SpecTableData, pred: np.ndarray, fold_of: np.ndarray | None = None) -> Evaluation:
+        """The metric, and the score without the hook's flagged rows where it flags some. Label metrics, given the
+        folds: the CV of labels by a rule each fold takes from the other folds (nested, also on resampled rows),
+        the untuned rule's score beside it, and the rule tuned on every OOF row, which the submission applies."""
+        pred, rows = np.asarray(pred), np.arange(len(data.y))
+        plain = self.score(data, rows, pred)
+        extras = {}
+        if data.flagged is not None:
+            keep = ~data.flagged
+            extras[f"score_without_{self.hooks.FLAGGED}"] = self.score(data, rows[keep], pred[keep])
+        if self.scores != LABEL or fold_of is None:
+            return Evaluation(plain, extras, resample=lambda rr: self.score(data, rr, pred[rr]))
         metric = METRICS[self.spec.metric]
-        nested = decisions.nested_labels(metric, data.y, np.asarray(pred), fold_of)
-        return lambda rows: metric(data.y[rows], nested[rows])
+        nested = decisions.nested_labels(metric, data.y, pred, fold_of)
+        return Evaluation(metric(data.y, nested), {**extras, "score_untuned_rule": plain},
+                          folds=[metric(data.y[fold_of == k], nested[fold_of == k]) for k in np.unique(fold_of)],
+                          decision=decisions.tune(metric, data.y, pred),
+                          resample=lambda rr: metric(data.y[rr], nested[rr]))
 
     def plot_oof(self, cfg: TableConfig, data: SpecTableData, oof: pd.DataFrame, out: Path) -> list[Path]:
         """Regression: predictions against the truth and the largest residuals. Classes: the confusion matrix

@@ -23,6 +23,7 @@ from kaggle_kit.io import atomic
 from kaggle_kit.paths import CONFIGS_DIR, RunPaths, user_dir
 from kaggle_kit.pipeline import runs
 from kaggle_kit.pipeline.cross_validate import say, train_folds
+from kaggle_kit.pipeline.cv_result import read_cv
 from kaggle_kit.task import Task, TrainData
 from kaggle_kit.tuning import study as studies
 from kaggle_kit.tuning.space import Dimension, check_space, override, read_space
@@ -117,11 +118,10 @@ def objective(search: Search, data: TrainData, trial) -> float:
                 say(f"tune: trial {trial.number} pruned after fold {j}: its running mean is worse than the median "
                     "of the other trials' at that fold")
                 raise optuna.TrialPruned()
-        cv = json.loads(paths.cv.read_text())
-        trial.set_user_attr("score_se", cv.get("score_se"))
-        say(f"tune: trial {trial.number} CV {search.task.metric} {cv['score']:.5f}"
-            + (f" ± {cv['score_se']:.5f}" if cv.get("score_se") is not None else ""))
-        return float(cv["score"])
+        cv = read_cv(paths.cv)
+        trial.set_user_attr("score_se", cv.score_se)
+        say(f"tune: trial {trial.number} CV {search.task.metric} {cv.score:.5f}{cv.se_text()}")
+        return float(cv.score)
     except KeyboardInterrupt:
         trial.set_user_attr("interrupted", True)
         raise
@@ -225,8 +225,8 @@ def recheck(search: Search, data: TrainData, tuned: Path, best) -> dict:
                      f"tune/{search.name}/recheck-{studies.trial_key(best.params)}-fold_seed{fresh}")
     say(f"tune: training the tuned config on a fresh fold set (fold_seed {fresh}) as {paths.run_dir}")
     cv = train_folds(search.task, cfg, data, paths, only=None, force=False)
-    cv = cv if cv is not None else json.loads(paths.cv.read_text())
-    return {"fold_seed": fresh, "score": cv["score"], "score_se": cv.get("score_se"), "run": str(paths.run_dir)}
+    cv = cv if cv is not None else read_cv(paths.cv)
+    return {"fold_seed": fresh, "score": cv.score, "score_se": cv.score_se, "run": str(paths.run_dir)}
 
 
 def plots(study, out: Path) -> list[Path]:

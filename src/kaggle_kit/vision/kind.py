@@ -42,9 +42,9 @@ class ImageClassificationTask(Task):
     submission_form: ClassVar[str] = "labels"      # labels: `id,<label column>`; probabilities: a column per class
     answer_columns: ClassVar[list[str]] = ["label"]   # the answer's columns after the id, in the sample's order
 
-    def use_labels(self, labels: list[str]) -> None:
-        """The probability columns of this download's predictions: one per class, in label order."""
-        self.pred_columns = labels
+    def prediction_columns(self, data: ImageData) -> list[str]:
+        """One probability column per class of the download, in label order."""
+        return data.labels
 
     def check_config(self, cfg: ImageClassifierConfig) -> None:
         if cfg.ensemble == "vote" and self.metric == "logloss":

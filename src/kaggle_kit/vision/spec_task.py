@@ -29,6 +29,4 @@ class SpecImageTask(SpecIdAndMetric, FromSpec, ImageClassificationTask):
         from kaggle_kit.pipeline.cross_validate import say
         from kaggle_kit.vision.download import read_image_download
 
-        data = read_image_download(self.spec, data_dir, self.slug, say=say)
-        self.use_labels(data.labels)
-        return data
+        return read_image_download(self.spec, data_dir, self.slug, say=say)

@@ -8,7 +8,6 @@ retrains every learner, so with TIME it starts from the first again)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.io import atomic
 from kaggle_kit.paths import CONFIGS_DIR, RunPaths, find_config
 from kaggle_kit.pipeline.cross_validate import say
+from kaggle_kit.pipeline.cv_result import read_cv
 from kaggle_kit.task import Task, TrainData
 
 
@@ -29,10 +29,10 @@ def run_complete(task: Task, cfg, data: TrainData, paths: RunPaths) -> bool:
 
 
 def progress_line(task: Task, exp: str, n: int, total: int, paths: RunPaths, seconds: float) -> str:
-    cv = json.loads(paths.cv.read_text()) if paths.cv.is_file() else {}
-    score = f"CV {task.metric} {cv['score']:.5f}" if "score" in cv else "CV -"
-    se = f" ± {cv['score_se']:.5f}" if cv.get("score_se") is not None else ""
-    return f"auto [{n}/{total}] {exp}: {score}{se}, {seconds:.0f} s"
+    if not paths.cv.is_file():
+        return f"auto [{n}/{total}] {exp}: CV -, {seconds:.0f} s"
+    cv = read_cv(paths.cv)
+    return f"auto [{n}/{total}] {exp}: CV {task.metric} {cv.score:.5f}{cv.se_text()}, {seconds:.0f} s"
 
 
 def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force: bool = False,
