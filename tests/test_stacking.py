@@ -138,3 +138,15 @@ def test_make_new_writes_stack_experiments():
     assert members == [m for m in STACK_MEMBERS if m != "linear"]
     with pytest.raises(Exception, match="stack_svr does not fit a binary problem"):
         validate_spec({**spec.model_dump(), "learners": ["stack_svr"]}, "test")
+
+
+def test_a_stacks_expected_time_comes_from_its_members_own_runs():
+    """make auto TIME=: a stack starts only if its model's time plus (stack.folds - 1) times its members' (those
+    no earlier stack fitted) fits in the budget; unknown while a member has not run."""
+    from kaggle_kit.tabular.stacking import expected_seconds
+
+    cfg = config("catboost", members=("gbdt", "linear"))          # stack.folds 3
+    seconds = {"gbdt": 10.0, "linear": 4.0, "catboost": 30.0}
+    assert expected_seconds(cfg, seconds, set()) == 30.0 + 2 * (10.0 + 4.0)
+    assert expected_seconds(cfg, seconds, {"gbdt"}) == 30.0 + 2 * 4.0         # gbdt's columns are cached
+    assert expected_seconds(cfg, {"gbdt": 10.0}, set()) is None

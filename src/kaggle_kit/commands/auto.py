@@ -2,7 +2,8 @@
 (resuming like train), blended by the default rule, the blend (or the one learner) written to
 submissions/<name>/auto.csv, and the leaderboard printed. With a time budget, a learner starts only while the
 budget lasts: the budget counts the learners that had folds to train, and the first of those always starts, so
-a run ends within the budget plus one learner's fit and always has a submission. The ones it skips are named,
+a run ends within the budget plus one learner's fit and always has a submission. A stack (kaggle_kit.tabular.
+stacking), whose cost its members' own runs tell, starts only if it is expected to end within the budget. The ones it skips are named,
 and the same command again continues with them: a learner whose folds are complete is not charged (FORCE=1
 retrains every learner, so with TIME it starts from the first again)."""
 
@@ -17,6 +18,9 @@ from kaggle_kit.io import atomic
 from kaggle_kit.paths import CONFIGS_DIR, RunPaths, find_config
 from kaggle_kit.pipeline.cross_validate import say
 from kaggle_kit.pipeline.cv_result import read_cv
+from kaggle_kit.reporting.leaderboard import train_seconds
+from kaggle_kit.tabular.stacking import expected_seconds
+from kaggle_kit.tabular.table_fold import stack_members
 from kaggle_kit.task import Task, TrainData
 
 
@@ -51,15 +55,23 @@ def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force:
         raise UserError(f"TIME={budget:g}: the budget is a number of seconds above 0 (or leave TIME out)")
     start, done, skipped, lines = time.perf_counter(), [], [], []
     charged, trained = 0.0, False       # seconds of learners that had folds to train; whether one started
+    learner_seconds, stacked = {}, set()    # each learner's own run time; the members a stack has fitted
     for n, exp in enumerate(exps, 1):
         path = find_config(exp, root)
         cfg = load_config(task.config_class, path, CONFIGS_DIR, overrides)
         task.check_config(cfg)
         paths = RunPaths(root, task.name, exp)
         complete = not force and run_complete(task, cfg, data, paths)
-        if budget is not None and trained and charged >= budget and not complete:
+        members = stack_members(cfg)
+        expected = expected_seconds(cfg, learner_seconds, stacked) if members else None
+        if budget is not None and trained and not complete and charged >= budget:
             skipped.append(exp)
             say(f"auto [{n}/{len(exps)}] {exp}: skipped, the budget TIME={budget:g} s is spent ({charged:.0f} s)")
+            continue
+        if budget is not None and trained and not complete and expected is not None and charged + expected > budget:
+            skipped.append(exp)       # a stack's cost is known from its members' own runs: none started to overrun
+            say(f"auto [{n}/{len(exps)}] {exp}: skipped, its expected {expected:.0f} s (its members' fits inside "
+                f"each fold) would pass the budget TIME={budget:g} s ({charged:.0f} s spent)")
             continue
         say(f"auto [{n}/{len(exps)}] {exp} ({path})")
         began = time.perf_counter()
@@ -68,6 +80,11 @@ def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force:
         seconds = time.perf_counter() - began
         if not complete:
             charged, trained = charged + seconds, True
+        if members:
+            stacked |= set(members)
+        else:
+            own = train_seconds(paths, cfg.total_folds)
+            learner_seconds[getattr(cfg, "model", exp)] = own if own is not None else seconds
         lines.append(progress_line(task, exp, n, len(exps), paths, seconds))
         say(lines[-1])
         done.append(exp)

@@ -180,6 +180,17 @@ def saved_stack_data(cfg, data, spec: TabularSpec, fold_dir: Path, fold: int, ho
                                               for m in members])
 
 
+def expected_seconds(cfg, learner_seconds: dict[str, float], fitted: set[str]) -> float | None:
+    """What a stack's run should take, from the learners' own runs of this competition (`learner_seconds`: their
+    training seconds, by learner): its model's, plus stack.folds - 1 times each member's (each of its stack.folds
+    inner fits sees (stack.folds - 1) / stack.folds of the fold's rows) unless an earlier stack fitted that member
+    (`fitted`: its columns are cached). None while a member's own time is unknown."""
+    todo = [m for m in cfg.stack.members if m not in fitted]
+    if any(m not in learner_seconds for m in todo):
+        return None
+    return learner_seconds.get(cfg.model, 0.0) + (cfg.stack.folds - 1) * sum(learner_seconds[m] for m in todo)
+
+
 def check_preparation(hooks) -> None:
     if own_features(hooks):
         raise UserError("stack.members needs the kind's own preparation of the table, and this competition's hook "
