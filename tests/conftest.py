@@ -44,6 +44,20 @@ def assert_user_error(proc: subprocess.CompletedProcess, *words: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def loans_table(tmp_path_factory):
+    """The drawn loans layout (three classes, a date, free text, a 900-level branch code) as its inferred spec's
+    task loads it: (task, data), read-only (tests change data through dataclasses.replace)."""
+    from kaggle_kit.tabular.infer import infer_spec
+    from kaggle_kit.tabular.samples import draw
+    from kaggle_kit.tabular.spec_task import SpecTabularTask
+
+    root = tmp_path_factory.mktemp("loans")
+    data_dir = draw("loans", root / "loans")
+    task = SpecTabularTask("loans", infer_spec("loans", data_dir).spec, root)
+    return task, task.load(data_dir)
+
+
+@pytest.fixture(scope="session")
 def house_sample(tmp_path_factory) -> Path:
     from competitions.house_prices.sample import build_sample
 

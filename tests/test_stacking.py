@@ -12,10 +12,8 @@ from kaggle_kit.config import validate
 from kaggle_kit.errors import UserError
 from kaggle_kit.paths import STACK_DIR, val_pred
 from kaggle_kit.tabular.config import STACK_MEMBERS, TableConfig
-from kaggle_kit.tabular.infer import config_texts, infer_spec
-from kaggle_kit.tabular.samples import draw
+from kaggle_kit.tabular.infer import config_texts
 from kaggle_kit.tabular.spec import validate_spec
-from kaggle_kit.tabular.spec_task import SpecTabularTask
 from kaggle_kit.tabular.stacking import stacked_fold_data
 from kaggle_kit.task import FoldContext
 
@@ -23,16 +21,6 @@ SMALL = {"gbdt": {"n_estimators": 200, "learning_rate": 0.1, "early_stopping_rou
          "linear": {"alphas": [0.1, 1.0, 10.0], "inner_folds": 3},
          "extra_trees": {"n_estimators": 30},
          "encoding": {"tfidf_max_features": 400, "svd_components": 4}}
-
-
-@pytest.fixture(scope="module")
-def loans(tmp_path_factory):
-    """The loans layout (three classes, a date, free text, a high-cardinality code) as its spec's task loads it."""
-    root = tmp_path_factory.mktemp("stacking")
-    data_dir = draw("loans", root / "loans")
-    spec = infer_spec("loans", data_dir).spec
-    task = SpecTabularTask("loans", spec, root)
-    return task, task.load(data_dir)
 
 
 def config(model: str = "gbdt", members=("gbdt", "linear")) -> TableConfig:
@@ -60,10 +48,10 @@ def relabelled(data, rows):
 
 
 @pytest.mark.e2e      # fits models: make test-fast leaves it out
-def test_the_stack_never_sees_a_scored_rows_target(loans, tmp_path):
+def test_the_stack_never_sees_a_scored_rows_target(loans_table, tmp_path):
     """The members' columns of the scored rows and of the training rows come from models fitted on training rows
     only: the scored fold relabelled, the same bytes; 60 training rows relabelled, other predictions."""
-    task, data = loans
+    task, data = loans_table
     cfg = config()
     val, test, metrics = fold(task, data, cfg, tmp_path / "a")
     assert metrics["stack_members"] == ["gbdt", "linear"]
@@ -78,10 +66,10 @@ def test_the_stack_never_sees_a_scored_rows_target(loans, tmp_path):
 
 
 @pytest.mark.e2e      # fits models: make test-fast leaves it out
-def test_members_columns_are_cached_and_shared_between_stacks(loans, tmp_path):
+def test_members_columns_are_cached_and_shared_between_stacks(loans_table, tmp_path):
     """A second stack on the same members reads their columns from the competition's cache; the cached columns
     give the bytes a fit without the cache gives."""
-    task, data = loans
+    task, data = loans_table
     cache = tmp_path / "cache"
     first = stacked_fold_data(config("gbdt"), data, task.spec, context(data, tmp_path / "a", cache))
     saved = sorted(p.name for p in (cache / STACK_DIR).iterdir())
@@ -101,10 +89,10 @@ def test_members_columns_are_cached_and_shared_between_stacks(loans, tmp_path):
 
 
 @pytest.mark.e2e      # fits models: make test-fast leaves it out
-def test_a_stacks_fold_predicts_again_from_its_saved_members(loans, tmp_path):
+def test_a_stacks_fold_predicts_again_from_its_saved_members(loans_table, tmp_path):
     """What a bundle does: the fold's level-2 model and its members' saved inner models predict the test rows
     again, to the byte; a member that does not fit the problem is one line."""
-    task, data = loans
+    task, data = loans_table
     cfg = config(members=("gbdt", "linear", "extra_trees"))
     out = tmp_path / "fold0"
     result = task.fit_fold(cfg, data, context(data, out, tmp_path / "cache"))

@@ -14,7 +14,6 @@ from kaggle_kit.config import validate
 from kaggle_kit.errors import UserError
 from kaggle_kit.tabular.columns import column_type, date_parts, has_time
 from kaggle_kit.tabular.config import TableConfig
-from kaggle_kit.tabular.infer import infer_spec
 from kaggle_kit.tabular.samples import draw
 from kaggle_kit.tabular.spec_task import SpecTabularTask
 from kaggle_kit.tabular.table_fold import INNER_STREAM, fit_table_fold
@@ -30,16 +29,6 @@ SMALL = {"gbdt": {"n_estimators": 400, "learning_rate": 0.1, "early_stopping_rou
          "linear": {"alphas": [0.1, 1.0, 10.0], "inner_folds": 3},
          "mlp": {"hidden": [16]}, "epochs": 6,
          "encoding": {"tfidf_max_features": 400, "svd_components": 4}}
-
-
-@pytest.fixture(scope="module")
-def loans(tmp_path_factory):
-    """The loans layout (a date, free text, a 900-level branch code) as its spec's task loads it."""
-    root = tmp_path_factory.mktemp("encoders")
-    data_dir = draw("loans", root / "loans")
-    spec = infer_spec("loans", data_dir).spec
-    task = SpecTabularTask("loans", spec, root)
-    return task, task.load(data_dir)
 
 
 def config(model: str, **more) -> TableConfig:
@@ -94,8 +83,8 @@ def test_date_parts():
     assert has_time(stamps) and date_parts(stamps, "d", hour=True)["d.hour"].tolist() == [13.5, 0.0]
 
 
-def test_loans_types_and_spec_overrides(loans, tmp_path):
-    task, data = loans
+def test_loans_types_and_spec_overrides(loans_table, tmp_path):
+    task, data = loans_table
     assert data.types == {"opened": "date", "branch": "high_cardinality", "purpose": "categorical",
                           "notes": "text", "income": "numeric", "amount": "numeric", "term": "numeric"}
     assert data.categorical == ["branch", "purpose"]
@@ -111,10 +100,10 @@ def test_loans_types_and_spec_overrides(loans, tmp_path):
 
 
 @pytest.mark.parametrize("model", ["linear", "gbdt"])
-def test_target_encoding_never_sees_a_scored_rows_target(loans, model, tmp_path):
+def test_target_encoding_never_sees_a_scored_rows_target(loans_table, model, tmp_path):
     """The branch code is target-encoded (cross-fitted) from the training rows only: relabelling the scored
     fold leaves its predictions the same bytes; relabelling training rows moves them."""
-    task, data = loans
+    task, data = loans_table
     cfg = config(model, inner_share=0.0, checkpoint="last")
     base, metrics = fold(task, data, cfg, tmp_path / "a")
     names = json.loads((tmp_path / "a" / "importance.json").read_text())
@@ -129,10 +118,10 @@ def test_target_encoding_never_sees_a_scored_rows_target(loans, model, tmp_path)
 
 
 @pytest.mark.parametrize("model", ["gbdt", "catboost", "mlp"])
-def test_early_stopping_never_reads_the_scored_fold(loans, model, tmp_path):
+def test_early_stopping_never_reads_the_scored_fold(loans_table, model, tmp_path):
     """The rounds (epoch) are chosen on the inner rows: relabelling the scored fold changes neither them nor the
     predictions; relabelling the inner rows changes what is chosen."""
-    task, data = loans
+    task, data = loans_table
     cfg = config(model)
     base, metrics = fold(task, data, cfg, tmp_path / "a")
     chosen = choice(metrics)[0]
