@@ -21,9 +21,18 @@ TINY = "epochs=2 folds=2 seeds=1 batch_size=64 mlp.hidden=[16] progress_bar=fals
 SLUG = "house-prices-advanced-regression-techniques"
 
 
-def test_train_then_submit_on_the_sample_fallback(tmp_path):
-    proc = make("house-train", tmp_path, ARGS=TINY)
+@pytest.fixture(scope="module")
+def fallback(tmp_path_factory):
+    """make house-train with no data: the synthetic sample is drawn and trained on, once for the steps below
+    (each reported on its own; they run in this order on the same work root)."""
+    root = tmp_path_factory.mktemp("house-fallback")
+    proc = make("house-train", root, ARGS=TINY)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return root, proc
+
+
+def test_train_on_the_sample_fallback_pools_the_folds(fallback):
+    tmp_path, proc = fallback
     assert "using the synthetic sample" in proc.stderr
     sample = tmp_path / "data" / "samples" / SLUG
     assert (sample / "train.csv").is_file() and (sample / "sample_submission.csv").is_file()
@@ -40,6 +49,10 @@ def test_train_then_submit_on_the_sample_fallback(tmp_path):
         assert (run / f"fold{k}" / "logs" / "seed0" / "metrics.csv").is_file()
     assert len(list((tmp_path / "runs" / "house" / "folds").iterdir())) == 1
 
+
+def test_submit_averages_the_folds_exp_of_their_logs(fallback):
+    tmp_path, _ = fallback
+    run, sample = tmp_path / "runs" / "house" / "house", tmp_path / "data" / "samples" / SLUG
     proc = make("house-submit", tmp_path, ARGS=TINY)
     assert proc.returncode == 0, proc.stderr[-3000:]
     sub = pd.read_csv(tmp_path / "submissions" / "house" / "house.csv")
@@ -49,19 +62,26 @@ def test_train_then_submit_on_the_sample_fallback(tmp_path):
     folds = [pd.read_csv(run / f"fold{k}" / "test_pred.csv")["pred"] for k in range(2)]
     assert sub["SalePrice"].to_numpy() == pytest.approx(np.exp((folds[0] + folds[1]) / 2), rel=1e-9)
 
-    # the same command again skips the complete folds; changed settings are refused, nothing touched
+
+def test_a_rerun_skips_complete_folds_and_plots_follow_the_plots_key(fallback):
+    """The same command again skips the complete folds; plots=false (an execution key) pools without drawing
+    and drops the earlier pooling's plots; the report draws them when asked."""
+    tmp_path, _ = fallback
+    run = tmp_path / "runs" / "house" / "house"
     proc = make("house-train", tmp_path, ARGS=TINY)
     assert proc.returncode == 0 and proc.stderr.count("complete, skipped") == 2
     names = ["largest_residuals.png", "learning_curves.png", "oof_pred_vs_true.png"]
     assert sorted(p.name for p in (run / "plots").glob("*.png")) == names
-    # plots=false (an execution key) pools without drawing and drops the earlier pooling's plots; the report
-    # draws them when asked
     proc = make("house-train", tmp_path, ARGS=TINY + " plots=false")
     assert proc.returncode == 0 and "plots: not drawn (plots=false)" in proc.stderr, proc.stderr[-3000:]
     assert not list((run / "plots").glob("*.png")) and (run / "cv.json").is_file()
     proc = make("house-report", tmp_path, EXP="house")
     assert proc.returncode == 0 and "(3 plots)" in proc.stderr, proc.stderr[-3000:]
     assert sorted(p.name for p in (run / "plots").glob("*.png")) == names
+
+
+def test_changed_settings_are_refused_and_nothing_is_touched(fallback):
+    tmp_path, _ = fallback
     before = files_under(tmp_path)
     proc = make("house-train", tmp_path, ARGS=TINY + " lr=0.5")
     assert_user_error(proc, "changed: lr", "FORCE=1")
@@ -86,14 +106,26 @@ def test_real_layout_with_unseen_test_categories(tmp_path, house_sample):
     assert len(sub) == len(test) - 1 and sub["SalePrice"].notna().all()
 
 
-def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, house_sample):
-    data = ["--data", str(house_sample)]
-    fast = "folds=2 progress_bar=false"
-    learners = {"house-gbdt": fast + " gbdt.n_estimators=60 gbdt.threads=1", "house-linear": fast,
-                "house-svr": fast, "house-catboost": fast + " catboost.iterations=50 catboost.threads=1 clip_to_train_range=false",
-                "house": TINY}
-    for exp, args in learners.items():
-        kit("train", "house", *data, "--config", str(REPO / "configs" / f"{exp}.yaml"), "--args", args, root=tmp_path, check=True)
+FAST = "folds=2 progress_bar=false"
+LEARNERS = {"house-gbdt": FAST + " gbdt.n_estimators=60 gbdt.threads=1", "house-linear": FAST, "house-svr": FAST,
+            "house-catboost": FAST + " catboost.iterations=50 catboost.threads=1 clip_to_train_range=false",
+            "house": TINY}
+BLEND = "blend-house+house-gbdt+house-linear@weighted"
+
+
+@pytest.fixture(scope="module")
+def learners(tmp_path_factory, house_sample):
+    """Every house learner trained on the sample, once for the steps below (each reported on its own)."""
+    root = tmp_path_factory.mktemp("house-learners")
+    for exp, args in LEARNERS.items():
+        kit("train", "house", "--data", str(house_sample), "--config", str(REPO / "configs" / f"{exp}.yaml"),
+            "--args", args, root=root, check=True)
+    cvs = {exp: json.loads((root / "runs" / "house" / exp / "cv.json").read_text()) for exp in LEARNERS}
+    return root, cvs
+
+
+def test_every_learner_gives_the_same_artefacts_on_shared_folds(learners, house_sample):
+    tmp_path, cvs = learners
     runs = tmp_path / "runs" / "house"
     shared = {"metrics.json", "val_pred.csv", "test_pred.csv"}
     assert shared | {"model_seed0.txt", "features.json"} <= {p.name for p in (runs / "house-gbdt/fold0").iterdir()}
@@ -111,13 +143,16 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     assert trees.tree_count_ == 50
     written = pd.read_csv(runs / "house-catboost/fold1/test_pred.csv")["pred"].to_numpy()
     assert np.allclose(trees.predict(transform(test, state)), written, atol=1e-6)
-    cvs = {exp: json.loads((runs / exp / "cv.json").read_text()) for exp in learners}
     assert {tuple(sorted(cv)) for cv in cvs.values()} == {tuple(sorted(cvs["house"]))}
-    folds = {json.loads((runs / exp / "fingerprint.json").read_text())["folds_file"] for exp in learners}
+    folds = {json.loads((runs / exp / "fingerprint.json").read_text())["folds_file"] for exp in LEARNERS}
     assert len(folds) == 1                                    # one folds file shared by every learner
-    oofs = [pd.read_csv(runs / exp / "oof.csv") for exp in learners]
+    oofs = [pd.read_csv(runs / exp / "oof.csv") for exp in LEARNERS]
     assert all(o["Id"].tolist() == oofs[0]["Id"].tolist() and o["fold"].equals(oofs[0]["fold"]) for o in oofs)
 
+
+def test_a_forced_rule_blends_the_runs(learners, house_sample):
+    tmp_path, _ = learners
+    runs = tmp_path / "runs" / "house"
     proc = make("house-blend", tmp_path, DATA=str(house_sample), EXPS="house house-gbdt house-linear",
                 RULE="weighted")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -128,9 +163,12 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     summary = json.loads((runs / "blends" / "blend-house+house-gbdt+house-linear@weighted.json").read_text())
     assert summary["rule"] == "weighted" and sum(summary["rules"]["weighted"]["weights"]) == pytest.approx(1)
 
-    # every run drew its plots; the report page holds them; the leaderboard lists every run and the blend
+
+def test_every_run_drew_its_plots_and_the_report_holds_them(learners, house_sample):
+    tmp_path, cvs = learners
+    runs = tmp_path / "runs" / "house"
     png = b"\x89PNG\r\n\x1a\n"
-    plots = {exp: sorted((runs / exp / "plots").iterdir()) for exp in learners}
+    plots = {exp: sorted((runs / exp / "plots").iterdir()) for exp in LEARNERS}
     assert [p.name for p in plots["house"]] == ["largest_residuals.png", "learning_curves.png", "oof_pred_vs_true.png"]
     assert [p.name for p in plots["house-gbdt"]] == ["largest_residuals.png", "oof_pred_vs_true.png"]  # no epochs
     assert all(p.read_bytes().startswith(png) and p.stat().st_size > 5000 for ps in plots.values() for p in ps)
@@ -142,13 +180,18 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     assert f"{cvs['house']['score']:.5f}" in page and f"{cvs['house']['folds'][1]:.5f}" in page
     assert_user_error(make("house-report", tmp_path, DATA=str(house_sample), EXP="nope"), "'nope' has no complete run")
 
+
+def test_the_leaderboard_lists_every_run_and_the_blend(learners, house_sample):
+    """After the blend step: every run and the blend, best first, with SEs and paired differences."""
+    tmp_path, cvs = learners
+    runs = tmp_path / "runs" / "house"
     proc = make("house-leaderboard", tmp_path, DATA=str(house_sample))
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = (runs / "leaderboard.md").read_text()
     assert proc.stdout.endswith(table)                                    # printed as written
     rows = [line[2:-2].split(" | ") for line in table.splitlines() if line.startswith("| ") and not line.startswith("| #")]
     names = [r[1] for r in rows]
-    assert sorted(names) == sorted([*learners, "blend-house+house-gbdt+house-linear@weighted"])
+    assert sorted(names) == sorted([*LEARNERS, BLEND])
     scores = [float(r[2]) for r in rows]
     assert scores == sorted(scores)                                        # rmse: lowest first
     row = dict(zip(names, rows, strict=True))
@@ -158,8 +201,7 @@ def test_gbdt_and_linear_learners_give_the_same_artefacts_and_blend(tmp_path, ho
     assert all(re.fullmatch(r"\+\d\.\d{5} ± \d\.\d{5}( ≈)?", r[4]) for r in rows[1:])
     assert "model=svr" in row["house-svr"][7] and "folds=2" in row["house-svr"][7]
     assert row["house-gbdt"][8].endswith(" s") and row["house-gbdt"][9] == "-"        # trained, not submitted
-    assert "rule=weighted" in row["blend-house+house-gbdt+house-linear@weighted"][7]
-    assert row["blend-house+house-gbdt+house-linear@weighted"][9].startswith("submissions/house/blend-")
+    assert "rule=weighted" in row[BLEND][7] and row[BLEND][9].startswith("submissions/house/blend-")
 
 
 def test_make_auto_on_house_trains_its_five_learners_on_the_sample(tmp_path):
