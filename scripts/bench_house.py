@@ -136,7 +136,7 @@ class PipelineRun:
         self.cv = cv if cv is not None else self.cv
 
     def score(self) -> float:
-        return self.cv["score"]
+        return self.cv.score
 
 
 def ridge_cv(cfg, data, fold_of) -> float:
@@ -164,7 +164,7 @@ def experiments_table(task, data, root: Path, exps: list[str], overrides: str = 
         cfg = load_config(HouseConfig, CONFIGS_DIR / f"{exp}.yaml", CONFIGS_DIR, f"progress_bar=false {overrides}")
         t = time.perf_counter()
         cv = pipeline_kfold(task, cfg, data, root, exp)
-        rows.append(f"| `{exp}` | {cv['score']:.4f} | {cv['score_without_outliers']:.4f} | "
+        rows.append(f"| `{exp}` | {cv.score:.4f} | {cv.extras['score_without_outliers']:.4f} | "
                     f"{time.perf_counter() - t:.1f} |")
         print(rows[-1], flush=True)
     members = [e for e in exps if e != "house-d2l"]

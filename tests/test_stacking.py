@@ -138,3 +138,37 @@ def test_a_stacks_expected_time_comes_from_its_members_own_runs():
     assert expected_seconds(cfg, seconds, set()) == 30.0 + 2 * (10.0 + 4.0)
     assert expected_seconds(cfg, seconds, {"gbdt"}) == 30.0 + 2 * 4.0         # gbdt's columns are cached
     assert expected_seconds(cfg, {"gbdt": 10.0}, set()) is None
+
+
+@pytest.mark.e2e      # fits models: make test-fast leaves it out
+def test_a_twin_publishing_first_is_used_and_force_makes_the_entry_again(loans_table, tmp_path, monkeypatch):
+    """Two processes building one cache entry: the second to finish keeps the first's (no error, nothing left
+    behind); FORCE=1 (refresh_cache) makes the entry again, with the same columns."""
+    import shutil
+
+    from kaggle_kit.tabular import stacking
+
+    task, data = loans_table
+    cfg, cache = config(members=("linear",)), tmp_path / "cache"
+    real = stacking.member_columns
+
+    def twin_first(*args, **kwargs):
+        out = real(*args, **kwargs)
+        building = args[7]
+        store = building.parent / building.name[1:].split(".")[0]     # .<member>-<key>.<random>.building
+        shutil.copytree(building, store)                                # another process publishes it first
+        np.savez(store / stacking.COLUMNS, train=out[0], test=out[1])
+        return out
+
+    monkeypatch.setattr(stacking, "member_columns", twin_first)
+    first = stacked_fold_data(cfg, data, task.spec, context(data, tmp_path / "a", cache))
+    monkeypatch.setattr(stacking, "member_columns", real)
+    entries = list((cache / STACK_DIR).iterdir())
+    assert len(entries) == 1 and not entries[0].name.startswith(".")            # no .building left behind
+    inode = (entries[0] / stacking.COLUMNS).stat().st_ino
+    ctx = dataclasses.replace(context(data, tmp_path / "b", cache), refresh_cache=True)
+    again = stacked_fold_data(cfg, data, task.spec, ctx)
+    assert [p.name for p in (cache / STACK_DIR).iterdir()] == [entries[0].name]
+    assert (entries[0] / stacking.COLUMNS).stat().st_ino != inode                 # made again
+    columns = [c for c in first.features if c.startswith("stack.")]
+    assert np.array_equal(first.train[columns].to_numpy(), again.train[columns].to_numpy(), equal_nan=True)

@@ -46,6 +46,7 @@ class FoldContext:
     val_idx: np.ndarray
     resume: bool = False
     cache_dir: Path | None = None
+    refresh_cache: bool = False    # FORCE=1: what the fold reads from cache_dir is made again, not read
 
 
 @dataclass(frozen=True)

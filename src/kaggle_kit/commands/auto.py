@@ -24,12 +24,12 @@ from kaggle_kit.tabular.table_fold import stack_members
 from kaggle_kit.task import Task, TrainData
 
 
-def run_complete(task: Task, cfg, data: TrainData, paths: RunPaths) -> bool:
-    """Every fold of the run trained with these settings already: nothing left to fit."""
+def folds_left(cfg, data: TrainData, paths: RunPaths) -> int:
+    """The run's folds not yet trained with these settings (0: nothing left to fit)."""
     from kaggle_kit.pipeline import runs
 
     fingerprint = runs.run_fingerprint(cfg, data.fingerprint)["hash"]
-    return all(runs.fold_complete(paths, j, fingerprint) for j in range(cfg.total_folds))
+    return sum(not runs.fold_complete(paths, j, fingerprint) for j in range(cfg.total_folds))
 
 
 def progress_line(task: Task, exp: str, n: int, total: int, paths: RunPaths, seconds: float) -> str:
@@ -61,9 +61,12 @@ def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force:
         cfg = load_config(task.config_class, path, CONFIGS_DIR, overrides)
         task.check_config(cfg)
         paths = RunPaths(root, task.name, exp)
-        complete = not force and run_complete(task, cfg, data, paths)
+        left = cfg.total_folds if force else folds_left(cfg, data, paths)
+        complete = left == 0
         members = stack_members(cfg)
         expected = expected_seconds(cfg, learner_seconds, stacked) if members else None
+        if expected is not None:
+            expected *= left / cfg.total_folds          # a stack stopped part way: only its folds left
         if budget is not None and trained and not complete and charged >= budget:
             skipped.append(exp)
             say(f"auto [{n}/{len(exps)}] {exp}: skipped, the budget TIME={budget:g} s is spent ({charged:.0f} s)")
@@ -101,8 +104,8 @@ def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force:
     for line in lines:
         say(line)
     if skipped:
-        say(f"auto: skipped {', '.join(skipped)} (TIME={budget:g} s spent); the same command again continues "
-            "with them, or a larger TIME")
+        say(f"auto: skipped {', '.join(skipped)} (TIME={budget:g} s spent, or too short for them); the same "
+            "command again continues with them, or a larger TIME")
     say(f"wrote {final} ({'blend of ' + ', '.join(done) if len(done) > 1 else done[0]}) in "
         f"{time.perf_counter() - start:.0f} s")
     return final

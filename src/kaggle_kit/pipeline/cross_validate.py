@@ -69,7 +69,7 @@ def train_folds(task: Task, cfg: TrainConfig, data: TrainData, paths: RunPaths,
                                       ids_fingerprint([data.ids[i] for i in train_idx]), force=force,
                                       processes=planned_world_size(cfg))
         ctx = FoldContext(fold=j, dir=stage, train_idx=train_idx, val_idx=val_idx, resume=resume,
-                          cache_dir=paths.cache_dir)
+                          cache_dir=paths.cache_dir, refresh_cache=force)
         start = time.perf_counter()
         out = task.fit_fold(cfg, data, ctx)
         seconds = time.perf_counter() - start

@@ -158,6 +158,9 @@ def build_bundle(task, root: Path, *, exp: str = "", blend: str = "") -> Path:
     name, runs, what = bundled_runs(task, root, exp, blend)
     final = root / "bundles" / f"{task.name}-{name}"
     stage = final.with_name(f".{final.name}.partial")
+    if len(stage.name) > 255:                           # a file name's limit: one line, not the system's error
+        raise UserError(f"the bundle's folder name would be {len(stage.name)} characters, over the 255 a file name "
+                        "may have; blend fewer experiments (or ones with shorter names) and bundle that blend")
     shutil.rmtree(stage, ignore_errors=True)
     try:
         fill_bundle(task, stage, final, name, runs, what)

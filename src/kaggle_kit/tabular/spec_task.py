@@ -42,7 +42,8 @@ class SpecTableData(TableData):
 class SpecTabularTask(SpecIdAndMetric, FromSpec, TabularTask):
     predicts_offline = True
     offline_models = learner_files(LEARNERS)
-    offline_context = (FEATURES, val_pred(Path(), "csv").name, FOLD_STARTED, f"{STACK_DIR}/**/*")   # + a stack's members
+    offline_context = (FEATURES, val_pred(Path(), "csv").name, FOLD_STARTED,
+                       *(f"{STACK_DIR}/*/inner*/{f}" for f in learner_files(LEARNERS)))   # + a stack's members
 
     def __init__(self, name: str, spec: TabularSpec, folder: Path):
         super().__init__(name, spec, folder)

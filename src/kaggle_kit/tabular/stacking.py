@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import replace
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ from kaggle_kit.paths import STACK_DIR
 from kaggle_kit.pipeline.folds import ids_fingerprint, make_folds
 from kaggle_kit.pipeline.runs import run_fingerprint
 from kaggle_kit.tabular.early_stopping import inner_split
+from kaggle_kit.tabular.learners import LEARNERS
 from kaggle_kit.tabular.spec import TabularSpec
 from kaggle_kit.tabular.table_fold import (
     INNER_STREAM,
@@ -38,6 +41,8 @@ from kaggle_kit.training.seeding import derive_seed
 
 STACK_STREAM = 2_000_003     # the seed stream of the inner folds, apart from the models' and the early stopping's
 COLUMNS = "columns.npz"      # in the cache: a member's columns (train, test)
+VERSIONS = {name: metadata.version(name) for name in ("kaggle-kit", "lightgbm", "catboost", "scikit-learn", "torch")}
+#   the cache's key holds them: an upgrade fits the members again
 
 
 def feature_names(spec: TabularSpec, member: str) -> list[str]:
@@ -111,28 +116,49 @@ def predicted(spec: TabularSpec, learner, prep, frame, width: int) -> np.ndarray
     return metric_form(spec, learner.classes_, learner.predict(prep.transform(frame))).reshape(-1, width)
 
 
+REFRESHED: set[Path] = set()    # the cache entries FORCE=1 made again in this process (each once)
+
+
 def cached_member(cfg, data, spec: TabularSpec, member: str, rows: np.ndarray, val: np.ndarray, fold: int,
-                  fold_dir: Path, hooks, cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
+                  fold_dir: Path, hooks, cache: Path | None, refresh: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """member_columns, kept in the competition's cache under the key of everything they depend on: another stack
-    on the same member (another level-2 model) links its models into its fold and reads its columns."""
+    on the same member (another level-2 model) links its models into its fold and reads its columns. `refresh`
+    (FORCE=1): the entry is made again, once a process, and replaces the old one."""
     folder = fold_dir / STACK_DIR / member
     shutil.rmtree(folder, ignore_errors=True)           # a fold resumed after a kill: nothing half-fitted kept
     if cache is None:
         return member_columns(cfg, data, spec, member, rows, val, fold, folder, hooks)
-    key = stable_hash({"member": run_fingerprint(member_config(cfg, member), data.fingerprint)["hash"],
-                       "folds": cfg.stack.folds, "fold": fold, "rows": ids_fingerprint([data.ids[i] for i in rows]),
+    member_cfg = member_config(cfg, member)
+    key = stable_hash({"member": run_fingerprint(member_cfg, data.fingerprint)["hash"],
+                       "config": member_cfg.model_dump(mode="json"),         # execution keys too (the MLP's device)
+                       "versions": VERSIONS, "folds": cfg.stack.folds, "fold": fold,
+                       "rows": ids_fingerprint([data.ids[i] for i in rows]),
                        "val": ids_fingerprint([data.ids[i] for i in val]), "hooks": hooks is not None})
     store = cache / STACK_DIR / f"{member}-{key}"
+    if refresh and store not in REFRESHED:
+        REFRESHED.add(store)
+        if store.is_dir():
+            old = Path(tempfile.mkdtemp(prefix=f".{store.name}.", suffix=".old", dir=store.parent))
+            store.rename(old / "store")                 # out of the way whole; the folds' links keep their files
+            shutil.rmtree(old, ignore_errors=True)
     if not (store / COLUMNS).is_file():
-        building = store.with_name(f"{store.name}.tmp{os.getpid()}")
-        shutil.rmtree(building, ignore_errors=True)
-        on_train, on_test = member_columns(cfg, data, spec, member, rows, val, fold, building, hooks)
-        with open(building / COLUMNS, "wb") as f:
-            np.savez(f, train=on_train, test=on_test)
-        shutil.rmtree(store, ignore_errors=True)
-        building.rename(store)                          # whole or absent: a killed fit leaves only its .tmp
-    for f in sorted(store.rglob("*")):
-        if f.is_file() and f.name != COLUMNS:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{store.name}.", suffix=".building", dir=store.parent))
+        try:
+            on_train, on_test = member_columns(cfg, data, spec, member, rows, val, fold, building, hooks)
+            with open(building / COLUMNS, "wb") as f:
+                np.savez(f, train=on_train, test=on_test)
+                f.flush()
+                os.fsync(f.fileno())
+            building.rename(store)                      # whole or absent; only FORCE=1 removes a published one
+        except OSError:
+            if not (store / COLUMNS).is_file():         # not another process's store, published first: a failure
+                raise
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+    models = {f for pattern in LEARNERS[member].files for f in store.glob(f"inner*/{pattern}")}
+    for f in sorted(models):                            # the models, not a network's last.ckpt or logs
+        if f.is_file():
             target = folder / f.relative_to(store)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -164,7 +190,8 @@ def stacked_fold_data(cfg, data, spec: TabularSpec, ctx: FoldContext, hooks=None
     rows = fitted_rows(cfg, data, ctx.train_idx, hooks)
     members = list(cfg.stack.members)
     return stacked_data(data, spec, members, [cached_member(cfg, data, spec, m, rows, ctx.val_idx, ctx.fold,
-                                                            ctx.dir, hooks, ctx.cache_dir) for m in members])
+                                                            ctx.dir, hooks, ctx.cache_dir, ctx.refresh_cache)
+                                              for m in members])
 
 
 def saved_stack_data(cfg, data, spec: TabularSpec, fold_dir: Path, fold: int, hooks=None):
