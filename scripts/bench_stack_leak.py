@@ -142,7 +142,7 @@ def main() -> None:
             "stacking (the members' OOF as they are) and the kit's stack (`stack.members`: the members refitted "
             "on 4 inner folds of each training fold). Same folds, same members; the held-out rows are the "
             "tables' answers. Optimism: how much better the CV reads than the held-out score (positive: the "
-            "CV flatters). `python scripts/bench_stack_leak.py`.\n\n" + "\n".join(lines))
+            "CV flatters). `make bench-stack-leak`.\n\n" + "\n".join(lines))
     print(body)
     if not args.no_write:
         write_section(ROOT / "docs" / "BENCHMARKS.md", "stack-leak",
