@@ -143,8 +143,11 @@ def test_a_stacks_expected_time_comes_from_its_members_own_runs():
 @pytest.mark.e2e      # fits models: make test-fast leaves it out
 def test_a_twin_publishing_first_is_used_and_force_makes_the_entry_again(loans_table, tmp_path, monkeypatch):
     """Two processes building one cache entry: the second to finish keeps the first's (no error, nothing left
-    behind); FORCE=1 (refresh_cache) makes the entry again, with the same columns."""
+    behind, a killed build's day-old folder removed); FORCE=1 (refresh_cache) makes the entry again, with the
+    same columns."""
+    import os
     import shutil
+    import time
 
     from kaggle_kit.tabular import stacking
 
@@ -160,11 +163,14 @@ def test_a_twin_publishing_first_is_used_and_force_makes_the_entry_again(loans_t
         np.savez(store / stacking.COLUMNS, train=out[0], test=out[1])
         return out
 
+    stale = cache / STACK_DIR / ".linear-0123.abcd.building"                  # a build killed two days ago
+    stale.mkdir(parents=True)
+    os.utime(stale, (time.time() - 2 * 86_400,) * 2)
     monkeypatch.setattr(stacking, "member_columns", twin_first)
     first = stacked_fold_data(cfg, data, task.spec, context(data, tmp_path / "a", cache))
     monkeypatch.setattr(stacking, "member_columns", real)
     entries = list((cache / STACK_DIR).iterdir())
-    assert len(entries) == 1 and not entries[0].name.startswith(".")            # no .building left behind
+    assert len(entries) == 1 and not entries[0].name.startswith(".")     # no .building left, the stale one gone
     inode = (entries[0] / stacking.COLUMNS).stat().st_ino
     ctx = dataclasses.replace(context(data, tmp_path / "b", cache), refresh_cache=True)
     again = stacked_fold_data(cfg, data, task.spec, ctx)

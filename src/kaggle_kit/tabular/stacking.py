@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
@@ -41,6 +42,7 @@ from kaggle_kit.training.seeding import derive_seed
 
 STACK_STREAM = 2_000_003     # the seed stream of the inner folds, apart from the models' and the early stopping's
 COLUMNS = "columns.npz"      # in the cache: a member's columns (train, test)
+STALE_S = 86_400             # a cache build's folder untouched this long belongs to a killed process
 VERSIONS = {name: metadata.version(name) for name in ("kaggle-kit", "lightgbm", "catboost", "scikit-learn", "torch")}
 #   the cache's key holds them: an upgrade fits the members again
 
@@ -143,6 +145,9 @@ def cached_member(cfg, data, spec: TabularSpec, member: str, rows: np.ndarray, v
             shutil.rmtree(old, ignore_errors=True)
     if not (store / COLUMNS).is_file():
         store.parent.mkdir(parents=True, exist_ok=True)
+        for stale in store.parent.glob(".*.building"):  # a build killed a day ago or more: its process is gone
+            if time.time() - stale.stat().st_mtime > STALE_S:
+                shutil.rmtree(stale, ignore_errors=True)
         building = Path(tempfile.mkdtemp(prefix=f".{store.name}.", suffix=".building", dir=store.parent))
         try:
             on_train, on_test = member_columns(cfg, data, spec, member, rows, val, fold, building, hooks)
