@@ -57,6 +57,25 @@ def loans_table(tmp_path_factory):
     return task, task.load(data_dir)
 
 
+HOUSE_FAST = "folds=2 progress_bar=false"
+HOUSE_LEARNERS = {   # every house learner, tiny: the e2e steps and the bundle round trip share these runs
+    "house-gbdt": HOUSE_FAST + " gbdt.n_estimators=60 gbdt.threads=1", "house-linear": HOUSE_FAST,
+    "house-svr": HOUSE_FAST,
+    "house-catboost": HOUSE_FAST + " catboost.iterations=50 catboost.threads=1 clip_to_train_range=false",
+    "house": "epochs=2 folds=2 seeds=2 batch_size=64 mlp.hidden=[16] progress_bar=false"}   # two seeds a fold
+
+
+@pytest.fixture(scope="session")
+def house_learners(tmp_path_factory, house_sample) -> Path:
+    """Every house learner (HOUSE_LEARNERS) trained on the sample once a session: the work root. Tests copy its
+    runs/ before writing beside them, or only add (blends, reports)."""
+    root = tmp_path_factory.mktemp("house-learners")
+    for exp, args in HOUSE_LEARNERS.items():
+        kit("train", "house", "--data", str(house_sample), "--config", str(REPO / "configs" / f"{exp}.yaml"),
+            "--args", args, root=root, check=True)
+    return root
+
+
 @pytest.fixture(scope="session")
 def house_sample(tmp_path_factory) -> Path:
     from competitions.house_prices.sample import build_sample

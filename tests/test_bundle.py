@@ -14,7 +14,7 @@ import pytest
 
 from kaggle_kit.roundtrip.bundle import CARRIED
 
-from .conftest import LEAVES_TINY, assert_user_error, make
+from .conftest import HOUSE_LEARNERS, LEAVES_TINY, assert_user_error, make
 
 pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
 
@@ -109,17 +109,15 @@ def offline_env(tmp_path: Path, bundle: Path):
     return python, env
 
 
-HOUSE_TINY = "epochs=2 folds=2 batch_size=64 mlp.hidden=[16] progress_bar=false"
-
-
-def test_a_house_bundle_predicts_offline_what_make_submit_wrote(tmp_path, house_sample):
+def test_a_house_bundle_predicts_offline_what_make_submit_wrote(tmp_path, house_sample, house_learners):
     """The README's round trip: every house learner predicts from its saved fold models (the MLP's two seeds
-    here, the lasso's coefficients with its features fitted on the fold's rows), and a blend of them."""
+    here, the lasso's coefficients with its features fitted on the fold's rows), and a blend of them. The runs
+    are the session's (conftest), copied."""
     common = dict(DATA=str(house_sample))
-    for exp, args in (("house", HOUSE_TINY + " seeds=2"), ("house-linear", "folds=2")):
-        for target in ("house-train", "house-submit"):
-            proc = make(target, tmp_path, **common, CONFIG=f"configs/{exp}.yaml", ARGS=args)
-            assert proc.returncode == 0, proc.stderr[-2000:]
+    shutil.copytree(house_learners / "runs", tmp_path / "runs")
+    for exp in ("house", "house-linear"):
+        proc = make("house-submit", tmp_path, **common, CONFIG=f"configs/{exp}.yaml", ARGS=HOUSE_LEARNERS[exp])
+        assert proc.returncode == 0, proc.stderr[-2000:]
     proc = make("house-blend", tmp_path, **common, EXPS="house house-linear", RULE="weighted")
     assert proc.returncode == 0, proc.stderr[-2000:]
     for what in (dict(EXP="house"), dict(BLEND="house+house-linear@weighted")):

@@ -13,7 +13,7 @@ import torch
 from competitions.house_prices.data import read_split
 from competitions.house_prices.features import transform
 
-from .conftest import REPO, assert_user_error, files_under, kit, make
+from .conftest import HOUSE_LEARNERS, assert_user_error, files_under, kit, make
 
 pytestmark = pytest.mark.e2e       # runs the kit as a user does (make, trained models): make test-fast leaves it out
 
@@ -106,22 +106,16 @@ def test_real_layout_with_unseen_test_categories(tmp_path, house_sample):
     assert len(sub) == len(test) - 1 and sub["SalePrice"].notna().all()
 
 
-FAST = "folds=2 progress_bar=false"
-LEARNERS = {"house-gbdt": FAST + " gbdt.n_estimators=60 gbdt.threads=1", "house-linear": FAST, "house-svr": FAST,
-            "house-catboost": FAST + " catboost.iterations=50 catboost.threads=1 clip_to_train_range=false",
-            "house": TINY}
 BLEND = "blend-house+house-gbdt+house-linear@weighted"
 
 
 @pytest.fixture(scope="module")
-def learners(tmp_path_factory, house_sample):
-    """Every house learner trained on the sample, once for the steps below (each reported on its own)."""
-    root = tmp_path_factory.mktemp("house-learners")
-    for exp, args in LEARNERS.items():
-        kit("train", "house", "--data", str(house_sample), "--config", str(REPO / "configs" / f"{exp}.yaml"),
-            "--args", args, root=root, check=True)
-    cvs = {exp: json.loads((root / "runs" / "house" / exp / "cv.json").read_text()) for exp in LEARNERS}
-    return root, cvs
+def learners(house_learners):
+    """Every house learner trained on the sample once a session (conftest), for the steps below, each reported
+    on its own: (work root, each run's cv.json)."""
+    cvs = {exp: json.loads((house_learners / "runs" / "house" / exp / "cv.json").read_text())
+           for exp in HOUSE_LEARNERS}
+    return house_learners, cvs
 
 
 def test_every_learner_gives_the_same_artefacts_on_shared_folds(learners, house_sample):
@@ -144,9 +138,9 @@ def test_every_learner_gives_the_same_artefacts_on_shared_folds(learners, house_
     written = pd.read_csv(runs / "house-catboost/fold1/test_pred.csv")["pred"].to_numpy()
     assert np.allclose(trees.predict(transform(test, state)), written, atol=1e-6)
     assert {tuple(sorted(cv)) for cv in cvs.values()} == {tuple(sorted(cvs["house"]))}
-    folds = {json.loads((runs / exp / "fingerprint.json").read_text())["folds_file"] for exp in LEARNERS}
+    folds = {json.loads((runs / exp / "fingerprint.json").read_text())["folds_file"] for exp in HOUSE_LEARNERS}
     assert len(folds) == 1                                    # one folds file shared by every learner
-    oofs = [pd.read_csv(runs / exp / "oof.csv") for exp in LEARNERS]
+    oofs = [pd.read_csv(runs / exp / "oof.csv") for exp in HOUSE_LEARNERS]
     assert all(o["Id"].tolist() == oofs[0]["Id"].tolist() and o["fold"].equals(oofs[0]["fold"]) for o in oofs)
 
 
@@ -168,7 +162,7 @@ def test_every_run_drew_its_plots_and_the_report_holds_them(learners, house_samp
     tmp_path, cvs = learners
     runs = tmp_path / "runs" / "house"
     png = b"\x89PNG\r\n\x1a\n"
-    plots = {exp: sorted((runs / exp / "plots").iterdir()) for exp in LEARNERS}
+    plots = {exp: sorted((runs / exp / "plots").iterdir()) for exp in HOUSE_LEARNERS}
     assert [p.name for p in plots["house"]] == ["largest_residuals.png", "learning_curves.png", "oof_pred_vs_true.png"]
     assert [p.name for p in plots["house-gbdt"]] == ["largest_residuals.png", "oof_pred_vs_true.png"]  # no epochs
     assert all(p.read_bytes().startswith(png) and p.stat().st_size > 5000 for ps in plots.values() for p in ps)
@@ -191,7 +185,7 @@ def test_the_leaderboard_lists_every_run_and_the_blend(learners, house_sample):
     assert proc.stdout.endswith(table)                                    # printed as written
     rows = [line[2:-2].split(" | ") for line in table.splitlines() if line.startswith("| ") and not line.startswith("| #")]
     names = [r[1] for r in rows]
-    assert sorted(names) == sorted([*LEARNERS, BLEND])
+    assert sorted(names) == sorted([*HOUSE_LEARNERS, BLEND])
     scores = [float(r[2]) for r in rows]
     assert scores == sorted(scores)                                        # rmse: lowest first
     row = dict(zip(names, rows, strict=True))
