@@ -25,12 +25,12 @@ from kaggle_kit.errors import UserError
 from kaggle_kit.paths import STACK_DIR
 from kaggle_kit.pipeline.folds import ids_fingerprint, make_folds
 from kaggle_kit.pipeline.runs import run_fingerprint
-from kaggle_kit.tabular.early_stopping import inner_split
 from kaggle_kit.tabular.learners import LEARNERS
 from kaggle_kit.tabular.spec import TabularSpec
 from kaggle_kit.tabular.table_fold import (
-    INNER_STREAM,
+    early_stopping_rows,
     fitted_rows,
+    fitted_target,
     learner_for,
     metric_form,
     outer_kind,
@@ -70,11 +70,9 @@ def fit_member(member_cfg, data, spec: TabularSpec, fit: np.ndarray, held: np.nd
                hooks):
     """The member fitted on the rows `fit` as its own run would be (its preparation, early stopping on its
     inner rows, its first seed) and saved in folder: (the learner, its preparation)."""
-    y = np.log1p(data.y) if spec.metric == "rmsle" else data.y
+    y = fitted_target(spec, data)
     x_fit, prep = prepared(member_cfg, data, spec, fit, y, fold)
-    stop = inner_split(data.y[fit], None if data.groups is None else data.groups[fit], outer_kind(spec, data),
-                       member_cfg.inner_share, derive_seed(member_cfg.seed, fold, INNER_STREAM),
-                       classes=spec.problem != "regression")
+    stop = early_stopping_rows(member_cfg, data, spec, fit, fold)
     learner = learner_for(member_cfg, data, spec, hooks)
     folder.mkdir(parents=True, exist_ok=True)
     ctx = FoldContext(fold=fold, dir=folder, train_idx=fit, val_idx=held)
@@ -86,8 +84,7 @@ def fit_member(member_cfg, data, spec: TabularSpec, fit: np.ndarray, held: np.nd
 
 def load_member(member_cfg, data, spec: TabularSpec, fit: np.ndarray, fold: int, folder: Path, hooks):
     """The member a stack's fold saved in folder, with its preparation fitted again on the rows `fit`."""
-    y = np.log1p(data.y) if spec.metric == "rmsle" else data.y
-    _, prep = prepared(member_cfg, data, spec, fit, y, fold)
+    _, prep = prepared(member_cfg, data, spec, fit, fitted_target(spec, data), fold)
     classes = None if spec.problem == "regression" else np.unique(data.y[fit])
     return learner_for(member_cfg, data, spec, hooks).load(folder, 0, classes), prep
 
@@ -174,7 +171,7 @@ def cached_member(cfg, data, spec: TabularSpec, member: str, rows: np.ndarray, v
         return columns["train"], columns["test"]
 
 
-def stacked_data(data, spec: TabularSpec, members: list[str], columns) -> object:
+def stacked_data(data, spec: TabularSpec, members: list[str], columns):
     """`data` with each member's columns (train, test) as numeric features named by feature_names."""
     train_cols, test_cols, names = {}, {}, []
     for member, (on_train, on_test) in zip(members, columns, strict=True):

@@ -76,6 +76,19 @@ def clipped(cfg, data, rows: np.ndarray, spec: TabularSpec, pred: np.ndarray) ->
 INNER_STREAM = 1_000_003     # the seed stream of the inner split, apart from the models' (seed, fold, s)
 
 
+def fitted_target(spec: TabularSpec, data) -> np.ndarray:
+    """The target the learners fit: log1p of it for rmsle, else as loaded."""
+    return np.log1p(data.y) if spec.metric == "rmsle" else data.y
+
+
+def early_stopping_rows(cfg, data, spec: TabularSpec, rows: np.ndarray, fold: int) -> np.ndarray | None:
+    """The mask over `rows` that learners stop early on (kaggle_kit.tabular.early_stopping), drawn from the
+    fold's seed; None without early stopping."""
+    return inner_split(data.y[rows], None if data.groups is None else data.groups[rows], outer_kind(spec, data),
+                       getattr(cfg, "inner_share", 0.0), derive_seed(cfg.seed, fold, INNER_STREAM),
+                       classes=spec.problem != "regression")
+
+
 def outer_kind(spec: TabularSpec, data) -> str:
     """The kind the outer folds were split by: a group column makes kfold `group` and stratified
     `stratified_group` (kaggle_kit.pipeline.cross_validate)."""
@@ -97,7 +110,7 @@ def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec, 
     """The learner `seeds` times on the fold's rows (prepared by the kind, or by the hook's fitted features),
     predictions averaged. Learners that stop early do so on a share of the training rows (inner_share)."""
     rows, val = fitted_rows(cfg, data, ctx.train_idx, hooks), ctx.val_idx
-    y = np.log1p(data.y) if spec.metric == "rmsle" else data.y
+    y = fitted_target(spec, data)
     cls = LEARNERS[cfg.model]
     if own_features(hooks):
         context = hooks.fit_features(data.hook_train.iloc[rows], cfg)
@@ -107,9 +120,7 @@ def fit_table_fold(cfg: TableConfig, data, ctx: FoldContext, spec: TabularSpec, 
         x_fit, prep = prepared(cfg, data, spec, rows, y, ctx.fold)
         x_val, x_test, context = prep.transform(data.train.iloc[val]), prep.transform(data.test), None
         names = prep.names
-    stop = inner_split(data.y[rows], None if data.groups is None else data.groups[rows], outer_kind(spec, data),
-                       getattr(cfg, "inner_share", 0.0), derive_seed(cfg.seed, ctx.fold, INNER_STREAM),
-                       classes=spec.problem != "regression")
+    stop = early_stopping_rows(cfg, data, spec, rows, ctx.fold)
     fitted, p_val, p_test, info, weights = [], [], [], [], []
     for s in range(cfg.seeds):
         learner = learner_for(cfg, data, spec, hooks)
@@ -169,7 +180,7 @@ def predict_table_test(cfg: TableConfig, data, spec: TabularSpec, fold_dir, fold
     if own_features(hooks):
         x_test, names = hooks.transform(data.test, cls.fold_context(fold_dir, fold)), None
     else:
-        y = np.log1p(data.y) if spec.metric == "rmsle" else data.y
+        y = fitted_target(spec, data)
         _, prep = prepared(cfg, data, spec, rows, y, fold)
         x_test, names = prep.transform(data.test), prep.names
     preds = []
