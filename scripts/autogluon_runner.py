@@ -2,10 +2,14 @@
 kit's): fits on train.csv less the id, predicts test.csv in the sample submission's form, writes the CSV.
 Used by scripts/bench_real_tables.py; AutoGluon is not a dependency of the kit.
 
-usage: python autogluon_runner.py <data dir> <id> <target> <metric> <time limit s> <out.csv> <work dir>"""
+usage: python autogluon_runner.py <data dir> <id> <target> <metric> <time limit s> <out.csv> <work dir>
+
+Its leaderboard (each model's validation score and time) is kept in .bench/autogluon-results/
+<table>-<limit>s.leaderboard.csv, to see which of its models carry the result."""
 
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 from autogluon.tabular import TabularPredictor
@@ -40,6 +44,9 @@ def main() -> None:
     board = predictor.leaderboard(silent=True)
     frame = pd.concat([test[[id_col]].reset_index(drop=True), answer], axis=1)
     frame.to_csv(out, index=False)
+    kept = Path(__file__).resolve().parents[1] / ".bench" / "autogluon-results"
+    kept.mkdir(parents=True, exist_ok=True)
+    board.to_csv(kept / f"{Path(data).name}-{int(float(limit))}s.leaderboard.csv", index=False)
     best = board.iloc[0]
     print(f"seconds={seconds:.1f} best={best['model']} models={len(board)}")
 

@@ -6,7 +6,9 @@ docs/BENCHMARKS.md.
 
 AutoGluon is not a dependency of the kit: it is installed into its own virtualenv (.bench/autogluon) on the
 first run, and its results are kept in .bench/autogluon-results/ by table and budget (it does not change with
-the kit's code; --rerun-autogluon fits it again)."""
+the kit's code; --rerun-autogluon fits it again), with its submission, so that the difference to make auto gets
+a paired bootstrap SE over the held-out rows. make auto's submissions are kept beside them
+(.bench/kit-results/)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ TABLES = ROOT.parent / "shared" / "data" / "tables"
 BENCH = ROOT / ".bench"
 AG_VENV = BENCH / "autogluon"
 AG_RESULTS = BENCH / "autogluon-results"
+KIT_RESULTS = BENCH / "kit-results"
+REPLICATES = 2000               # bootstrap resamples of the held-out rows for a paired SE
 AG_PACKAGES = ["autogluon.tabular[lightgbm,catboost,xgboost,fastai]==1.6.3"]
 CASES = {  # table: (id, target, metric) as the README of the tables states them
     "credit": ("id", "Status", "auc"), "attrition": ("id", "Attrition", "auc"),
@@ -40,19 +44,48 @@ CASES = {  # table: (id, target, metric) as the README of the tables states them
 HIGHER = {"auc": True, "rmse": False, "logloss": False}
 
 
-def score(metric: str, answers: pd.DataFrame, sub: pd.DataFrame, id_col: str, target: str) -> float:
-    from sklearn.metrics import log_loss, mean_squared_error, roc_auc_score
-
-    merged = answers.merge(sub, on=id_col, suffixes=("", "_pred"))
-    if len(merged) != len(answers):
-        raise SystemExit(f"the submission answers {len(merged)} of {len(answers)} held-out rows")
-    if metric == "auc":
-        return float(roc_auc_score(merged[target].astype(int), merged[f"{target}_pred"]))
-    if metric == "rmse":
-        return float(np.sqrt(mean_squared_error(merged[target], merged[f"{target}_pred"])))
+def held_out(metric: str, answers: pd.DataFrame, sub: pd.DataFrame, id_col: str, target: str):
+    """(truth, prediction) of the held-out rows in the answers' order: class indices and probabilities for a log
+    loss, values otherwise."""
+    merged = answers.merge(sub, on=id_col, suffixes=("", "_pred"), how="left")
     classes = [c for c in sub.columns if c != id_col]
-    p = merged[classes].to_numpy(float)
-    return float(log_loss(merged[target].astype(str), p / p.sum(1, keepdims=True), labels=classes))
+    if merged[classes].isna().any().any():
+        raise SystemExit(f"the submission does not answer every one of the {len(answers)} held-out rows")
+    if metric == "logloss":
+        p = merged[classes].to_numpy(float)
+        return pd.Index(classes).get_indexer(merged[target].astype(str)), p / p.sum(1, keepdims=True)
+    truth = merged[target].astype(int) if metric == "auc" else merged[target]
+    return truth.to_numpy(), merged[f"{target}_pred"].to_numpy(float)
+
+
+def metric_of(metric: str, y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    if metric == "auc":
+        return float(roc_auc_score(y, p))
+    if metric == "rmse":
+        return float(np.sqrt(np.mean((y - p) ** 2)))
+    return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-15, None)).mean())
+
+
+def score(metric: str, answers: pd.DataFrame, sub: pd.DataFrame, id_col: str, target: str) -> float:
+    return metric_of(metric, *held_out(metric, answers, sub, id_col, target))
+
+
+def paired_se(metric: str, answers: pd.DataFrame, ours: pd.DataFrame, theirs: pd.DataFrame, id_col: str,
+              target: str) -> float:
+    """The SE of score(ours) - score(theirs) over held-out rows drawn again with replacement, both scored on
+    the same draw (a paired bootstrap, REPLICATES draws)."""
+    y, a = held_out(metric, answers, ours, id_col, target)
+    _, b = held_out(metric, answers, theirs, id_col, target)
+    rng = np.random.default_rng(0)
+    diffs = []
+    for _ in range(REPLICATES):
+        rows = rng.integers(0, len(y), len(y))
+        if metric == "auc" and len(np.unique(y[rows])) < 2:
+            continue
+        diffs.append(metric_of(metric, y[rows], a[rows]) - metric_of(metric, y[rows], b[rows]))
+    return float(np.std(diffs, ddof=1))
 
 
 def default_lightgbm(data: Path, id_col: str, target: str, metric: str) -> pd.DataFrame:
@@ -100,8 +133,8 @@ def ensure_autogluon() -> Path:
 
 def autogluon(name: str, data: Path, budget: int, rerun: bool) -> dict:
     id_col, target, metric = CASES[name]
-    cached = AG_RESULTS / f"{name}-{budget}s.json"
-    if cached.is_file() and not rerun:
+    cached, kept = AG_RESULTS / f"{name}-{budget}s.json", AG_RESULTS / f"{name}-{budget}s.csv"
+    if cached.is_file() and kept.is_file() and not rerun:
         return json.loads(cached.read_text())
     python = ensure_autogluon()
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,7 +149,8 @@ def autogluon(name: str, data: Path, budget: int, rerun: bool) -> dict:
         answers = pd.read_csv(TABLES / f"{name}.answers.csv")
         result = {"score": score(metric, answers, pd.read_csv(out), id_col, target), "seconds": round(seconds, 1),
                   "note": proc.stdout.strip().splitlines()[-1]}
-    AG_RESULTS.mkdir(parents=True, exist_ok=True)
+        AG_RESULTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out, kept)
     cached.write_text(json.dumps(result) + "\n")
     return result
 
@@ -131,6 +165,8 @@ def kit_auto(name: str, data: Path, budget: int, work: Path) -> dict:
     seconds = time.perf_counter() - start
     answers = pd.read_csv(TABLES / f"{name}.answers.csv")
     sub = pd.read_csv(work / "submissions" / name / "auto.csv")
+    KIT_RESULTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(work / "submissions" / name / "auto.csv", KIT_RESULTS / f"{name}-{budget}s.csv")
     cvs = {}
     for cv in sorted((work / "runs" / name).glob(f"{name}-*/cv.json")):
         cvs[cv.parent.name.removeprefix(f"{name}-")] = json.loads(cv.read_text())["score"]
@@ -150,14 +186,26 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated tables (default: all six)")
     parser.add_argument("--rerun-autogluon", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print, do not write docs/BENCHMARKS.md")
+    parser.add_argument("--keep", default=None, help="a folder to keep each table's make auto work root in "
+                        "(<keep>/<table>); default: a temporary one")
+    parser.add_argument("--autogluon-only", action="store_true", help="fit and keep AutoGluon's results only "
+                        "(those not kept yet, or all with --rerun-autogluon); no make auto, nothing written")
     args = parser.parse_args()
     global TABLES
     TABLES = Path(args.tables) if args.tables else TABLES
     names = [n for n in (args.only.split(",") if args.only else CASES)]
+    if args.autogluon_only:
+        for name in names:
+            ag = autogluon(name, TABLES / name, args.time, args.rerun_autogluon)
+            print(f"{name}: autogluon {ag['score']:.4f} ({ag['seconds']:.0f} s)", file=sys.stderr, flush=True)
+        return
     rows = []
     for name in names:
         id_col, target, metric = CASES[name]
         with tempfile.TemporaryDirectory() as tmp:
+            if args.keep:
+                tmp = str(Path(args.keep) / name)
+                shutil.rmtree(tmp, ignore_errors=True)
             data = Path(tmp) / "downloads" / name
             shutil.copytree(TABLES / name, data)
             answers = pd.read_csv(TABLES / f"{name}.answers.csv")
@@ -166,9 +214,13 @@ def main() -> None:
             lgb_seconds = time.perf_counter() - start
             ours = kit_auto(name, data, args.time, Path(tmp))
         ag = autogluon(name, TABLES / name, args.time, args.rerun_autogluon)
+        answers = pd.read_csv(TABLES / f"{name}.answers.csv")
+        ours["se"] = paired_se(metric, answers, pd.read_csv(KIT_RESULTS / f"{name}-{args.time}s.csv"),
+                               pd.read_csv(AG_RESULTS / f"{name}-{args.time}s.csv"), id_col, target)
         rows.append((name, metric, lgb_score, lgb_seconds, ours, ag))
         print(f"{name}: lightgbm {lgb_score:.4f}, make auto {ours['score']:.4f} ({ours['seconds']:.0f} s), "
-              f"autogluon {ag['score']:.4f} ({ag['seconds']:.0f} s)", file=sys.stderr, flush=True)
+              f"autogluon {ag['score']:.4f} ({ag['seconds']:.0f} s), difference "
+              f"{ours['score'] - ag['score']:+.4f} ± {ours['se']:.4f}", file=sys.stderr, flush=True)
     body = render(rows, args.time)
     print(body)
     if not args.no_write:
@@ -176,14 +228,20 @@ def main() -> None:
                       "Real tables: make auto against a default LightGBM and AutoGluon best_quality", body)
 
 
+def verdict_worse(ours: dict, ag: dict) -> str:
+    gap = abs(ours["score"] - ag["score"]) / ours["se"] if ours["se"] > 0 else float("inf")
+    return f"worse ({gap:.1f} SE)"
+
+
 def render(rows, budget: int) -> str:
     lines = [f"| table | metric | default LightGBM 5-fold | make auto (TIME={budget}) | AutoGluon best_quality "
-             f"({budget} s) | make auto vs AutoGluon | make auto's blend | time: LightGBM / make auto / AutoGluon |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"({budget} s) | make auto − AutoGluon ± paired SE | make auto vs AutoGluon | make auto's blend | time: LightGBM / make auto / AutoGluon |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, metric, lgb_score, lgb_seconds, ours, ag in rows:
         better = (ours["score"] >= ag["score"]) if HIGHER[metric] else (ours["score"] <= ag["score"])
         lines.append(f"| {name} | {metric} | {lgb_score:.4f} | {ours['score']:.4f} | {ag['score']:.4f} | "
-                     f"{'at least as good' if better else 'worse'} ({ours['score'] - ag['score']:+.4f}) | "
+                     f"{ours['score'] - ag['score']:+.4f} ± {ours['se']:.4f} | "
+                     f"{'at least as good' if better else verdict_worse(ours, ag)} | "
                      f"{ours['rule']} | {lgb_seconds:.0f} s / {ours['seconds']:.0f} s / {ag['seconds']:.0f} s |")
     learners = list(dict.fromkeys(k for row in rows for k in row[4]["cvs"]))
     cv_lines = ["| table | " + " | ".join(learners) + " |", "|---|" + "---|" * len(learners)]
@@ -196,7 +254,8 @@ def render(rows, budget: int) -> str:
             f"text as categories, 5 folds, test predictions averaged); `make new` + `make auto TIME={budget}` with "
             f"every default; AutoGluon {AG_PACKAGES[0].split('==')[1]} `best_quality` with `time_limit={budget}` (its "
             "own virtualenv, `scripts/autogluon_runner.py`). Higher is better for auc, lower for rmse and logloss. "
-            "The times are wall-clock seconds of each whole run.\n\n"
+            "The times are wall-clock seconds of each whole run. The SE of the difference is a paired bootstrap over the "
+            f"held-out rows ({REPLICATES} draws, both submissions scored on each draw).\n\n"
             + "\n".join(lines) + "\n\nEach learner's 5-fold CV inside `make auto` (the spec's metric):\n\n"
             + "\n".join(cv_lines))
 

@@ -81,3 +81,24 @@ def test_the_linear_penalties_on_values_and_classes(kind, problem, tmp_path):
     coef = np.abs(np.asarray(learner.model.coef_)).reshape(-1 if problem == "regression" else len(classes), 25)
     assert (coef[..., 5:] < 1e-8).mean() > 0.5          # an L1 penalty zeroes most of the noise columns
     assert loss(problem, learner.predict(x[300:]), classes, y[300:]) < 0.8 * constant_loss(problem, y[:300], y[300:])
+
+
+@pytest.mark.parametrize("problem", ["binary", "multiclass"])
+def test_the_logistic_regression_finds_the_same_model_by_newton_steps_as_by_lbfgs(problem, tmp_path, monkeypatch):
+    """A small logistic regression is fitted by Newton-Cholesky (ten steps, not hundreds): the penalty it
+    chooses and the probabilities it gives are those lbfgs finds, which fits a larger one."""
+    from kaggle_kit.tabular.learners import linear
+
+    x, y = table(problem, n=600)
+    learner = LEARNERS["linear"](CFG, problem)
+    assert learner._estimator(0, 15).solver == "newton-cholesky" and learner._estimator(0, 10**4).solver == "lbfgs"
+    pred, chosen = {}, {}
+    newton = linear.NEWTON_LIMIT
+    for limit in (newton, 0):
+        monkeypatch.setattr(linear, "NEWTON_LIMIT", limit)
+        learner = LEARNERS["linear"](CFG, problem)
+        learner.fit(x[:400], y[:400], seed=0, fold_dir=tmp_path / str(limit))
+        pred[limit] = learner.predict(x[400:])
+        chosen[limit] = linear.read_model_json(tmp_path / str(limit) / "model.json")["C"]
+    assert chosen[newton] == chosen[0]
+    assert np.abs(pred[newton] - pred[0]).max() < 2e-3
