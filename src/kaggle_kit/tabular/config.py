@@ -31,8 +31,7 @@ class EncodingConfig(StrictModel):
 
 STACKS = tuple(f"stack_{name}" for name in LEARNERS)   # `learners:` entries of level-2 experiments: stack_<model>
 STACK_MEMBERS = ("gbdt", "extra_trees", "random_forest", "mlp", "linear")   # the members `make new` gives a stack
-#   experiment. Multiclass leaves linear out: its penalty search (11 values x 5 inner folds) took 40 s a fold on
-#   satellite's 3.6k rows alone, and a stack fits each member stack.folds times a fold
+#   experiment
 
 
 def top_learner(entry: str) -> str:

@@ -217,11 +217,10 @@ def config_texts(name: str, spec: TabularSpec) -> dict[str, str]:
 
 def stack_keys(entry: str, spec: TabularSpec) -> str:
     """A stack_<model> experiment's members (kaggle_kit.tabular.stacking): those of STACK_MEMBERS that fit the
-    problem, the linear model not for multiclass (config.py says why); nothing for a learner of its own."""
+    problem; nothing for a learner of its own."""
     if entry not in STACKS:
         return ""
-    members = [m for m in STACK_MEMBERS if spec.problem in REGISTRY[m].problems
-               and not (m == "linear" and spec.problem == "multiclass")]
+    members = [m for m in STACK_MEMBERS if spec.problem in REGISTRY[m].problems]
     return ("# a level-2 model: the table's features plus these learners' predictions, each refitted on inner folds "
             "of the training fold\nstack:\n  members: [" + ", ".join(members) + "]\n")
 
