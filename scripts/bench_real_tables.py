@@ -235,7 +235,8 @@ def verdict_worse(ours: dict, ag: dict) -> str:
 
 def render(rows, budget: int) -> str:
     lines = [f"| table | metric | default LightGBM 5-fold | make auto (TIME={budget}) | AutoGluon best_quality "
-             f"({budget} s) | make auto − AutoGluon ± paired SE | make auto vs AutoGluon | make auto's blend | time: LightGBM / make auto / AutoGluon |",
+             f"({budget} s) | make auto − AutoGluon ± paired SE | make auto vs AutoGluon | make auto's blend "
+             "| time: LightGBM / make auto / AutoGluon |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, metric, lgb_score, lgb_seconds, ours, ag in rows:
         better = (ours["score"] >= ag["score"]) if HIGHER[metric] else (ours["score"] <= ag["score"])
