@@ -47,13 +47,18 @@ HIGHER = {"auc": True, "rmse": False, "logloss": False}
 def held_out(metric: str, answers: pd.DataFrame, sub: pd.DataFrame, id_col: str, target: str):
     """(truth, prediction) of the held-out rows in the answers' order: class indices and probabilities for a log
     loss, values otherwise."""
-    merged = answers.merge(sub, on=id_col, suffixes=("", "_pred"), how="left")
-    classes = [c for c in sub.columns if c != id_col]
-    if merged[classes].isna().any().any():
+    merged = answers.merge(sub, on=id_col, suffixes=("", "_pred"), how="left", validate="one_to_one",
+                           indicator=True)
+    if (merged["_merge"] != "both").any():
         raise SystemExit(f"the submission does not answer every one of the {len(answers)} held-out rows")
     if metric == "logloss":
+        classes = sorted(c for c in sub.columns if c != id_col)     # one order, whichever the file's
         p = merged[classes].to_numpy(float)
-        return pd.Index(classes).get_indexer(merged[target].astype(str)), p / p.sum(1, keepdims=True)
+        y = pd.Index(classes).get_indexer(merged[target].astype(str))
+        if (y < 0).any():
+            raise SystemExit(f"held-out classes {sorted(set(merged[target].astype(str)) - set(classes))} have no "
+                             "column in the submission")
+        return y, p / p.sum(1, keepdims=True)
     truth = merged[target].astype(int) if metric == "auc" else merged[target]
     return truth.to_numpy(), merged[f"{target}_pred"].to_numpy(float)
 
@@ -204,7 +209,7 @@ def main() -> None:
         id_col, target, metric = CASES[name]
         with tempfile.TemporaryDirectory() as tmp:
             if args.keep:
-                tmp = str(Path(args.keep) / name)
+                tmp = str(Path(args.keep).resolve() / name)
                 shutil.rmtree(tmp, ignore_errors=True)
             data = Path(tmp) / "downloads" / name
             shutil.copytree(TABLES / name, data)

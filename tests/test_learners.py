@@ -90,9 +90,14 @@ def test_the_logistic_regression_finds_the_same_model_by_newton_steps_as_by_lbfg
     from kaggle_kit.tabular.learners import linear
 
     x, y = table(problem, n=600)
-    learner = LEARNERS["linear"](CFG, problem)
-    assert learner._estimator(0, 15).solver == "newton-cholesky" and learner._estimator(0, 10**4).solver == "lbfgs"
-    pred, chosen = {}, {}
+    pred, chosen, solvers = {}, {}, []
+    built = linear.Linear._estimator
+
+    def estimator(self, seed, coefficients):
+        solvers.append(built(self, seed, coefficients).solver)
+        return built(self, seed, coefficients)
+
+    monkeypatch.setattr(linear.Linear, "_estimator", estimator)
     newton = linear.NEWTON_LIMIT
     for limit in (newton, 0):
         monkeypatch.setattr(linear, "NEWTON_LIMIT", limit)
@@ -100,5 +105,6 @@ def test_the_logistic_regression_finds_the_same_model_by_newton_steps_as_by_lbfg
         learner.fit(x[:400], y[:400], seed=0, fold_dir=tmp_path / str(limit))
         pred[limit] = learner.predict(x[400:])
         chosen[limit] = linear.read_model_json(tmp_path / str(limit) / "model.json")["C"]
+    assert solvers == ["newton-cholesky", "lbfgs"]
     assert chosen[newton] == chosen[0]
     assert np.abs(pred[newton] - pred[0]).max() < 2e-3

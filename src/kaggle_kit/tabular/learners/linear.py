@@ -16,7 +16,8 @@ from kaggle_kit.config import StrictModel
 from kaggle_kit.io import atomic
 from kaggle_kit.tabular.learners.base import Learner, read_model_json, seed_file
 
-NEWTON_LIMIT = 300      # coefficients (features x classes) up to which a logistic regression takes Newton steps:
+NEWTON_LIMIT = 300      # coefficients ((features + 1) x classes, or features + 1 for two) up to which a logistic
+#                         regression takes Newton steps:
 #                         lbfgs takes hundreds of iterations per penalty on a standardised table (satellite, 36
 #                         features x 6 classes: 40 s a fold), Newton-Cholesky about ten to the same optimum (1 s);
 #                         past this its Hessian (rows x coefficients squared a step) costs more than lbfgs saves
@@ -61,8 +62,8 @@ class Linear(Learner):
     def fit(self, x, y, *, seed, fold_dir, s=0, names=None, **_):
         with warnings.catch_warnings():      # scikit-learn's notices of its own coming defaults: nothing to act on
             warnings.simplefilter("ignore", FutureWarning)
-            classes = 1 if self.problem == "regression" else max(len(np.unique(y)) - 1, 1)
-            self.model = self._estimator(seed, x.shape[1] * classes).fit(x, y)
+            k = 0 if self.problem == "regression" else len(np.unique(y))
+            self.model = self._estimator(seed, (x.shape[1] + 1) * (k if k > 2 else 1)).fit(x, y)
         m, c = self.model, self.section
         saved = {"kind": c.kind, **({"features": list(names)} if names is not None else {})}
         if self.problem == "regression":
