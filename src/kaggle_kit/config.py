@@ -30,7 +30,8 @@ class TrainConfig(StrictModel):
         {"accelerator", "devices", "num_nodes", "strategy", "num_workers", "progress_bar", "deterministic",
          "last_ckpt_every_s", "plots"})
     PREDICTION_KEYS: ClassVar[frozenset[str]] = frozenset({"ensemble"})
-    LATER_KEYS: ClassVar[dict[str, Any]] = {"fold_repeats": 1, "svr.scale_target": False}   # keys (`section.key`)
+    LATER_KEYS: ClassVar[dict[str, Any]] = {"fold_repeats": 1, "svr.scale_target": False,
+                                            "gbdt.extra_trees": False}   # keys (`section.key`)
     #   added after runs existed, with the value those runs had: left out of the fingerprint at it, so they keep
     #   their identity (one fold set: the runs from before fold_repeats)
 

@@ -20,6 +20,9 @@ class ForestConfig(StrictModel):
     max_features: float | Literal["sqrt", "log2"] | None = None   # per split; None: scikit-learn's default for
     #                                                                the problem (all for values, sqrt for classes)
     min_samples_leaf: int = Field(1, ge=1)
+    criterion: Literal["gini", "entropy"] = "entropy"   # classes: a split's impurity (values: squared error);
+    #   entropy is the log loss's own: held-out satellite log loss 0.2857 to 0.2783 (random forest), 0.2806 to
+    #   0.2787 (extra trees); AUC on credit, attrition and mortgage within 0.0012 either way
     threads: int = Field(0, ge=0)               # 0: every core
 
 
@@ -34,6 +37,8 @@ class Forest(Learner):
         c = self.section
         kind = getattr(ensemble, self.estimators[0] if self.problem == "regression" else self.estimators[1])
         options = {} if c.max_features is None else {"max_features": c.max_features}
+        if self.problem != "regression":
+            options["criterion"] = c.criterion
         return kind(n_estimators=c.n_estimators, min_samples_leaf=c.min_samples_leaf, n_jobs=c.threads or -1,
                     random_state=seed % 2**32, **options)
 

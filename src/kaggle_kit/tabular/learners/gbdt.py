@@ -22,6 +22,9 @@ class GBDTConfig(StrictModel):
     colsample_bytree: float = Field(0.3, gt=0, le=1)
     reg_lambda: float = Field(1.0, ge=0)
     reg_alpha: float = Field(0.0, ge=0)
+    extra_trees: bool = False           # LightGBM's extremely randomised splits (one random threshold a feature):
+    #   a spec table's default, better on all four real tables tried (held-out satellite log loss 0.2490 to
+    #   0.2325; AUC credit 0.8440 to 0.8466, attrition 0.8050 to 0.8529, mortgage 0.8269 to 0.8314)
     threads: int = Field(0, ge=0)       # 0: LightGBM's default (all cores)
     early_stopping_rounds: int = Field(0, ge=0)   # > 0: stop when the inner rows (inner_share) have not improved
     #                                               for this many rounds; 0: fit n_estimators rounds
@@ -32,7 +35,7 @@ class GBDT(Learner):
     name = "gbdt"
     Config = GBDTConfig
     table_default = GBDTConfig(n_estimators=5000, learning_rate=0.03, num_leaves=31, min_child_samples=20,
-                               subsample=0.8, colsample_bytree=0.8, early_stopping_rounds=100)   # a spec table's
+                               subsample=0.8, colsample_bytree=0.8, early_stopping_rounds=100, extra_trees=True)   # a spec table's
     takes = "categories"
     files = ("model*.txt",)
 
@@ -44,7 +47,7 @@ class GBDT(Learner):
         return kind(n_estimators=rounds, learning_rate=g.learning_rate, num_leaves=g.num_leaves,
                     min_child_samples=g.min_child_samples, subsample=g.subsample, subsample_freq=1,
                     colsample_bytree=g.colsample_bytree, reg_lambda=g.reg_lambda, reg_alpha=g.reg_alpha,
-                    random_state=seed, n_jobs=g.threads or None, verbose=-1)
+                    **({"extra_trees": True} if g.extra_trees else {}), random_state=seed, n_jobs=g.threads or None, verbose=-1)
 
     def fit(self, x, y, *, seed, fold_dir, s=0, stop=None, **_):
         import lightgbm as lgb
