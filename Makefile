@@ -56,7 +56,7 @@ COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --a
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
 .PHONY: help setup test test-fast lint bench bench-tables bench-real bench-noise bench-blend bench-ames bench-leaves-loop \
-	bench-house bench-leaves bench-cowboy bench-tune bench-stack-leak study-cowboy need-comp kit-targets
+	bench-house bench-leaves bench-cowboy bench-tune bench-stack-leak bench-learners study-cowboy need-comp kit-targets
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-19s %s\n", $$1, $$2}'
@@ -80,7 +80,7 @@ test-fast: ## every unit and in-process test, without the end-to-end ones (-m "n
 lint: ## ruff over the project
 	$(VENV)/bin/ruff check .
 
-bench: bench-house bench-leaves bench-leaves-loop bench-cowboy bench-tables bench-real bench-noise bench-blend bench-ames bench-tune bench-stack-leak ## every benchmark; figures go to docs/BENCHMARKS.md (DATA, CONFIG, TIME)
+bench: bench-house bench-leaves bench-leaves-loop bench-cowboy bench-tables bench-real bench-noise bench-blend bench-ames bench-tune bench-stack-leak bench-learners ## every benchmark; figures go to docs/BENCHMARKS.md (DATA, CONFIG, TIME)
 	@$(call takes,DATA CONFIG TIME)
 
 bench-house: ## house k-fold speed against a plain loop, CV of every experiment (real Ames data in DATA)
@@ -114,6 +114,10 @@ bench-real: ## make auto TIME= on six real tables against a default LightGBM and
 bench-stack-leak: ## usual stacking's CV against the kit's stack's, each beside its held-out score, on three real tables (~3 min)
 	@$(call takes,)
 	$(PY) scripts/bench_stack_leak.py
+
+bench-learners: ## a spec table's learner defaults against the settings they replaced, CV and held-out, on four real tables (~4 min)
+	@$(call takes,)
+	$(PY) scripts/bench_learner_defaults.py
 
 bench-leaves: ## leaves loading/training/submit throughput against the in-memory ceiling, memory 1k->10k (CONFIG)
 	@$(call takes,CONFIG)
