@@ -75,8 +75,7 @@ def main() -> None:
                      + " |")
     body = ("Each learner alone, `make train` + `make submit` after `make new` with every other default, 5-fold CV / "
             "held-out score (the tables' 30% kept apart). Higher is better for auc, lower for logloss and rmse. Each "
-            "pair is "
-            "the default against the setting it replaced, one key changed.\n\n" + "\n".join(lines))
+            "pair is the default against the setting it replaced, one key changed.\n\n" + "\n".join(lines))
     print(body)
     if not args.no_write:
         write_section(ROOT / "docs" / "BENCHMARKS.md", "learner-defaults",
