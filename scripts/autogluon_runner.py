@@ -4,8 +4,8 @@ Used by scripts/bench_real_tables.py; AutoGluon is not a dependency of the kit.
 
 usage: python autogluon_runner.py <data dir> <id> <target> <metric> <time limit s> <out.csv> <work dir>
 
-Its leaderboard (each model's validation score and time) is kept in .bench/autogluon-results/
-<table>-<limit>s.leaderboard.csv, to see which of its models carry the result."""
+Its leaderboard (each model's validation score and time) goes beside the CSV, <out>.leaderboard.csv, to see
+which of its models carry the result."""
 
 import sys
 import time
@@ -44,9 +44,7 @@ def main() -> None:
     board = predictor.leaderboard(silent=True)
     frame = pd.concat([test[[id_col]].reset_index(drop=True), answer], axis=1)
     frame.to_csv(out, index=False)
-    kept = Path(__file__).resolve().parents[1] / ".bench" / "autogluon-results"
-    kept.mkdir(parents=True, exist_ok=True)
-    board.to_csv(kept / f"{Path(data).name}-{int(float(limit))}s.leaderboard.csv", index=False)
+    board.to_csv(Path(out).with_suffix(".leaderboard.csv"), index=False)
     best = board.iloc[0]
     print(f"seconds={seconds:.1f} best={best['model']} models={len(board)}")
 

@@ -156,6 +156,7 @@ def autogluon(name: str, data: Path, budget: int, rerun: bool) -> dict:
                   "note": proc.stdout.strip().splitlines()[-1]}
         AG_RESULTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(out, kept)
+        shutil.copyfile(out.with_suffix(".leaderboard.csv"), kept.with_suffix(".leaderboard.csv"))
     cached.write_text(json.dumps(result) + "\n")
     return result
 
@@ -219,7 +220,6 @@ def main() -> None:
             lgb_seconds = time.perf_counter() - start
             ours = kit_auto(name, data, args.time, Path(tmp))
         ag = autogluon(name, TABLES / name, args.time, args.rerun_autogluon)
-        answers = pd.read_csv(TABLES / f"{name}.answers.csv")
         ours["se"] = paired_se(metric, answers, pd.read_csv(KIT_RESULTS / f"{name}-{args.time}s.csv"),
                                pd.read_csv(AG_RESULTS / f"{name}-{args.time}s.csv"), id_col, target)
         rows.append((name, metric, lgb_score, lgb_seconds, ours, ag))

@@ -36,7 +36,8 @@ class GBDT(Learner):
     name = "gbdt"
     Config = GBDTConfig
     table_default = GBDTConfig(n_estimators=5000, learning_rate=0.03, num_leaves=31, min_child_samples=20,
-                               subsample=0.8, colsample_bytree=0.8, early_stopping_rounds=100, extra_trees=True)   # a spec table's
+                               subsample=0.8, colsample_bytree=0.8, early_stopping_rounds=100,
+                               extra_trees=True)   # a spec table's
     takes = "categories"
     files = ("model*.txt",)
 
@@ -48,7 +49,7 @@ class GBDT(Learner):
         return kind(n_estimators=rounds, learning_rate=g.learning_rate, num_leaves=g.num_leaves,
                     min_child_samples=g.min_child_samples, subsample=g.subsample, subsample_freq=1,
                     colsample_bytree=g.colsample_bytree, reg_lambda=g.reg_lambda, reg_alpha=g.reg_alpha,
-                    **({"extra_trees": True} if g.extra_trees else {}), random_state=seed, n_jobs=g.threads or None, verbose=-1)
+                    extra_trees=g.extra_trees, random_state=seed, n_jobs=g.threads or None, verbose=-1)
 
     def fit(self, x, y, *, seed, fold_dir, s=0, stop=None, **_):
         import lightgbm as lgb
