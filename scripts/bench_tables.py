@@ -55,8 +55,9 @@ def choice_table(rows) -> str:
     names = ("mean", "select", "weighted", "stack", "best")
     lines = ["The default blend choice per layout (`make auto`'s blend of every learner, one fold set): each "
              "candidate's nested OOF score and, in brackets, its nested gain over `mean` in paired SEs (a candidate "
-             "replaces `mean` above +3.0; `best` also where `mean` is worse than it; a binary log loss offers no `stack` (a ridge on probabilities), class probabilities a log-linear pooling one; "
-             "`= mean`: the same predictions, as simplex weights stay equal on a step-shaped metric).",
+             "replaces `mean` above +3.0; `best` also where `mean` is worse than it; a binary log loss offers no `stack` "
+             "(a ridge on probabilities), class probabilities a log-linear pooling one; `weighted` fits probabilities' "
+             "weights by log loss, whatever the metric; `= mean`: the same predictions).",
              "", "| table | metric | " + " | ".join(names) + " | chosen |", "|---|---|" + "---|" * (len(names) + 1)]
     for name, _, spec, _, blend, _, _ in rows:
         cells = []

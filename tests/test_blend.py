@@ -196,3 +196,36 @@ def test_a_long_blend_name_is_shortened_and_a_short_one_kept():
     hashed = blend_name(many, "weighted")
     assert hashed.startswith(f"blend-{'c' * 40}-+72-") and hashed.endswith("@weighted") and len(hashed) < 80
     assert blend_name(many[:-1], "weighted") != hashed
+
+
+def test_binary_weights_move_under_a_metric_without_gradient():
+    """A binary table's `weighted` rule, scored by AUC (a step function of the weights), fits its weights by the
+    log loss of the weighted probability: the informative member gets most of the weight and the blend's AUC beats
+    the equal-weight mean, where minimising the AUC itself leaves the weights at their equal start. A binary spec
+    table blends by these rules, and the saved weights replay its predictions."""
+    from types import SimpleNamespace
+
+    from sklearn.metrics import roc_auc_score
+
+    from kaggle_kit.ensembling.blend import FORMS, rule_weighted, saved_rule
+    from kaggle_kit.tabular.spec_task import SpecTabularTask
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    signal = rng.normal(size=n)
+    y = (signal + rng.normal(0, 0.7, n) > 0).astype(int)
+    sure = 1 / (1 + np.exp(-2 * signal))                          # informative
+    noisy = 1 / (1 + np.exp(-(0.3 * signal + rng.normal(0, 1.5, n))))
+    P, rows = np.stack([sure, noisy, rng.uniform(size=n)], 1), np.arange(n)
+
+    def loss(r, pred):
+        return -roc_auc_score(y[r], pred)
+
+    _, flat = rule_weighted(P, y, rows, loss)
+    assert flat["weights"] == pytest.approx([1 / 3] * 3, abs=1e-6)          # no gradient: it never moved
+    assert SpecTabularTask.blend_kind.fget(SimpleNamespace(spec=SimpleNamespace(problem="binary"))) == "binary"
+    apply, info = FORMS["binary"].rules["weighted"](P, y, rows, loss)
+    assert info["weights"][0] > 0.6 and sum(info["weights"]) == pytest.approx(1)
+    assert -loss(rows, apply(P)) > roc_auc_score(y, P.mean(1)) + 0.02
+    replay = saved_rule(SimpleNamespace(blend_kind="binary"), "weighted", json.loads(json.dumps(info)))
+    assert np.array_equal(replay([P[:, 0], P[:, 1], P[:, 2]], None), apply(P))

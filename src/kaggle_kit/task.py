@@ -90,7 +90,8 @@ class Task(ABC):
     submission_ext: ClassVar[str] = "csv"
     pred_columns: ClassVar[list[str]] = ["pred"]   # prediction columns of val_pred/test_pred/oof files (a task
     #                                                whose columns come from its data says so in prediction_columns)
-    blend_kind: ClassVar[str] = "regression"       # which blending rules apply (kaggle_kit.ensembling.blend)
+    blend_kind: ClassVar[str] = "regression"       # which blending rules apply (kaggle_kit.ensembling.blend):
+    #                                                regression, binary, classification or detection
     prediction_key: ClassVar[str | None] = None    # config key that selects a saved prediction set ("tta")
     preds: ClassVar[Any] = TablePredictions()      # how predictions are stored (kaggle_kit.pipeline.predictions)
     secondary_scores: ClassVar[dict[str, str]] = {}  # scalar cv.json keys shown beside the score: key -> label

@@ -113,6 +113,20 @@ def rule_weighted(P, y, rows, loss):
     return lambda Q: Q @ w, {"weights": w.tolist()}
 
 
+def binary_log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+
+def rule_binary_weighted(P, y, rows, loss):
+    """Simplex weights minimising the log loss of the weighted mean of the members' probabilities of the positive
+    class, whatever the metric: AUC, accuracy and F1 are step functions of the weights, with no gradient to follow
+    (minimised directly, the weights never leave their equal start)."""
+    y = np.asarray(y, float)
+    w = simplex_minimum(P.shape[1], lambda w: binary_log_loss(y, P @ w)).round(6)
+    return lambda Q: Q @ w, {"weights": w.tolist()}
+
+
 def rule_stack(P, y, rows, loss):
     from sklearn.linear_model import RidgeCV
 
@@ -248,6 +262,8 @@ RULES = {"regression": {"mean": rule_mean, "select": rule_select, "weighted": ru
          "classification": {"mean": rule_prob_mean, "select": rule_select, "weighted": rule_prob_weighted,
                             "stack": rule_prob_stack, "best": rule_best, "vote": rule_vote,
                             "rank_mean": rule_prob_rank_mean}}
+RULES["binary"] = {**RULES["regression"], "weighted": rule_binary_weighted}   # one probability per row, blended as a
+#   value, but its weights fitted by log loss
 
 
 def saved_rule(task: Task, rule: str, info: dict):
@@ -266,7 +282,7 @@ def saved_table_rule(task: Task, rule: str, info: dict):
         w = np.asarray(info["weights"], float)
         if rule != "weighted":
             return lambda Q: combine(Q, w)
-        return (lambda Q: Q @ w) if task.blend_kind == "regression" else (lambda Q: np.einsum("nmc,m->nc", Q, w))
+        return (lambda Q: Q @ w) if task.blend_kind != "classification" else (lambda Q: np.einsum("nmc,m->nc", Q, w))
     if rule == "stack" and task.blend_kind == "classification":
         w, b = np.asarray(info["weights"], float), np.asarray(info["bias"], float)
         return lambda Q: pooled(Q, w, b)
@@ -333,6 +349,7 @@ class Form:
 
 
 FORMS = {"regression": Form(RULES["regression"], table_rules, True),
+         "binary": Form(RULES["binary"], table_rules, True),
          "classification": Form(RULES["classification"], table_rules, True),
          "detection": Form(box_rules.RULES, detection_rules, False)}
 

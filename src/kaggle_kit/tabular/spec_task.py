@@ -63,7 +63,7 @@ class SpecTabularTask(SpecIdAndMetric, FromSpec, TabularTask):
 
     @property
     def blend_kind(self) -> str:
-        return "classification" if self.spec.problem == "multiclass" else "regression"
+        return {"multiclass": "classification", "binary": "binary"}.get(self.spec.problem, "regression")
 
     @property
     def has_sample(self) -> bool:
