@@ -55,7 +55,7 @@ takes = $(if $(filter $@,$(MAKECMDGOALS)),$(if $(filter-out $(1) $(GLOBAL_VARS),
 COMMON = $(if $(DATA),--data "$(DATA)") $(if $(CONFIG),--config "$(CONFIG)") --args "$(ARGS)"
 TRAIN_FLAGS = $(COMMON) --folds "$(FOLDS)" $(if $(filter-out 0,$(FORCE)),--force)
 
-.PHONY: help setup test test-fast lint bench bench-tables bench-real bench-noise bench-blend bench-ames bench-leaves-loop \
+.PHONY: help setup test test-fast lint bench bench-tables bench-real bench-real-seeds bench-noise bench-blend bench-ames bench-leaves-loop \
 	bench-house bench-leaves bench-cowboy bench-tune bench-stack-leak bench-learners study-cowboy need-comp kit-targets
 
 help: ## list the targets
@@ -80,7 +80,7 @@ test-fast: ## every unit and in-process test, without the end-to-end ones (-m "n
 lint: ## ruff over the project
 	$(VENV)/bin/ruff check .
 
-bench: bench-house bench-leaves bench-leaves-loop bench-cowboy bench-tables bench-real bench-noise bench-blend bench-ames bench-tune bench-stack-leak bench-learners ## every benchmark; figures go to docs/BENCHMARKS.md (DATA, CONFIG, TIME)
+bench: bench-house bench-leaves bench-leaves-loop bench-cowboy bench-tables bench-real bench-real-seeds bench-noise bench-blend bench-ames bench-tune bench-stack-leak bench-learners ## every benchmark; figures go to docs/BENCHMARKS.md (DATA, CONFIG, TIME)
 	@$(call takes,DATA CONFIG TIME)
 
 bench-house: ## house k-fold speed against a plain loop, CV of every experiment (real Ames data in DATA)
@@ -110,6 +110,10 @@ bench-tables: ## make new + make auto on each drawn table layout and a 10,000 x 
 bench-real: ## make auto TIME= on six real tables against a default LightGBM and AutoGluon best_quality (~1 h 15 min the first time; TIME)
 	@$(call takes,TIME)
 	$(PY) scripts/bench_real_tables.py $(if $(TIME),--time "$(TIME)")
+
+bench-real-seeds: ## make auto again with each of FOLD_SEEDS (default "1 2 3 4 5") on the ONLY tables (default credit,attrition,mortgage): its mean and spread against AutoGluon (~25 min; TIME)
+	@$(call takes,FOLD_SEEDS ONLY TIME)
+	$(PY) scripts/bench_real_tables.py --fold-seeds "$(or $(FOLD_SEEDS),1 2 3 4 5)" --only "$(or $(ONLY),credit,attrition,mortgage)" $(if $(TIME),--time "$(TIME)")
 
 bench-stack-leak: ## usual stacking's CV against the kit's stack's, each beside its held-out score, on three real tables (~3 min)
 	@$(call takes,)

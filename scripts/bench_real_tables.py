@@ -8,7 +8,12 @@ AutoGluon is not a dependency of the kit: it is installed into its own virtualen
 first run, and its results are kept in .bench/autogluon-results/ by table and budget (it does not change with
 the kit's code; --rerun-autogluon fits it again), with its submission, so that the difference to make auto gets
 a paired bootstrap SE over the held-out rows. make auto's submissions are kept beside them
-(.bench/kit-results/)."""
+(.bench/kit-results/).
+
+One run of make auto is one draw: its folds (fold_seed) and seeds move the held-out score too, by more than
+the gap on some tables. `--fold-seeds "1 2 3 4 5"` runs make auto again with each of those fold seeds (ARGS=
+"fold_seed=N", each in a fresh work root) on the tables --only names, and writes their mean and spread beside
+AutoGluon's in the real-tables-fold-seeds section."""
 
 from __future__ import annotations
 
@@ -161,18 +166,20 @@ def autogluon(name: str, data: Path, budget: int, rerun: bool) -> dict:
     return result
 
 
-def kit_auto(name: str, data: Path, budget: int, work: Path) -> dict:
+def kit_auto(name: str, data: Path, budget: int, work: Path, fold_seed: int | None = None) -> dict:
     """make new + make auto TIME=<budget> in a fresh work root: the held-out score of auto.csv, the time, each
-    learner's CV and the blend's rule."""
+    learner's CV and the blend's rule. With a fold seed: ARGS="fold_seed=N", and the submission is not kept."""
     id_col, target, metric = CASES[name]
     kit("new", name, "--data", str(data), "--metric", metric, root=work)
     start = time.perf_counter()
-    proc = kit("auto", name, "--time", str(budget), root=work)
+    extra = ("--args", f"fold_seed={fold_seed}") if fold_seed is not None else ()
+    proc = kit("auto", name, "--time", str(budget), *extra, root=work)
     seconds = time.perf_counter() - start
     answers = pd.read_csv(TABLES / f"{name}.answers.csv")
     sub = pd.read_csv(work / "submissions" / name / "auto.csv")
-    KIT_RESULTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(work / "submissions" / name / "auto.csv", KIT_RESULTS / f"{name}-{budget}s.csv")
+    if fold_seed is None:
+        KIT_RESULTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(work / "submissions" / name / "auto.csv", KIT_RESULTS / f"{name}-{budget}s.csv")
     cvs = {}
     for cv in sorted((work / "runs" / name).glob(f"{name}-*/cv.json")):
         cvs[cv.parent.name.removeprefix(f"{name}-")] = json.loads(cv.read_text())["score"]
@@ -196,6 +203,8 @@ def main() -> None:
                         "(<keep>/<table>); default: a temporary one")
     parser.add_argument("--autogluon-only", action="store_true", help="fit and keep AutoGluon's results only "
                         "(those not kept yet, or all with --rerun-autogluon); no make auto, nothing written")
+    parser.add_argument("--fold-seeds", default="", help='make auto again with each of these fold seeds, "1 2 3 4 5", '
+                        "on the --only tables: its mean and spread against AutoGluon (the fold-seeds section)")
     args = parser.parse_args()
     global TABLES
     TABLES = Path(args.tables) if args.tables else TABLES
@@ -204,6 +213,9 @@ def main() -> None:
         for name in names:
             ag = autogluon(name, TABLES / name, args.time, args.rerun_autogluon)
             print(f"{name}: autogluon {ag['score']:.4f} ({ag['seconds']:.0f} s)", file=sys.stderr, flush=True)
+        return
+    if args.fold_seeds:
+        fold_seeds(names, [int(f) for f in args.fold_seeds.split()], args.time, args.no_write)
         return
     rows = []
     for name in names:
@@ -231,6 +243,41 @@ def main() -> None:
     if not args.no_write:
         write_section(ROOT / "docs" / "BENCHMARKS.md", "real-tables",
                       "Real tables: make auto against a default LightGBM and AutoGluon best_quality", body)
+
+
+def fold_seeds(names: list[str], seeds: list[int], budget: int, no_write: bool) -> None:
+    """make auto with each fold seed on each table, against AutoGluon's kept result; the kept make auto run of the
+    real-tables section (the spec's fold_seed, 42) is one more draw where it is there (run that section first, at
+    the same code)."""
+    lines = [f"| table | metric | make auto, fold seeds {', '.join(map(str, seeds))} (, 42) | "
+             "mean ± SD (SE of the mean) | AutoGluon | mean − AutoGluon | draws at least as good |",
+             "|---|---|---|---|---|---|---|"]
+    for name in names:
+        id_col, target, metric = CASES[name]
+        answers = pd.read_csv(TABLES / f"{name}.answers.csv")
+        scores = []
+        for seed in seeds:
+            with tempfile.TemporaryDirectory() as tmp:
+                data = Path(tmp) / "downloads" / name
+                shutil.copytree(TABLES / name, data)
+                scores.append(kit_auto(name, data, budget, Path(tmp), fold_seed=seed)["score"])
+            print(f"{name} fold_seed={seed}: make auto {scores[-1]:.4f}", file=sys.stderr, flush=True)
+        kept = KIT_RESULTS / f"{name}-{budget}s.csv"
+        if kept.is_file():
+            scores.append(score(metric, answers, pd.read_csv(kept), id_col, target))
+        ag = autogluon(name, TABLES / name, budget, False)["score"]
+        s = np.array(scores)
+        wins = int(((s >= ag) if HIGHER[metric] else (s <= ag)).sum())
+        lines.append(f"| {name} | {metric} | {' '.join(f'{v:.4f}' for v in s)} | {s.mean():.4f} ± {s.std(ddof=1):.4f} "
+                     f"({s.std(ddof=1) / np.sqrt(len(s)):.4f}) | {ag:.4f} | {s.mean() - ag:+.4f} | {wins} of {len(s)} |")
+    body = (f"`make new` + `make auto TIME={budget}` with every default but `fold_seed` (ARGS=\"fold_seed=N\", each in a "
+            "fresh work root), and the kept run of the real-tables section (fold seed 42, last), held-out scores; "
+            "AutoGluon's kept result beside them. The spread is what one make auto run's folds and seeds move the "
+            "score by, on the same code and data.\n\n" + "\n".join(lines))
+    print(body)
+    if not no_write:
+        write_section(ROOT / "docs" / "BENCHMARKS.md", "real-tables-fold-seeds",
+                      "Real tables: make auto over fold seeds, against AutoGluon", body)
 
 
 def verdict_worse(ours: dict, ag: dict) -> str:
