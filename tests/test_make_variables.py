@@ -26,7 +26,7 @@ def targets() -> list[tuple[str, list[str], str]]:
     """(target, the variables its recipe declares it reads, its help text) for every target that declares them:
     the competition commands and the written-out ones (benchmarks)."""
     text = (REPO / "Makefile").read_text()
-    found = re.findall(r"^([a-z][a-z-]*):[^\n]*?## ([^\n]*)\n\t@\$\(call takes,([A-Z ]*)\)", text, re.M)
+    found = re.findall(r"^([a-z][a-z-]*):[^\n]*?## ([^\n]*)\n\t@\$\(call takes,([A-Z_ ]*)\)", text, re.M)
     return kit_targets() + [(t, v.split(), h) for t, h, v in found]
 
 
