@@ -111,7 +111,7 @@ bench-real: ## make auto TIME= on six real tables against a default LightGBM and
 	@$(call takes,TIME)
 	$(PY) scripts/bench_real_tables.py $(if $(TIME),--time "$(TIME)")
 
-bench-real-seeds: ## make auto again with each of FOLD_SEEDS (default "1 2 3 4 5") on the ONLY tables (default credit,attrition,mortgage): its mean and spread against AutoGluon (~25 min; TIME)
+bench-real-seeds: ## make auto again with each of FOLD_SEEDS (default "1 2 3 4 5") on the ONLY tables (default credit,attrition,mortgage): its mean and spread against AutoGluon (~25 min; FOLD_SEEDS, ONLY, TIME)
 	@$(call takes,FOLD_SEEDS ONLY TIME)
 	$(PY) scripts/bench_real_tables.py --fold-seeds "$(or $(FOLD_SEEDS),1 2 3 4 5)" --only "$(or $(ONLY),credit,attrition,mortgage)" $(if $(TIME),--time "$(TIME)")
 
