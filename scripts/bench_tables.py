@@ -73,6 +73,16 @@ def choice_table(rows) -> str:
     return "\n".join(lines)
 
 
+TITLES = {"gbdt": "LightGBM", "catboost": "CatBoost", "linear": "linear", "mlp": "MLP", "svr": "SVR",
+          "extra_trees": "ExtraTrees", "random_forest": "random forest", "knn": "kNN"}
+
+
+def title(learner: str) -> str:
+    """A `learners:` entry's column title: the learner's name, or `<its level-2 model> stack`."""
+    top = learner.removeprefix("stack_")
+    return TITLES.get(top, top) + (" stack" if top != learner else "")
+
+
 def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,9 +102,7 @@ def main() -> None:
             rows.append((name, shape, spec, cvs, blend, constant_score(spec, data), seconds))
             print(f"{name}: {seconds:.0f} s", file=sys.stderr, flush=True)
     learners = list(dict.fromkeys(lr for row in rows for lr in row[2].learners))
-    titles = {"gbdt": "LightGBM", "catboost": "CatBoost", "linear": "linear", "mlp": "MLP", "svr": "SVR",
-              "extra_trees": "ExtraTrees", "random_forest": "random forest"}
-    lines = ["| table | rows x columns | metric | constant | " + " | ".join(titles[lr] for lr in learners)
+    lines = ["| table | rows x columns | metric | constant | " + " | ".join(title(lr) for lr in learners)
              + " | blend (rule, nested) | make auto |", "|---|---|---|---|" + "---|" * (len(learners) + 2)]
     for name, (n, k), spec, cvs, blend, base, seconds in rows:
         b = blend["rules"][blend["rule"]]

@@ -44,3 +44,15 @@ def test_the_paired_se_is_the_spread_of_the_row_differences():
     d = (-np.log(ours[["b", "a", "c"]].to_numpy()[rows, at])) - (-np.log(theirs[["b", "a", "c"]].to_numpy()[rows, at]))
     expected = d.std(ddof=1) / np.sqrt(len(d))
     assert abs(paired_se("logloss", answers, ours, theirs, "id", "y") / expected - 1) < 0.1
+
+
+def test_bench_tables_titles_every_learner_make_new_lists():
+    """bench-tables' table has a column title for each learner `make new` lists, the stacks' too (a stack once
+    stopped the benchmark after all its runs, at its table)."""
+    from bench_tables import title
+
+    from kaggle_kit.tabular.config import DEFAULT_LEARNERS, LEARNERS
+
+    titles = [title(lr) for lr in (*DEFAULT_LEARNERS, *LEARNERS)]
+    assert title("stack_catboost") == "CatBoost stack" and title("gbdt") == "LightGBM"
+    assert len(set(titles)) == len(set(DEFAULT_LEARNERS) | set(LEARNERS))
