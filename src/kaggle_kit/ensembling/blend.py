@@ -21,6 +21,7 @@ from pydantic import Field
 from scipy.optimize import minimize
 from scipy.stats import rankdata
 
+from kaggle_kit import metrics
 from kaggle_kit.config import StrictModel, stable_hash
 from kaggle_kit.ensembling import average, box_rules
 from kaggle_kit.errors import UserError
@@ -113,17 +114,11 @@ def rule_weighted(P, y, rows, loss):
     return lambda Q: Q @ w, {"weights": w.tolist()}
 
 
-def binary_log_loss(y: np.ndarray, p: np.ndarray) -> float:
-    p = np.clip(p, 1e-12, 1 - 1e-12)
-    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
-
-
 def rule_binary_weighted(P, y, rows, loss):
     """Simplex weights minimising the log loss of the weighted mean of the members' probabilities of the positive
     class, whatever the metric: AUC, accuracy and F1 are step functions of the weights, with no gradient to follow
     (minimised directly, the weights never leave their equal start)."""
-    y = np.asarray(y, float)
-    w = simplex_minimum(P.shape[1], lambda w: binary_log_loss(y, P @ w)).round(6)
+    w = simplex_minimum(P.shape[1], lambda w: metrics.log_loss(y, P @ w)).round(6)
     return lambda Q: Q @ w, {"weights": w.tolist()}
 
 
