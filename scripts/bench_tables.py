@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_report import kit, write_section  # noqa: E402
 
 from kaggle_kit.tabular import samples  # noqa: E402
+from kaggle_kit.tabular.config import VARIANTS  # noqa: E402
 from kaggle_kit.tabular.metrics import METRICS  # noqa: E402
 from kaggle_kit.tabular.spec import read_spec  # noqa: E402
 
@@ -79,6 +80,8 @@ TITLES = {"gbdt": "LightGBM", "catboost": "CatBoost", "linear": "linear", "mlp":
 
 def title(learner: str) -> str:
     """A `learners:` entry's column title: the learner's name, or `<its level-2 model> stack`."""
+    if learner in VARIANTS:
+        return f"{TITLES[VARIANTS[learner][0]]} ({learner.partition('_')[2]})"
     top = learner.removeprefix("stack_")
     return TITLES.get(top, top) + (" stack" if top != learner else "")
 

@@ -51,8 +51,9 @@ def test_bench_tables_titles_every_learner_make_new_lists():
     stopped the benchmark after all its runs, at its table)."""
     from bench_tables import title
 
-    from kaggle_kit.tabular.config import DEFAULT_LEARNERS, LEARNERS
+    from kaggle_kit.tabular.config import DEFAULT_LEARNERS, ENTRIES
 
-    titles = [title(lr) for lr in (*DEFAULT_LEARNERS, *LEARNERS)]
+    titles = [title(lr) for lr in (*DEFAULT_LEARNERS, *ENTRIES)]
     assert title("stack_catboost") == "CatBoost stack" and title("gbdt") == "LightGBM"
-    assert len(set(titles)) == len(set(DEFAULT_LEARNERS) | set(LEARNERS))
+    assert title("gbdt_small") == "LightGBM (small)"
+    assert len(set(titles)) == len(set(DEFAULT_LEARNERS) | set(ENTRIES))

@@ -132,7 +132,7 @@ def test_new_refuses_a_bad_or_taken_name(layouts, tmp_path):
 def test_spec_checks_its_own_consistency():
     base = dict(id="id", target="y", problem="binary", metric="auc", submission="probability",
                 answer_columns=["y"], classes=["0", "1"])
-    assert validate_spec(base, "spec").learners == ["catboost", "gbdt", "linear", "extra_trees", "mlp",
+    assert validate_spec(base, "spec").learners == ["catboost", "gbdt", "gbdt_small", "linear", "extra_trees", "mlp",
                                                     "random_forest", "stack_catboost", "stack_gbdt"]
     for change, words in ((dict(metric="rmse"), "does not fit a binary problem"),
                           (dict(classes=["a", "b", "c"]), "two classes"),
@@ -144,6 +144,29 @@ def test_spec_checks_its_own_consistency():
                           (dict(colour="red"), "unknown config key 'colour'")):
         with pytest.raises(UserError, match=words):
             validate_spec({**base, **change}, "spec")
+
+
+def test_a_variant_is_its_learner_with_its_own_numbers(tmp_path):
+    """gbdt_small, a `learners:` entry: make new writes its experiment as LightGBM with the variant's keys in the
+    gbdt section and every other key as the table's gbdt has it; the key a user then edits is the one that
+    changes; and the learner's own experiment keeps the table's defaults."""
+    from kaggle_kit.config import load_config
+    from kaggle_kit.tabular.config import VARIANTS, TableConfig, top_learner
+    from kaggle_kit.tabular.infer import config_texts
+
+    spec = validate_spec(dict(id="id", target="y", problem="regression", metric="rmse", submission="values",
+                              answer_columns=["y"], learners=["gbdt", "gbdt_small"]), "spec")
+    for name, text in config_texts("t", spec).items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+    small = load_config(TableConfig, tmp_path / "t-gbdt_small.yaml", tmp_path)
+    plain = load_config(TableConfig, tmp_path / "t-gbdt.yaml", tmp_path)
+    learner, keys = VARIANTS["gbdt_small"]
+    assert top_learner("gbdt_small") == learner == small.model == plain.model == "gbdt"
+    assert {k: getattr(small.gbdt, k) for k in keys} == keys and keys["learning_rate"] != plain.gbdt.learning_rate
+    assert small.gbdt.model_dump(exclude=set(keys)) == plain.gbdt.model_dump(exclude=set(keys))
+    assert plain.gbdt == TableConfig().gbdt
+    edited = load_config(TableConfig, tmp_path / "t-gbdt_small.yaml", tmp_path, "gbdt.num_leaves=8")
+    assert edited.gbdt.num_leaves == 8 and edited.gbdt.learning_rate == keys["learning_rate"]
 
 
 def test_label_rules_are_tuned_on_other_folds_only():

@@ -85,9 +85,9 @@ def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force:
             charged, trained = charged + seconds, True
         if members:
             stacked |= set(members)
-        else:
-            own = train_seconds(paths, cfg.total_folds)
-            learner_seconds[getattr(cfg, "model", exp)] = own if own is not None else seconds
+        elif exp == f"{task.name}-{getattr(cfg, 'model', '')}":    # a learner at its own config, not a variant
+            own = train_seconds(paths, cfg.total_folds)       # (gbdt_small's time is not a stack member gbdt's)
+            learner_seconds[cfg.model] = own if own is not None else seconds
         lines.append(progress_line(task, exp, n, len(exps), paths, seconds))
         say(lines[-1])
         done.append(exp)

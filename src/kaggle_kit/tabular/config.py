@@ -12,10 +12,18 @@ from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.training.seeding import derive_seed
 
 LEARNERS = tuple(REGISTRY)                               # every learner a table may name
-DEFAULT_LEARNERS = ("catboost", "gbdt", "linear", "extra_trees", "mlp", "random_forest", "stack_catboost",
-                    "stack_gbdt")   # what `make new` lists and `make auto` trains, in this order: the most likely to
-#   help a blend first, so a time budget keeps them; the level-2 stacks last. knn is not one: on the attrition table
-#   its AUC (0.70) pulled the default mean blend down (docs/BENCHMARKS.md)
+VARIANTS = {   # a second configuration of a learner, a `learners:` entry of its own: its experiment's config
+    #  (configs/<name>-<entry>.yaml, written by make new) is the learner with these numbers in its section
+    "gbdt_small": ("gbdt", {"learning_rate": 0.015, "num_leaves": 16, "min_child_samples": 48,
+                            "colsample_bytree": 0.56}),   # smaller trees, learning slower: AutoGluon's LightGBM_r96,
+    #   its best LightGBM by OOF on the credit table. Beside gbdt, held-out: the default mean blend went up on
+    #   credit, attrition and mortgage over six fold seeds each (docs/BENCHMARKS.md); concrete's, satellite's and
+    #   fine_foods' chosen blends left it out
+}
+DEFAULT_LEARNERS = ("catboost", "gbdt", "gbdt_small", "linear", "extra_trees", "mlp", "random_forest",
+                    "stack_catboost", "stack_gbdt")   # what `make new` lists and `make auto` trains, in this order:
+#   the most likely to help a blend first, so a time budget keeps them; the level-2 stacks last. knn is not one:
+#   on the attrition table its AUC (0.70) pulled the default mean blend down (docs/BENCHMARKS.md)
 NEURAL_KEYS = frozenset({"epochs", "batch_size", "lr", "optimizer", "weight_decay", "momentum", "schedule",
                          "warmup_epochs", "min_lr_ratio", "grad_clip", "checkpoint", "precision", "val_every"})
 
@@ -34,8 +42,14 @@ STACK_MEMBERS = ("gbdt", "extra_trees", "random_forest", "mlp", "linear")   # th
 #   experiment
 
 
+ENTRIES = LEARNERS + tuple(VARIANTS) + STACKS          # every `learners:` entry a spec may list
+
+
 def top_learner(entry: str) -> str:
-    """The learner a `learners:` entry fits: its own name, or a stack's level-2 model (stack_catboost: catboost)."""
+    """The learner a `learners:` entry fits: its own name, a variant's learner (gbdt_small: gbdt), or a stack's
+    level-2 model (stack_catboost: catboost)."""
+    if entry in VARIANTS:
+        return VARIANTS[entry][0]
     return entry.removeprefix("stack_") if entry in STACKS else entry
 
 

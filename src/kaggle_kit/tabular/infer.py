@@ -15,7 +15,7 @@ from kaggle_kit.io import tables
 from kaggle_kit.kinds import Inferred
 from kaggle_kit.tabular.columns import LEARNED, TYPES, infer_types
 from kaggle_kit.tabular.config import LEARNERS as LEARNER_SECTIONS
-from kaggle_kit.tabular.config import NEURAL_KEYS, STACK_MEMBERS, STACKS, top_learner
+from kaggle_kit.tabular.config import NEURAL_KEYS, STACK_MEMBERS, STACKS, VARIANTS, top_learner
 from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.tabular.metrics import METRICS
 from kaggle_kit.tabular.spec import FilesSpec, FoldSpec, TabularSpec, validate_spec
@@ -211,8 +211,19 @@ def config_texts(name: str, spec: TabularSpec) -> dict[str, str]:
             "seed: 0\nfold_seed: 42\nfolds: 5\nmodel: gbdt\n" + commented_keys())
     out = {name: base}
     for learner in spec.learners:
-        out[f"{name}-{learner}"] = f"extends: {name}\nmodel: {top_learner(learner)}\n" + stack_keys(learner, spec)
+        out[f"{name}-{learner}"] = (f"extends: {name}\nmodel: {top_learner(learner)}\n" + stack_keys(learner, spec)
+                                    + variant_keys(learner))
     return out
+
+
+def variant_keys(entry: str) -> str:
+    """A variant's numbers (tabular/config.py VARIANTS), written into its learner's section; nothing for another
+    entry."""
+    if entry not in VARIANTS:
+        return ""
+    learner, keys = VARIANTS[entry]
+    return (f"# a second configuration of {learner}: these keys of its section; the others as in {learner}'s\n"
+            f"{learner}:\n" + "".join(f"  {k}: {v}\n" for k, v in keys.items()))
 
 
 def stack_keys(entry: str, spec: TabularSpec) -> str:

@@ -13,7 +13,7 @@ from pydantic import model_validator
 from kaggle_kit import specs
 from kaggle_kit.config import StrictModel
 from kaggle_kit.tabular.columns import TYPES
-from kaggle_kit.tabular.config import DEFAULT_LEARNERS, LEARNERS, STACKS, top_learner
+from kaggle_kit.tabular.config import DEFAULT_LEARNERS, ENTRIES, top_learner
 from kaggle_kit.tabular.learners import LEARNERS as REGISTRY
 from kaggle_kit.tabular.metrics import LABEL, METRICS, PROBABILITIES, PROBABILITY, PROBLEMS, VALUE
 
@@ -59,8 +59,9 @@ class TabularSpec(StrictModel):
     folds: FoldSpec = FoldSpec()
     hooks: str | None = None                 # a Python file beside this spec: features(frame), fit_rows(train),
     #                                          build_sample(dest) (kaggle_kit.tabular.hooks)
-    learners: list[Literal[LEARNERS + STACKS]] = list(DEFAULT_LEARNERS)   # noqa: F821 (in the order make auto
-    #   trains them; stack_<learner>: that learner on the features and the other learners' predictions)
+    learners: list[Literal[ENTRIES]] = list(DEFAULT_LEARNERS)   # noqa: F821 (in the order make auto
+    #   trains them; stack_<learner>: that learner on the features and the other learners' predictions;
+    #   gbdt_small: a second configuration of one, tabular/config.py VARIANTS)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -91,7 +92,7 @@ class TabularSpec(StrictModel):
             raise ValueError(f"columns: {named[0]} is the {'id' if named[0] == self.id else 'target'}, not a "
                              "feature; leave it out of `columns`")
         if self.learners == [] or len(set(self.learners)) < len(self.learners):
-            raise ValueError(f"learners must name each of {', '.join(LEARNERS)} at most once, and at least one")
+            raise ValueError(f"learners must name each of {', '.join(ENTRIES)} at most once, and at least one")
         unfit = [n for n in self.learners if self.problem not in REGISTRY[top_learner(n)].problems]
         if unfit:
             raise ValueError(f"learner {unfit[0]} does not fit a {self.problem} problem (it fits "
