@@ -178,3 +178,28 @@ def test_a_twin_publishing_first_is_used_and_force_makes_the_entry_again(loans_t
     assert (entries[0] / stacking.COLUMNS).stat().st_ino != inode                 # made again
     columns = [c for c in first.features if c.startswith("stack.")]
     assert np.array_equal(first.train[columns].to_numpy(), again.train[columns].to_numpy(), equal_nan=True)
+
+
+def test_a_stack_is_costed_by_its_members_own_runs_not_a_variants():
+    """make auto costs a stack from its members' own runs: t-gbdt tells gbdt's time; t-gbdt_small (gbdt with
+    other numbers, twice the rounds) and a stack whose model is gbdt tell none."""
+    from types import SimpleNamespace
+
+    from kaggle_kit.commands.auto import timed_learner
+    from kaggle_kit.tabular.stacking import expected_seconds
+
+    task = SimpleNamespace(name="t")
+    assert timed_learner(task, "t-gbdt", config("gbdt", ())) == "gbdt"
+    assert timed_learner(task, "t-gbdt_small", config("gbdt", ())) is None
+    assert timed_learner(task, "t-stack_gbdt", config("gbdt", ("gbdt", "linear"))) is None
+    assert timed_learner(task, "t-linear", config("linear", ())) == "linear"
+    seconds = {}
+    for exp, model, s in (("t-gbdt", "gbdt", 2.0), ("t-gbdt_small", "gbdt", 9.0), ("t-linear", "linear", 1.0)):
+        learner = timed_learner(task, exp, config(model, ()))      # make auto's order: the variant after gbdt
+        if learner is not None:
+            seconds[learner] = s
+    assert seconds == {"gbdt": 2.0, "linear": 1.0}
+    assert expected_seconds(config("catboost", ("gbdt", "mlp")), seconds, set()) is None    # the MLP's unknown
+    assert expected_seconds(config("catboost", ("gbdt", "linear")), seconds, set()) == (3 - 1) * (2.0 + 1.0)
+    seconds["catboost"] = 5.0
+    assert expected_seconds(config("catboost", ("gbdt", "linear")), seconds, set()) == 5.0 + (3 - 1) * (2.0 + 1.0)

@@ -32,6 +32,14 @@ def folds_left(cfg, data: TrainData, paths: RunPaths) -> int:
     return sum(not runs.fold_complete(paths, j, fingerprint) for j in range(cfg.total_folds))
 
 
+def timed_learner(task: Task, exp: str, cfg) -> str | None:
+    """The learner whose cost as a stack member this run tells: its model where the run is that learner's own
+    experiment (<comp>-<model>); None for a variant (<comp>-gbdt_small: other numbers, another time) or a
+    stack."""
+    model = getattr(cfg, "model", None)
+    return model if model is not None and not stack_members(cfg) and exp == f"{task.name}-{model}" else None
+
+
 def progress_line(task: Task, exp: str, n: int, total: int, paths: RunPaths, seconds: float) -> str:
     if not paths.cv.is_file():
         return f"auto [{n}/{total}] {exp}: CV -, {seconds:.0f} s"
@@ -85,8 +93,8 @@ def auto(task: Task, data: TrainData, root: Path, *, overrides: str = "", force:
             charged, trained = charged + seconds, True
         if members:
             stacked |= set(members)
-        elif exp == f"{task.name}-{getattr(cfg, 'model', '')}":    # a learner at its own config, not a variant
-            own = train_seconds(paths, cfg.total_folds)       # (gbdt_small's time is not a stack member gbdt's)
+        elif timed_learner(task, exp, cfg) is not None:
+            own = train_seconds(paths, cfg.total_folds)
             learner_seconds[cfg.model] = own if own is not None else seconds
         lines.append(progress_line(task, exp, n, len(exps), paths, seconds))
         say(lines[-1])
