@@ -79,7 +79,8 @@ TITLES = {"gbdt": "LightGBM", "catboost": "CatBoost", "linear": "linear", "mlp":
 
 
 def title(learner: str) -> str:
-    """A `learners:` entry's column title: the learner's name, or `<its level-2 model> stack`."""
+    """A `learners:` entry's column title: the learner's name, `<its learner> (<variant>)` for a variant
+    (gbdt_small: LightGBM (small)), or `<its level-2 model> stack`."""
     if learner in VARIANTS:
         return f"{TITLES[VARIANTS[learner][0]]} ({learner.partition('_')[2]})"
     top = learner.removeprefix("stack_")

@@ -221,9 +221,11 @@ def variant_keys(entry: str) -> str:
     entry."""
     if entry not in VARIANTS:
         return ""
+    import yaml
+
     learner, keys = VARIANTS[entry]
     return (f"# a second configuration of {learner}: these keys of its section; the others as in {learner}'s\n"
-            f"{learner}:\n" + "".join(f"  {k}: {v}\n" for k, v in keys.items()))
+            + yaml.safe_dump({learner: keys}, sort_keys=False))
 
 
 def stack_keys(entry: str, spec: TabularSpec) -> str:
